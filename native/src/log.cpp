@@ -1,0 +1,96 @@
+#include "log.h"
+
+#include <atomic>
+#include <cstdio>
+
+#include "common.h"
+#include "ggml.h"
+
+namespace loom {
+
+namespace {
+
+std::atomic<int> verbosity{0};
+thread_local std::string lastError;
+thread_local ggml_log_level lastLevel = GGML_LOG_LEVEL_NONE;
+
+int verbosityOf(ggml_log_level level) {
+  switch (level) {
+    case GGML_LOG_LEVEL_ERROR: return 1;
+    case GGML_LOG_LEVEL_WARN: return 2;
+    case GGML_LOG_LEVEL_INFO: return 3;
+    default: return 4;
+  }
+}
+
+void onLog(ggml_log_level level, const char* text, void*) {
+  if (level == GGML_LOG_LEVEL_CONT) {
+    level = lastLevel;
+  } else {
+    lastLevel = level;
+    if (level == GGML_LOG_LEVEL_ERROR) lastError.clear();
+  }
+  if (level == GGML_LOG_LEVEL_ERROR) lastError += text;
+  if (verbosityOf(level) <= verbosity.load(std::memory_order_relaxed)) fputs(text, stderr);
+}
+
+}  // namespace
+
+void installLogHandler() {
+  llama_log_set(onLog, nullptr);
+}
+
+void setLogLevel(int level) {
+  verbosity.store(level, std::memory_order_relaxed);
+}
+
+std::string takeLastLlamaError() {
+  std::string message = lastError;
+  lastError.clear();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
+std::string withLlamaReason(const std::string& message) {
+  std::string reason = takeLastLlamaError();
+  return reason.empty() ? message : message + ": " + reason;
+}
+
+Napi::Error makeCodedError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+void throwCoded(Napi::Env env, const std::string& code, const std::string& message) {
+  throw makeCodedError(env, code, message);
+}
+
+void PromiseWorker::Execute() {
+  try {
+    Run();
+  } catch (const CodedError& e) {
+    code_ = e.code();
+    SetError(e.what());
+  } catch (const std::exception& e) {
+    code_ = "LOOM_NATIVE_ERROR";
+    SetError(e.what());
+  }
+}
+
+void PromiseWorker::OnOK() {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  try {
+    deferred_.Resolve(Resolve(env));
+  } catch (const Napi::Error& e) {
+    deferred_.Reject(e.Value());
+  }
+}
+
+void PromiseWorker::OnError(const Napi::Error& error) {
+  Napi::Error coded = makeCodedError(Env(), code_.empty() ? "LOOM_NATIVE_ERROR" : code_, error.Message());
+  deferred_.Reject(coded.Value());
+}
+
+}  // namespace loom
