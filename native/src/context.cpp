@@ -7,6 +7,7 @@
 #include <queue>
 
 #include "addon.h"
+#include "ggml-backend.h"
 #include "kv-introspect.h"
 #include "lora.h"
 #include "model.h"
@@ -374,6 +375,27 @@ llama_context_params contextParams(Napi::Env env, Napi::Object options) {
   return params;
 }
 
+// llama.cpp would try to allocate a pool of any size, and where the kernel overcommits it then spends minutes
+// touching memory it does not have; an estimate against the devices' free memory refuses such a pool at once.
+void checkPoolFits(const llama_model* model, const llama_context_params& params) {
+  const double layers = llama_model_n_layer(model);
+  const double headDim = static_cast<double>(llama_model_n_embd(model)) / std::max(1, llama_model_n_head(model));
+  const double kvWidth = headDim * llama_model_n_head_kv(model);
+  const auto bytesPer = [](ggml_type type) { return static_cast<double>(ggml_type_size(type)) / ggml_blck_size(type); };
+  const double needed = params.n_ctx * layers * kvWidth * (bytesPer(params.type_k) + bytesPer(params.type_v));
+  double available = 0;
+  for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+    size_t free = 0, total = 0;
+    ggml_backend_dev_memory(ggml_backend_dev_get(i), &free, &total);
+    available += free;
+  }
+  if (available > 0 && needed > available) {
+    const auto gib = [](double bytes) { return std::to_string(bytes / (1 << 30)).substr(0, 6) + " GiB"; };
+    throw CodedError("LOOM_CONTEXT_FAILED", "a KV pool of " + std::to_string(params.n_ctx) + " cells needs about " + gib(needed) +
+                                                ", more than the " + gib(available) + " of free device memory");
+  }
+}
+
 class CreateWorker : public PromiseWorker {
  public:
   CreateWorker(Napi::Env env, std::shared_ptr<ModelHandle> model, llama_context_params params)
@@ -383,6 +405,7 @@ class CreateWorker : public PromiseWorker {
   void Run() override {
     llama_context* ctx = nullptr;
     const std::string what = "failed to create a context with " + std::to_string(params_.n_ctx) + " KV cells";
+    checkPoolFits(model_->model, params_);
     try {
       ctx = llama_init_from_model(model_->model, params_);
     } catch (const std::exception& e) {

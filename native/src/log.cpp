@@ -28,9 +28,12 @@ void onLog(ggml_log_level level, const char* text, void*) {
     level = lastLevel;
   } else {
     lastLevel = level;
-    if (level == GGML_LOG_LEVEL_ERROR) lastError.clear();
+    if (level == GGML_LOG_LEVEL_ERROR && !lastError.empty()) lastError += "; ";
   }
-  if (level == GGML_LOG_LEVEL_ERROR) lastError += text;
+  if (level == GGML_LOG_LEVEL_ERROR) {
+    lastError += text;
+    while (!lastError.empty() && (lastError.back() == '\n' || lastError.back() == ' ')) lastError.pop_back();
+  }
   if (verbosityOf(level) <= verbosity.load(std::memory_order_relaxed)) fputs(text, stderr);
 }
 
@@ -47,7 +50,6 @@ void setLogLevel(int level) {
 std::string takeLastLlamaError() {
   std::string message = lastError;
   lastError.clear();
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   return message;
 }
 
@@ -67,6 +69,7 @@ void throwCoded(Napi::Env env, const std::string& code, const std::string& messa
 }
 
 void PromiseWorker::Execute() {
+  takeLastLlamaError();  // errors logged by earlier work on this pool thread are not this operation's
   try {
     Run();
   } catch (const CodedError& e) {

@@ -1,0 +1,130 @@
+// Loads native/build/Release/loom.node and declares its surface: the one typed view of the C++ addon.
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Batch, KvUsage, ModelInfo, StepResult } from "../types.js";
+
+export interface NativeDevice {
+  readonly name: string;
+  readonly description: string;
+  readonly memoryFreeBytes: number;
+  readonly memoryTotalBytes: number;
+}
+
+export interface NativeInitInfo {
+  readonly devices: readonly NativeDevice[];
+  readonly systemInfo: string;
+  readonly supportsGpuOffload: boolean;
+  readonly maxSequences: number;
+}
+
+export interface NativeModel {
+  info(): ModelInfo;
+  metadata(): Record<string, string>;
+  tokenize(text: string, addSpecial: boolean, parseSpecial: boolean): Int32Array;
+  tokenToBytes(token: number, special: boolean): Uint8Array;
+  detokenize(tokens: Int32Array, removeSpecial: boolean, unparseSpecial: boolean): string;
+  dispose(): void;
+}
+
+export interface NativeSamplerOptions {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  seed?: number;
+  repeatPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  penaltyLastN?: number;
+  logitBiasTokens?: Int32Array;
+  logitBiasValues?: Float32Array;
+  grammar?: string;
+  grammarRoot?: string;
+}
+
+export interface NativeSampler {
+  accept(tokens: Int32Array): void;
+  dispose(): void;
+}
+
+export interface NativeLoraAdapter {
+  metadata(): Record<string, string>;
+  dispose(): void;
+}
+
+export interface NativeContextOptions {
+  kvTokens?: number;
+  batchTokens?: number;
+  microBatchTokens?: number;
+  maxSequences?: number;
+  threads?: number;
+  threadsBatch?: number;
+  flashAttention?: "on" | "off" | "auto";
+  kvCacheType?: "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_1" | "q5_0" | "q5_1";
+  embeddings?: boolean;
+  pooling?: "none" | "mean" | "cls" | "last";
+}
+
+export interface NativeContext {
+  readonly kvTokens: number;
+  readonly batchTokens: number;
+  readonly microBatchTokens: number;
+  readonly maxSequences: number;
+  readonly threads: number;
+  readonly threadsBatch: number;
+  readonly embeddings: boolean;
+  step(batch: Batch): Promise<StepResult>;
+  inspect(seqIds?: Int32Array): Promise<KvUsage>;
+  embed(inputs: readonly Int32Array[]): Promise<Float32Array[]>;
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  init(libDir: string): NativeInitInfo;
+  setLogLevel(level: number): void;
+  Model: { load(path: string, options: { gpuLayers?: number; useMmap?: boolean; vocabOnly?: boolean }): Promise<NativeModel> };
+  Context: { create(model: NativeModel, options: NativeContextOptions): Promise<NativeContext> };
+  LoraAdapter: { load(model: NativeModel, path: string): Promise<NativeLoraAdapter> };
+  Sampler: new (model: NativeModel, options: NativeSamplerOptions) => NativeSampler;
+}
+
+/** An error from the addon: err.code names what went wrong (LOOM_MODEL_INVALID, LOOM_KV_FULL, ...). */
+export interface NativeError extends Error {
+  readonly code: string;
+}
+
+export function isNativeError(error: unknown, code?: string): error is NativeError {
+  return error instanceof Error && typeof (error as NativeError).code === "string" &&
+    (code === undefined || (error as NativeError).code === code);
+}
+
+const LOG_LEVELS = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 } as const;
+export type LlamaLogLevel = keyof typeof LOG_LEVELS;
+
+// src/backend/llama and dist/backend/llama are both three folders below the repository root.
+const nativeBuildDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "native", "build");
+
+let loaded: { addon: NativeAddon; init: NativeInitInfo; variant: string } | undefined;
+
+/** The addon, loaded and initialised once per process. */
+export function loadAddon(): { addon: NativeAddon; init: NativeInitInfo; variant: string } {
+  if (loaded) return loaded;
+  const manifestPath = join(nativeBuildDir, "loom-native.json");
+  const addonPath = join(nativeBuildDir, "Release", "loom.node");
+  if (!existsSync(manifestPath) || !existsSync(addonPath)) {
+    throw new Error(`the native addon is not built (${addonPath} is missing): run npm ci, or npm run build:native`);
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { libDir: string; variant: string };
+  const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+  setLlamaLogLevel((process.env.LOOM_LLAMA_LOG as LlamaLogLevel | undefined) ?? "silent", addon);
+  loaded = { addon, init: addon.init(manifest.libDir), variant: manifest.variant };
+  return loaded;
+}
+
+export function setLlamaLogLevel(level: LlamaLogLevel, addon: NativeAddon = loadAddon().addon): void {
+  const value = LOG_LEVELS[level];
+  if (value === undefined) throw new RangeError(`log level must be one of ${Object.keys(LOG_LEVELS).join(", ")}, got ${level}`);
+  addon.setLogLevel(value);
+}

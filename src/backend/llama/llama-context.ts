@@ -1,0 +1,88 @@
+// LlamaContext: the llama.cpp backend of the engine. One unified KV pool; every call runs on a worker thread,
+// one at a time and in call order.
+import type { SamplingParams } from "../../sampling-params.js";
+import type { Batch, KvUsage, LlmBackend, SequenceSampler, StepResult } from "../types.js";
+import { loadAddon, type NativeContext, type NativeContextOptions, type NativeSamplerOptions } from "./addon.js";
+import type { LlamaModel } from "./llama-model.js";
+import { defaultThreads } from "./threads.js";
+
+export type ContextOptions = NativeContextOptions;
+
+export function toNativeSamplerOptions(params: SamplingParams): NativeSamplerOptions {
+  const biasTokens = [...params.logitBias.keys()];
+  return {
+    temperature: params.temperature,
+    topK: params.topK,
+    topP: params.topP,
+    minP: params.minP,
+    ...(params.seed === undefined ? {} : { seed: params.seed }),
+    repeatPenalty: params.repetitionPenalty,
+    presencePenalty: params.presencePenalty,
+    frequencyPenalty: params.frequencyPenalty,
+    ...(biasTokens.length > 0 ? {
+      logitBiasTokens: Int32Array.from(biasTokens),
+      logitBiasValues: Float32Array.from(biasTokens.map((t) => params.logitBias.get(t)!)),
+    } : {}),
+    ...(params.grammar === null ? {} : { grammar: params.grammar }),
+  };
+}
+
+export class LlamaContext implements LlmBackend {
+  readonly model: LlamaModel;
+  readonly #native: NativeContext;
+  #tail: Promise<unknown> = Promise.resolve();
+  #disposed = false;
+
+  private constructor(model: LlamaModel, native: NativeContext) {
+    this.model = model;
+    this.#native = native;
+  }
+
+  /** Rejects with code LOOM_CONTEXT_FAILED when the pool does not fit in memory. */
+  static async create(model: LlamaModel, options: ContextOptions = {}): Promise<LlamaContext> {
+    const { addon } = loadAddon();
+    const threads = options.threads ?? defaultThreads();
+    const native = await addon.Context.create(model.native, { ...options, threads, threadsBatch: options.threadsBatch ?? threads });
+    return new LlamaContext(model, native);
+  }
+
+  get kvTokens(): number { return this.#native.kvTokens; }
+  get batchTokens(): number { return this.#native.batchTokens; }
+  get microBatchTokens(): number { return this.#native.microBatchTokens; }
+  get maxSequences(): number { return this.#native.maxSequences; }
+  get threads(): number { return this.#native.threads; }
+
+  /** Applies the batch's KV ops and adapters, decodes, and samples each output row with its sampler. */
+  step(batch: Batch): Promise<StepResult> {
+    return this.#serial(() => this.#native.step(batch));
+  }
+
+  inspect(seqIds: Int32Array = new Int32Array(0)): Promise<KvUsage> {
+    return this.#serial(() => this.#native.inspect(seqIds));
+  }
+
+  /** Pooled embeddings, one per input; needs a context created with embeddings: true. */
+  embed(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
+    return this.#serial(() => this.#native.embed(inputs));
+  }
+
+  /** Built on the calling thread, so a bad grammar fails here, for its own request only. */
+  createSampler(params: SamplingParams): SequenceSampler {
+    return new (loadAddon().addon.Sampler)(this.model.native, toNativeSamplerOptions(params));
+  }
+
+  /** Frees the pool after the calls already queued have run. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#tail;
+    this.#native.dispose();
+  }
+
+  #serial<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#disposed) return Promise.reject(Object.assign(new Error("the context was disposed"), { code: "LOOM_DISPOSED" }));
+    const run = this.#tail.then(call, call);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+}
