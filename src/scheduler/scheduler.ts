@@ -1,0 +1,220 @@
+// Scheduler: the pure planner of continuous batching. plan() decides the next step from the scheduler's state;
+// apply() turns the step's sampled tokens into events. No I/O, no timers, no native calls.
+import type { StepResult } from "../backend/types.js";
+import type { KvManager } from "../kv/kv-manager.js";
+import type { FinishReason, Sequence } from "./sequence.js";
+import type { PlannedChunk, SchedulerEvent, StepPlan } from "./step-plan.js";
+import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
+
+export interface SchedulerOptions {
+  readonly kv: KvManager;
+  /** Token budget of one step (decode tokens plus prefill chunks). */
+  readonly maxBatchTokens: number;
+  /** Cap on running sequences. */
+  readonly maxRunning: number;
+  /** Most tokens (prompt plus output) one sequence may have. */
+  readonly maxModelLen: number;
+  readonly endOfGenerationTokens: Iterable<number>;
+  /** Waiting this long raises a sequence's priority by one level. */
+  readonly agingMs?: number;
+}
+
+interface StepDraft {
+  readonly chunks: PlannedChunk[];
+  readonly preempted: Sequence[];
+  budget: number;
+}
+
+export interface SchedulerStats {
+  readonly numRunning: number;
+  readonly numWaiting: number;
+  readonly numPreemptions: number;
+}
+
+export class Scheduler {
+  readonly #kv: KvManager;
+  readonly #maxBatchTokens: number;
+  readonly #maxRunning: number;
+  readonly #maxModelLen: number;
+  readonly #eog: ReadonlySet<number>;
+  readonly #waiting: WaitingQueue;
+  /** In admission order: the oldest first, so preemption takes from the end. */
+  #running: Sequence[] = [];
+  #numPreemptions = 0;
+
+  constructor({ kv, maxBatchTokens, maxRunning, maxModelLen, endOfGenerationTokens, agingMs = 10_000 }: SchedulerOptions) {
+    for (const [name, value] of [["maxBatchTokens", maxBatchTokens], ["maxRunning", maxRunning], ["maxModelLen", maxModelLen], ["agingMs", agingMs]] as const) {
+      if (!(Number.isInteger(value) && value > 0)) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    }
+    this.#kv = kv;
+    this.#maxBatchTokens = maxBatchTokens;
+    this.#maxRunning = maxRunning;
+    this.#maxModelLen = maxModelLen;
+    this.#eog = new Set(endOfGenerationTokens);
+    this.#waiting = new WaitingQueue(agedPriorityOrder(agingMs));
+  }
+
+  get hasWork(): boolean {
+    return this.#running.length > 0 || this.#waiting.length > 0;
+  }
+
+  get maxModelLen(): number {
+    return this.#maxModelLen;
+  }
+
+  add(seq: Sequence): void {
+    if (seq.tokens.length >= this.#maxModelLen) {
+      throw new RangeError(`a sequence of ${seq.tokens.length} tokens leaves no room to generate within ${this.#maxModelLen} tokens`);
+    }
+    if (this.#kv.blocksFor(seq.tokens.length + 1) > this.#kv.stats().numBlocks) {
+      throw new RangeError(`a sequence of ${seq.tokens.length} tokens does not fit in the KV pool`);
+    }
+    this.#waiting.push(seq);
+  }
+
+  /** Ends a sequence between steps. A waiting one ends now; a running one retires at the next plan(). */
+  abort(seq: Sequence, reason: FinishReason, message: string | null = null): SchedulerEvent[] {
+    if (seq.status === "finished") return [];
+    if (seq.status === "waiting") {
+      this.#finish(seq, reason, message);
+      return [{ kind: "finished", seq, reason, message }];
+    }
+    seq.pendingFinish ??= { reason, message };
+    return [];
+  }
+
+  /**
+   * Plans one step. Model (vLLM v1): every sequence has one progress counter; a step gives each some tokens so
+   * numComputedTokens catches up with tokens.length. Order: (1) retire aborted sequences; (2) one decode token
+   * for every running sequence that has caught up; (3) chunked prefill of running sequences with what budget is
+   * left; (4) admit waiting sequences (priority, age, arrival) while blocks, slots and budget allow. A sequence
+   * that cannot get a block preempts the newest lowest-priority running one, possibly itself.
+   */
+  plan(nowMs: number): StepPlan {
+    const finished: Sequence[] = [];
+    for (const seq of [...this.#running]) {
+      if (seq.pendingFinish) {
+        this.#finish(seq, seq.pendingFinish.reason, seq.pendingFinish.message);
+        finished.push(seq);
+      }
+    }
+    const step: StepDraft = { chunks: [], preempted: [], budget: this.#maxBatchTokens };
+
+    const decoding = this.#running.filter((s) => s.numPendingTokens === 1);
+    const prefilling = this.#running.filter((s) => s.numPendingTokens > 1);
+    for (const seq of [...decoding, ...prefilling]) {
+      if (seq.status !== "running") continue; // preempted earlier in this plan
+      const take = Math.min(seq.numPendingTokens, step.budget);
+      if (take === 0) break;
+      if (!this.#growOrPreempt(seq, seq.numComputedTokens + take, step)) continue;
+      this.#schedule(step, seq, take);
+    }
+
+    while (step.budget > 0 && this.#running.length < this.#maxRunning) {
+      const seq = this.#waiting.peek(nowMs);
+      if (!seq) break;
+      const admission = this.#kv.admit({ tokens: seq.tokens, adapterId: seq.adapterId, maxNewTokens: step.budget });
+      if (!admission) break;
+      this.#waiting.remove(seq);
+      seq.status = "running";
+      seq.table = admission.table;
+      seq.numComputedTokens = admission.numCachedTokens;
+      if (seq.numPreemptions === 0) seq.numCachedPromptTokens = admission.numCachedTokens;
+      seq.firstScheduledMs ??= nowMs;
+      this.#running.push(seq);
+      this.#schedule(step, seq, Math.min(seq.numPendingTokens, step.budget));
+    }
+    const { chunks, preempted } = step;
+    return { chunks, kvOps: this.#kv.takeOps(), numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
+  }
+
+  /** Advances the planned sequences by the step's result. Output row j of the result is the j-th sampling chunk. */
+  apply(plan: StepPlan, result: StepResult): SchedulerEvent[] {
+    const events: SchedulerEvent[] = [];
+    let outputIndex = 0;
+    for (const chunk of plan.chunks) {
+      const { seq } = chunk;
+      const row = chunk.sample ? outputIndex++ : -1;
+      if (seq.status !== "running") continue;
+      seq.numComputedTokens += chunk.numTokens;
+      this.#kv.commit(seq.table!, seq.tokens, seq.numComputedTokens);
+      if (row < 0 || seq.pendingFinish) continue;
+      const error = result.errors.find((e) => e.outputIndex === row);
+      if (error) {
+        events.push(this.#finishEvent(seq, "error", error.message));
+        continue;
+      }
+      const token = result.tokens[row]!;
+      seq.tokens.push(token);
+      const stopped = (!seq.params.ignoreEos && this.#eog.has(token)) || seq.params.stopTokenIds.includes(token);
+      if (!stopped) events.push({ kind: "token", seq, token, ...this.#logprobs(result, row) });
+      if (stopped) events.push(this.#finishEvent(seq, "stop", null));
+      else if (seq.numOutputTokens >= seq.params.maxTokens || seq.tokens.length >= this.#maxModelLen) events.push(this.#finishEvent(seq, "length", null));
+    }
+    return events;
+  }
+
+  /** The whole step failed: its sequences end with an error; everyone else carries on. */
+  failStep(plan: StepPlan, message: string): SchedulerEvent[] {
+    return plan.chunks.filter((c) => c.seq.status === "running").map((c) => this.#finishEvent(c.seq, "error", message));
+  }
+
+  stats(): SchedulerStats {
+    return { numRunning: this.#running.length, numWaiting: this.#waiting.length, numPreemptions: this.#numPreemptions };
+  }
+
+  #logprobs(result: StepResult, row: number): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
+    const logprob = result.sampledLogprobs[row]!;
+    if (Number.isNaN(logprob)) return { logprob: null, topTokens: null, topLogprobs: null };
+    let offset = 0;
+    for (let j = 0; j < row; j++) offset += result.topCounts[j]!;
+    const count = result.topCounts[row]!;
+    return { logprob, topTokens: result.topTokens.slice(offset, offset + count), topLogprobs: result.topLogprobs.slice(offset, offset + count) };
+  }
+
+  #finishEvent(seq: Sequence, reason: FinishReason, message: string | null): SchedulerEvent {
+    this.#finish(seq, reason, message);
+    return { kind: "finished", seq, reason, message };
+  }
+
+  // The one release path: whatever the reason, a finished sequence's blocks go back here.
+  #finish(seq: Sequence, reason: FinishReason, message: string | null): void {
+    if (seq.table) this.#kv.free(seq.table);
+    seq.table = null;
+    seq.status = "finished";
+    seq.finishReason = reason;
+    seq.finishMessage = message;
+    this.#running = this.#running.filter((s) => s !== seq);
+    this.#waiting.remove(seq);
+  }
+
+  #schedule(step: StepDraft, seq: Sequence, take: number): void {
+    step.chunks.push({ seq, fromIndex: seq.numComputedTokens, numTokens: take, sample: take === seq.numPendingTokens });
+    step.budget -= take;
+  }
+
+  // Blocks for `numTokens` of `seq`, preempting the newest lowest-priority running sequences as needed (a victim
+  // already planned in this step gives its tokens back). False when `seq` itself was preempted.
+  #growOrPreempt(seq: Sequence, numTokens: number, step: StepDraft): boolean {
+    while (!this.#kv.grow(seq.table!, numTokens)) {
+      const victim = this.#running.reduce((worst, s) => (s.priority > worst.priority || (s.priority === worst.priority && s.arrivalMs >= worst.arrivalMs) ? s : worst));
+      const planned = step.chunks.findIndex((c) => c.seq === victim);
+      if (planned >= 0) step.budget += step.chunks.splice(planned, 1)[0]!.numTokens;
+      this.#preempt(victim);
+      step.preempted.push(victim);
+      if (victim === seq) return false;
+    }
+    return true;
+  }
+
+  #preempt(seq: Sequence): void {
+    this.#kv.free(seq.table!);
+    seq.table = null;
+    seq.numComputedTokens = 0;
+    seq.status = "waiting";
+    seq.numPreemptions++;
+    this.#numPreemptions++;
+    this.#running = this.#running.filter((s) => s !== seq);
+    this.#waiting.push(seq);
+  }
+}

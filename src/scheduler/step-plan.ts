@@ -1,0 +1,27 @@
+// StepPlan: which tokens of which sequences go into the next decode, and the KV ops to run first. Plain data.
+import type { KvOp } from "../kv/types.js";
+import type { FinishReason, Sequence } from "./sequence.js";
+
+export interface PlannedChunk {
+  readonly seq: Sequence;
+  /** First token index (and position) of the chunk: the sequence's numComputedTokens when planned. */
+  readonly fromIndex: number;
+  readonly numTokens: number;
+  /** The chunk reaches the end of the known tokens, so its last row's logits are sampled. */
+  readonly sample: boolean;
+}
+
+export interface StepPlan {
+  readonly chunks: readonly PlannedChunk[];
+  readonly kvOps: readonly KvOp[];
+  readonly numTokens: number;
+  /** Sequences sent back to the waiting queue by this plan (their blocks freed, to be recomputed). */
+  readonly preempted: readonly Sequence[];
+  /** Sequences retired while planning (aborts, timeouts), with no step of their own. */
+  readonly finished: readonly Sequence[];
+}
+
+/** What applying a step's result produced, in order. */
+export type SchedulerEvent =
+  | { readonly kind: "token"; readonly seq: Sequence; readonly token: number; readonly logprob: number | null; readonly topTokens: Int32Array | null; readonly topLogprobs: Float32Array | null }
+  | { readonly kind: "finished"; readonly seq: Sequence; readonly reason: FinishReason; readonly message: string | null };
