@@ -13,16 +13,22 @@ const { values } = parseArgs({
     batches: { type: "string", default: "1,8,32" },
     pp: { type: "string", default: "128" },
     tg: { type: "string", default: "64" },
+    poll: { type: "string" },
+    "threads-batch": { type: "string" },
   },
 });
 const list = (s: string) => s.split(",").map(Number);
 const pp = Number(values.pp), tg = Number(values.tg);
 
 const model = await LlamaModel.load(values.model);
-const rows: { threads: number; batch: number; ppTokensPerSecond: number; tgTokensPerSecond: number }[] = [];
+const rows: { threads: number; batch: number; ppTokensPerSecond: number; tgTokensPerSecond: number; decodeMsPerStep: number; sampleMsPerStep: number; stepMsPerStep: number }[] = [];
 for (const threads of list(values.threads)) {
   for (const batch of list(values.batches)) {
-    const context = await model.createContext({ kvTokens: batch * (pp + tg) + 256, maxSequences: Math.max(batch, 1), threads, batchTokens: 2048, microBatchTokens: 512 });
+    const context = await model.createContext({
+      kvTokens: batch * (pp + tg) + 256, maxSequences: Math.max(batch, 1), threads, batchTokens: 2048, microBatchTokens: 512,
+      ...(values.poll === undefined ? {} : { threadPoll: Number(values.poll) }),
+      ...(values["threads-batch"] === undefined ? {} : { threadsBatch: Number(values["threads-batch"]) }),
+    });
     const samplers = Array.from({ length: batch }, () => context.createSampler(samplingParams({ temperature: 0 })));
     const prompt = Int32Array.from({ length: pp }, (_, i) => 100 + ((i * 7919) % 1000));
     // Prefill in chunks of at most batchTokens, each sequence's last prompt token sampled.
@@ -40,13 +46,17 @@ for (const threads of list(values.threads)) {
     const ppSeconds = (performance.now() - ppStart) / 1000;
     const seqs = Int32Array.from({ length: batch }, (_, i) => i);
     const tgStart = performance.now();
+    let decodeMs = 0, sampleMs = 0;
     for (let step = 0; step < tg; step++) {
       const result = await context.step({ tokens: last, positions: new Int32Array(batch).fill(pp + step), seqIds: seqs, outputRows: seqs, samplers });
       last = result.tokens;
+      decodeMs += result.decodeMs;
+      sampleMs += result.sampleMs;
     }
     const tgSeconds = (performance.now() - tgStart) / 1000;
-    rows.push({ threads, batch, ppTokensPerSecond: (batch * pp) / ppSeconds, tgTokensPerSecond: (batch * tg) / tgSeconds });
-    console.log(`threads ${threads} batch ${String(batch).padStart(2)}: S_PP ${rows.at(-1)!.ppTokensPerSecond.toFixed(1).padStart(8)} t/s  S_TG ${rows.at(-1)!.tgTokensPerSecond.toFixed(1).padStart(8)} t/s`);
+    rows.push({ threads, batch, ppTokensPerSecond: (batch * pp) / ppSeconds, tgTokensPerSecond: (batch * tg) / tgSeconds, decodeMsPerStep: decodeMs / tg, sampleMsPerStep: sampleMs / tg, stepMsPerStep: (tgSeconds * 1000) / tg });
+    const row = rows.at(-1)!;
+    console.log(`threads ${threads} batch ${String(batch).padStart(2)}: S_PP ${row.ppTokensPerSecond.toFixed(1).padStart(8)} t/s  S_TG ${row.tgTokensPerSecond.toFixed(1).padStart(8)} t/s  (per step: ${row.stepMsPerStep.toFixed(2)} ms, decode ${row.decodeMsPerStep.toFixed(2)}, sample ${row.sampleMsPerStep.toFixed(2)})`);
     await context.dispose();
   }
 }

@@ -23,6 +23,11 @@ ContextState::~ContextState() {
   llama_free(ctx);
 }
 
+CpuThreadpools::~CpuThreadpools() {
+  if (batch && batch != decode) release(batch);
+  if (decode) release(decode);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -372,6 +377,9 @@ llama_context_params contextParams(Napi::Env env, Napi::Object options) {
     else throwCoded(env, "LOOM_INVALID_ARGUMENT", "pooling must be none, mean, cls or last");
   }
   if (params.n_ubatch > params.n_batch) throwCoded(env, "LOOM_INVALID_ARGUMENT", "microBatchTokens must not exceed batchTokens");
+  // llama.cpp reserves output rows for max(outputs, n_seq_max) and asserts that fits n_outputs_max (n_batch by
+  // default): with more sequences than batch tokens it would abort the process.
+  params.n_outputs_max = std::max(params.n_batch, params.n_seq_max);
   return params;
 }
 
@@ -396,10 +404,35 @@ void checkPoolFits(const llama_model* model, const llama_context_params& params)
   }
 }
 
+// The CPU backend is loaded at run time, so its threadpool functions are looked up through the backend registry.
+std::unique_ptr<CpuThreadpools> attachThreadpools(llama_context* ctx, const llama_context_params& params, uint32_t poll) {
+  ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+  if (!cpu) return nullptr;
+  ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
+  auto create = reinterpret_cast<decltype(ggml_threadpool_new)*>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new"));
+  auto release = reinterpret_cast<decltype(ggml_threadpool_free)*>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free"));
+  if (!create || !release) return nullptr;
+  auto pools = std::make_unique<CpuThreadpools>();
+  pools->release = release;
+  ggml_threadpool_params decodeParams = ggml_threadpool_params_default(params.n_threads);
+  decodeParams.poll = poll;
+  pools->decode = create(&decodeParams);
+  if (params.n_threads_batch == params.n_threads) {
+    pools->batch = pools->decode;
+  } else {
+    ggml_threadpool_params batchParams = ggml_threadpool_params_default(params.n_threads_batch);
+    batchParams.poll = poll;
+    pools->batch = create(&batchParams);
+  }
+  if (!pools->decode || !pools->batch) return nullptr;
+  llama_attach_threadpool(ctx, pools->decode, pools->batch);
+  return pools;
+}
+
 class CreateWorker : public PromiseWorker {
  public:
-  CreateWorker(Napi::Env env, std::shared_ptr<ModelHandle> model, llama_context_params params)
-      : PromiseWorker(env), model_(std::move(model)), params_(params) {}
+  CreateWorker(Napi::Env env, std::shared_ptr<ModelHandle> model, llama_context_params params, uint32_t poll)
+      : PromiseWorker(env), model_(std::move(model)), params_(params), poll_(poll) {}
 
  protected:
   void Run() override {
@@ -413,6 +446,7 @@ class CreateWorker : public PromiseWorker {
     }
     if (!ctx) throw CodedError("LOOM_CONTEXT_FAILED", withLlamaReason(what + " (not enough memory?)"));
     state_ = std::make_shared<ContextState>(model_, ctx, static_cast<int32_t>(llama_n_batch(ctx)));
+    state_->threadpools = attachThreadpools(ctx, params_, poll_);
   }
   Napi::Value Resolve(Napi::Env env) override {
     auto* holder = new std::shared_ptr<ContextState>(state_);
@@ -432,6 +466,7 @@ class CreateWorker : public PromiseWorker {
  private:
   std::shared_ptr<ModelHandle> model_;
   llama_context_params params_;
+  uint32_t poll_;
   std::shared_ptr<ContextState> state_;
 };
 
@@ -540,7 +575,14 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto model = Model::Unwrap(info[0])->handle(env);
   Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-  return queue<CreateWorker>(env, model, contextParams(env, options));
+  Napi::Value pollValue = options.Get("threadPoll");
+  uint32_t poll = 50;
+  if (!pollValue.IsUndefined()) {
+    double value = pollValue.IsNumber() ? pollValue.As<Napi::Number>().DoubleValue() : -1;
+    if (!(value >= 0 && value <= 100)) throwCoded(env, "LOOM_INVALID_ARGUMENT", "threadPoll must be in [0, 100]");
+    poll = static_cast<uint32_t>(value);
+  }
+  return queue<CreateWorker>(env, model, contextParams(env, options), poll);
 }
 
 Napi::Value Context::Step(const Napi::CallbackInfo& info) {

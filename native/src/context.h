@@ -5,11 +5,21 @@
 #include <vector>
 
 #include "common.h"
+#include "ggml-cpu.h"
 
 namespace loom {
 
+// Persistent CPU threadpools: without them ggml makes and joins a threadpool for every graph it computes.
+struct CpuThreadpools {
+  ggml_threadpool* decode = nullptr;
+  ggml_threadpool* batch = nullptr;
+  void (*release)(ggml_threadpool*) = nullptr;
+  ~CpuThreadpools();
+};
+
 struct ContextState {
   std::shared_ptr<ModelHandle> model;
+  std::unique_ptr<CpuThreadpools> threadpools;  // outlives ctx: declared before it, destroyed after llama_free
   std::vector<std::shared_ptr<LoraHandle>> activeAdapters;  // llama.cpp keeps raw pointers to these
   llama_context* ctx = nullptr;
   llama_batch batch{};

@@ -77,6 +77,14 @@ describe("contexts and steps", () => {
     await expect(model.createContext({ kvTokens: 2_000_000_000, maxSequences: 4, threads: 1 })).rejects.toMatchObject({ code: "LOOM_CONTEXT_FAILED", message: expect.stringContaining("more than the") });
   });
 
+  it("more sequences than batch tokens is a valid context, not an abort", async () => {
+    const ctx = await model.createContext({ kvTokens: 512, maxSequences: 128, batchTokens: 32, threads: 1 });
+    const prompt = model.tokenize("Once upon a time");
+    const sampler = ctx.createSampler(samplingParams({ temperature: 0 }));
+    await expect(ctx.step({ tokens: prompt, positions: Int32Array.from(prompt, (_, i) => i), seqIds: new Int32Array(prompt.length).fill(100), outputRows: Int32Array.of(prompt.length - 1), samplers: [sampler] })).resolves.toMatchObject({ errors: [] });
+    await ctx.dispose();
+  });
+
   it("invalid context options", async () => {
     await expect(model.createContext({ kvTokens: 0 })).rejects.toMatchObject({ code: "LOOM_INVALID_ARGUMENT", message: expect.stringContaining("kvTokens") });
     await expect(model.createContext({ maxSequences: 1000 })).rejects.toMatchObject({ code: "LOOM_INVALID_ARGUMENT" });

@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 it("writes a llama GGUF with a real SentencePiece vocabulary and ChatML tokens", () => {
-  expect(model.info).toMatchObject({ architecture: "llama", embeddingSize: 128, layerCount: 2, headCount: 4, headCountKv: 2, vocabSize: 32002, bosToken: 1, eosToken: 2, chatTemplate: CHATML_TEMPLATE });
+  expect(model.info).toMatchObject({ architecture: "llama", embeddingSize: 96, layerCount: 2, headCount: 4, headCountKv: 2, vocabSize: 32002, bosToken: 1, eosToken: 2, chatTemplate: CHATML_TEMPLATE });
   expect([...model.info.endOfGenerationTokens]).toEqual([2, 32001]);
   const words = model.tokenize("The quick brown fox jumps over the lazy dog.", { addSpecial: false });
   expect(words.length).toBeGreaterThan(8);
@@ -38,7 +38,7 @@ it("writes a llama GGUF with a real SentencePiece vocabulary and ChatML tokens",
 it("records its shape in the GGUF metadata and stays small", () => {
   const meta = readGgufMetadata(tinyModel());
   expect(meta.get("general.architecture")?.value).toBe("llama");
-  expect(meta.get("llama.embedding_length")?.value).toBe(128);
+  expect(meta.get("llama.embedding_length")?.value).toBe(96);
   expect(readFileSync(tinyModel()).length).toBeLessThan(30 * 1024 * 1024);
 });
 
@@ -61,7 +61,7 @@ it("computes pooled embeddings in an embeddings context", async () => {
   const embedder = await model.createContext({ kvTokens: 512, maxSequences: 8, threads: 1, embeddings: true, pooling: "mean" });
   const inputs = ["a red apple", "a red apple", "the stock market fell sharply"].map((t) => model.tokenize(t));
   const [a, b, c] = await embedder.embed(inputs);
-  expect(a!.length).toBe(128);
+  expect(a!.length).toBe(96);
   expect([...a!]).toEqual([...b!]);
   expect([...a!]).not.toEqual([...c!]);
   expect(a!.every(Number.isFinite)).toBe(true);

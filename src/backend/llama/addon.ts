@@ -65,6 +65,8 @@ export interface NativeContextOptions {
   kvCacheType?: "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_1" | "q5_0" | "q5_1";
   embeddings?: boolean;
   pooling?: "none" | "mean" | "cls" | "last";
+  /** How hard idle CPU compute threads poll for work, 0 (sleep) to 100 (spin). */
+  threadPoll?: number;
 }
 
 export interface NativeContext {

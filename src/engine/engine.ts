@@ -1,0 +1,194 @@
+// Engine: drives one model. submit() turns a Request into sequences and a stream of events; the loop is
+// plan -> await backend.step(batch) -> apply, and while a step runs on the native worker thread the event loop
+// is free to accept requests and stream tokens. Requests join and leave between steps.
+import type { LlmBackend } from "../backend/types.js";
+import type { KvManager } from "../kv/kv-manager.js";
+import type { KvStats } from "../kv/types.js";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { Sequence, type FinishReason } from "../scheduler/sequence.js";
+import type { SchedulerEvent, StepPlan } from "../scheduler/step-plan.js";
+import { EventChannel } from "./event-channel.js";
+import type { StepEvent } from "./events.js";
+import type { Request } from "./request.js";
+import { toBatch } from "./to-batch.js";
+
+export interface EngineOptions {
+  readonly backend: LlmBackend;
+  readonly scheduler: Scheduler;
+  readonly kv: KvManager;
+  readonly now?: () => number;
+}
+
+export interface EngineStats {
+  readonly numRunning: number;
+  readonly numWaiting: number;
+  readonly numPreemptions: number;
+  readonly kv: KvStats;
+  readonly numSteps: number;
+  /** Tokens computed by steps: prefill (including recompute) and decode. */
+  readonly numComputedTokens: number;
+  readonly numGeneratedTokens: number;
+  readonly lastStepTokens: number;
+  readonly lastStepMs: number;
+  /** Wall time inside backend.step (decode and sampling on the worker thread). */
+  readonly totalStepMs: number;
+  /** Wall time planning, building batches and applying results on the event loop. */
+  readonly totalSchedulerMs: number;
+}
+
+interface Tracked {
+  readonly request: Request;
+  readonly sequences: Sequence[];
+  readonly channel: EventChannel<StepEvent>;
+  remaining: number;
+  readonly detach: () => void;
+}
+
+export class Engine {
+  readonly #backend: LlmBackend;
+  readonly #scheduler: Scheduler;
+  readonly #kv: KvManager;
+  readonly #now: () => number;
+  readonly #requests = new Map<string, Tracked>();
+  #wake: (() => void) | null = null;
+  #closed = false;
+  #nextSeqId = 0;
+  #loop: Promise<void>;
+  #counters = { numSteps: 0, numComputedTokens: 0, numGeneratedTokens: 0, lastStepTokens: 0, lastStepMs: 0, totalStepMs: 0, totalSchedulerMs: 0 };
+
+  constructor({ backend, scheduler, kv, now = () => performance.now() }: EngineOptions) {
+    this.#backend = backend;
+    this.#scheduler = scheduler;
+    this.#kv = kv;
+    this.#now = now;
+    this.#loop = this.#run();
+  }
+
+  /** Queues a request; its events end with one "finished" per sequence. Throws RangeError when it cannot fit. */
+  submit(request: Request): AsyncIterable<StepEvent> {
+    if (this.#closed) throw new Error("the engine is closed");
+    if (this.#requests.has(request.requestId)) throw new RangeError(`request id ${request.requestId} is already in use`);
+    const arrivalMs = request.arrivalMs ?? this.#now();
+    const sequences: Sequence[] = [];
+    try {
+      for (let index = 0; index < request.params.n; index++) {
+        const params = request.params.seed === undefined || index === 0 ? request.params : { ...request.params, seed: (request.params.seed + index) >>> 0 };
+        const seq = new Sequence({
+          seqId: this.#nextSeqId++, requestId: request.requestId, index, promptTokens: request.promptTokens, params,
+          sampler: this.#backend.createSampler(params), adapterId: request.adapterId ?? 0, priority: request.priority ?? 0, arrivalMs,
+        });
+        sequences.push(seq);
+        this.#scheduler.add(seq);
+      }
+    } catch (error) {
+      for (const seq of sequences) {
+        this.#scheduler.abort(seq, "error");
+        seq.sampler.dispose();
+      }
+      throw error;
+    }
+    const onAbort = () => this.abort(request.requestId, "abort");
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    const channel = new EventChannel<StepEvent>(onAbort);
+    this.#requests.set(request.requestId, {
+      request, sequences, channel, remaining: sequences.length,
+      detach: () => request.signal?.removeEventListener("abort", onAbort),
+    });
+    if (request.signal?.aborted) onAbort();
+    this.#wakeUp();
+    return channel;
+  }
+
+  /** Cancels a request; it retires at the next step boundary, also mid-prefill, and its blocks return. */
+  abort(requestId: string, reason: FinishReason = "abort", message: string | null = null): void {
+    const tracked = this.#requests.get(requestId);
+    if (!tracked) return;
+    for (const seq of tracked.sequences) this.#dispatch(this.#scheduler.abort(seq, reason, message));
+    this.#wakeUp();
+  }
+
+  stats(): EngineStats {
+    return { ...this.#scheduler.stats(), kv: this.#kv.stats(), ...this.#counters };
+  }
+
+  /** Resolves once every submitted request has finished. */
+  async drain(): Promise<void> {
+    while (this.#requests.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** Aborts everything still running and stops the loop after the step in flight. */
+  async close(): Promise<void> {
+    for (const requestId of [...this.#requests.keys()]) this.abort(requestId, "abort");
+    await this.drain();
+    this.#closed = true;
+    this.#wakeUp();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      const planStart = this.#now();
+      const plan = this.#scheduler.plan(planStart);
+      this.#dispatchFinished(plan);
+      if (plan.chunks.length === 0 && plan.kvOps.length === 0) {
+        await new Promise<void>((resolve) => { this.#wake = resolve; });
+        continue;
+      }
+      const batch = toBatch(plan);
+      const stepStart = this.#now();
+      let events: SchedulerEvent[];
+      try {
+        const result = await this.#backend.step(batch);
+        events = this.#scheduler.apply(plan, result);
+      } catch (error) {
+        events = this.#scheduler.failStep(plan, error instanceof Error ? error.message : String(error));
+      }
+      const stepEnd = this.#now();
+      this.#dispatch(events);
+      this.#count(plan, stepStart - planStart + (this.#now() - stepEnd), stepEnd - stepStart);
+    }
+  }
+
+  #count(plan: StepPlan, schedulerMs: number, stepMs: number): void {
+    const c = this.#counters;
+    if (plan.numTokens > 0) c.numSteps++;
+    c.numComputedTokens += plan.numTokens;
+    c.numGeneratedTokens += plan.chunks.filter((ch) => ch.sample).length;
+    c.lastStepTokens = plan.numTokens;
+    c.lastStepMs = stepMs;
+    c.totalStepMs += stepMs;
+    c.totalSchedulerMs += schedulerMs;
+  }
+
+  #dispatchFinished(plan: StepPlan): void {
+    this.#dispatch(plan.finished.map((seq) => ({ kind: "finished", seq, reason: seq.finishReason!, message: seq.finishMessage })));
+  }
+
+  #dispatch(events: readonly SchedulerEvent[]): void {
+    for (const event of events) {
+      const tracked = this.#requests.get(event.seq.requestId);
+      if (!tracked) continue;
+      const { seq } = event;
+      if (event.kind === "token") {
+        tracked.channel.push({ type: "token", index: seq.index, token: event.token, logprob: event.logprob, topTokens: event.topTokens, topLogprobs: event.topLogprobs });
+        continue;
+      }
+      seq.sampler.dispose();
+      tracked.channel.push({
+        type: "finished", index: seq.index, reason: event.reason, message: event.message,
+        usage: { promptTokens: seq.numPromptTokens, completionTokens: seq.numOutputTokens, cachedPromptTokens: seq.numCachedPromptTokens },
+      });
+      if (--tracked.remaining === 0) {
+        tracked.detach();
+        tracked.channel.end();
+        this.#requests.delete(seq.requestId);
+      }
+    }
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}

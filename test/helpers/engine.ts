@@ -1,0 +1,45 @@
+// A real engine over a real LlamaContext, sized for tests, and a helper that runs one request to its end.
+import type { LlamaContext } from "../../src/backend/llama/llama-context.js";
+import type { LlamaModel } from "../../src/backend/llama/llama-model.js";
+import { Engine } from "../../src/engine/engine.js";
+import type { StepEvent } from "../../src/engine/events.js";
+import type { Request } from "../../src/engine/request.js";
+import { KvManager } from "../../src/kv/kv-manager.js";
+import { samplingParams, type SamplingParams } from "../../src/sampling-params.js";
+import { Scheduler } from "../../src/scheduler/scheduler.js";
+
+export interface TestEngine {
+  readonly engine: Engine;
+  readonly kv: KvManager;
+  readonly context: LlamaContext;
+  close(): Promise<void>;
+}
+
+export async function startEngine(model: LlamaModel, { kvTokens = 4096, blockSize = 16, maxBatchTokens = 256, maxRunning = 32 } = {}): Promise<TestEngine> {
+  const context = await model.createContext({ kvTokens, maxSequences: 128, threads: 1, batchTokens: maxBatchTokens });
+  const kv = new KvManager({ numBlocks: Math.floor(kvTokens / blockSize), blockSize, numSlots: context.maxSequences });
+  const scheduler = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: kvTokens, endOfGenerationTokens: model.info.endOfGenerationTokens });
+  const engine = new Engine({ backend: context, scheduler, kv });
+  return { engine, kv, context, close: async () => { await engine.close(); await context.dispose(); } };
+}
+
+let nextId = 0;
+
+export function greedyRequest(promptTokens: ArrayLike<number>, params: Partial<SamplingParams> = {}, extra: Partial<Request> = {}): Request {
+  return { requestId: `test-${nextId++}`, promptTokens, params: samplingParams({ temperature: 0, maxTokens: 16, ...params }), ...extra };
+}
+
+export interface Outcome {
+  readonly tokens: number[][];
+  readonly finished: Extract<StepEvent, { type: "finished" }>[];
+}
+
+export async function collect(events: AsyncIterable<StepEvent>): Promise<Outcome> {
+  const tokens: number[][] = [];
+  const finished: Extract<StepEvent, { type: "finished" }>[] = [];
+  for await (const event of events) {
+    if (event.type === "token") (tokens[event.index] ??= []).push(event.token);
+    else finished[event.index] = event;
+  }
+  return { tokens, finished };
+}
