@@ -1,6 +1,7 @@
 // Shapes of the synthetic models. Vocabularies are the vocab-only GGUFs of the llama.cpp source bundle.
 import { GgmlType } from "./gguf.js";
 
+
 export interface Preset {
   readonly vocab: "llama-spm" | "gpt-2" | "llama-bpe";
   readonly embeddingSize: number;
@@ -24,6 +25,3 @@ export const PRESETS = {
 
 export type PresetName = keyof typeof PRESETS;
 
-export const CHATML_TEMPLATE =
-  "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";

@@ -76,6 +76,7 @@ export class Engine {
         const seq = new Sequence({
           seqId: this.#nextSeqId++, requestId: request.requestId, index, promptTokens: request.promptTokens, params,
           sampler: this.#backend.createSampler(params), adapterId: request.adapterId ?? 0, priority: request.priority ?? 0, arrivalMs,
+          ...(sequences[0] ? { leader: sequences[0] } : {}),
         });
         sequences.push(seq);
         this.#scheduler.add(seq);
@@ -99,11 +100,16 @@ export class Engine {
     return channel;
   }
 
-  /** Cancels a request; it retires at the next step boundary, also mid-prefill, and its blocks return. */
-  abort(requestId: string, reason: FinishReason = "abort", message: string | null = null): void {
+  /**
+   * Ends a request's sequences (or only sequence `index`, e.g. on a stop string): each retires at the next step
+   * boundary, also mid-prefill, and its blocks return.
+   */
+  abort(requestId: string, reason: FinishReason = "abort", message: string | null = null, index?: number): void {
     const tracked = this.#requests.get(requestId);
     if (!tracked) return;
-    for (const seq of tracked.sequences) this.#dispatch(this.#scheduler.abort(seq, reason, message));
+    for (const seq of tracked.sequences) {
+      if (index === undefined || seq.index === index) this.#dispatch(this.#scheduler.abort(seq, reason, message));
+    }
     this.#wakeUp();
   }
 

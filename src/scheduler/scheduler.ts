@@ -87,8 +87,9 @@ export class Scheduler {
    * Plans one step. Model (vLLM v1): every sequence has one progress counter; a step gives each some tokens so
    * numComputedTokens catches up with tokens.length. Order: (1) retire aborted sequences; (2) one decode token
    * for every running sequence that has caught up; (3) chunked prefill of running sequences with what budget is
-   * left; (4) admit waiting sequences (priority, age, arrival) while blocks, slots and budget allow. A sequence
-   * that cannot get a block preempts the newest lowest-priority running one, possibly itself.
+   * left; (4) admit waiting sequences (priority, age, arrival) while blocks, slots and budget allow; the n > 1
+   * siblings of a request wait for its first sequence's prefill, then share its prompt through the prefix cache.
+   * A sequence that cannot get a block preempts the newest lowest-priority running one, possibly itself.
    */
   plan(nowMs: number): StepPlan {
     const finished: Sequence[] = [];
@@ -110,11 +111,11 @@ export class Scheduler {
       this.#schedule(step, seq, take);
     }
 
-    while (step.budget > 0 && this.#running.length < this.#maxRunning) {
-      const seq = this.#waiting.peek(nowMs);
-      if (!seq) break;
+    for (const seq of this.#waiting.ordered(nowMs)) {
+      if (step.budget === 0 || this.#running.length >= this.#maxRunning) break;
+      if (seq.waitsForLeader) continue;
       const admission = this.#kv.admit({ tokens: seq.tokens, adapterId: seq.adapterId, maxNewTokens: step.budget });
-      if (!admission) break;
+      if (!admission) break; // head of line: a later, smaller request does not overtake it
       this.#waiting.remove(seq);
       seq.status = "running";
       seq.table = admission.table;

@@ -19,6 +19,8 @@ export interface SequenceInit {
   /** Lower runs first. */
   readonly priority?: number;
   readonly arrivalMs: number;
+  /** The request's first sequence, whose prefill the others wait for so they share its prompt blocks. */
+  readonly leader?: Sequence;
 }
 
 export class Sequence {
@@ -32,6 +34,7 @@ export class Sequence {
   readonly adapterId: number;
   readonly priority: number;
   readonly arrivalMs: number;
+  readonly leader: Sequence | null;
   numComputedTokens = 0;
   status: SequenceStatus = "waiting";
   table: BlockTable | null = null;
@@ -55,6 +58,7 @@ export class Sequence {
     this.adapterId = init.adapterId ?? 0;
     this.priority = init.priority ?? 0;
     this.arrivalMs = init.arrivalMs;
+    this.leader = init.leader ?? null;
     if (this.numPromptTokens === 0) throw new RangeError("a sequence needs at least one prompt token");
   }
 
@@ -64,6 +68,12 @@ export class Sequence {
 
   get numPendingTokens(): number {
     return this.tokens.length - this.numComputedTokens;
+  }
+
+  /** A sibling admitted before its leader has computed the prompt would compute the prompt again. */
+  get waitsForLeader(): boolean {
+    const leader = this.leader;
+    return leader !== null && leader.status !== "finished" && leader.numComputedTokens < leader.numPromptTokens;
   }
 
   get outputTokens(): number[] {

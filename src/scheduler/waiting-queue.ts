@@ -32,11 +32,9 @@ export class WaitingQueue {
     return this.#items.delete(seq);
   }
 
-  /** The next sequence to admit at `nowMs`. A scan, not a heap: ranks change with time, queues are short. */
-  peek(nowMs: number): Sequence | undefined {
-    let best: Sequence | undefined;
-    for (const seq of this.#items) if (best === undefined || this.#order(seq, best, nowMs) < 0) best = seq;
-    return best;
+  /** Admission order at `nowMs`. Sorted per plan, not kept in a heap: ranks change with time, queues are short. */
+  ordered(nowMs: number): Sequence[] {
+    return [...this.#items].sort((a, b) => this.#order(a, b, nowMs));
   }
 
   *[Symbol.iterator](): IterableIterator<Sequence> {

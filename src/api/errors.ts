@@ -1,0 +1,58 @@
+// ApiError and toOpenAiError(): the one place where status codes and OpenAI's error body are decided.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ZodError } from "zod";
+import { isNativeError } from "../backend/llama/addon.js";
+import { InvalidRequestError, ModelNotFoundError } from "../serving/errors.js";
+
+export interface OpenAiErrorBody {
+  readonly error: { readonly message: string; readonly type: string; readonly param: string | null; readonly code: string | null };
+}
+
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  readonly type: string;
+  readonly param: string | null;
+  readonly code: string | null;
+
+  constructor(status: ContentfulStatusCode, message: string, { type, param = null, code = null }: { type?: string; param?: string | null; code?: string | null } = {}) {
+    super(message);
+    this.status = status;
+    this.type = type ?? defaultType(status);
+    this.param = param;
+    this.code = code;
+  }
+}
+
+function defaultType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** Any thrown value as an ApiError: client mistakes are 4xx with their reason, the rest a 500. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) {
+    const issue = error.issues[0]!;
+    const param = issue.path.join(".") || null;
+    return new ApiError(400, param ? `${param}: ${issue.message}` : issue.message, { param });
+  }
+  if (error instanceof InvalidRequestError) return new ApiError(400, error.message, { param: error.param, code: error.code });
+  if (error instanceof ModelNotFoundError) return new ApiError(404, error.message, { type: "invalid_request_error", param: "model", code: "model_not_found" });
+  if (error instanceof RangeError) return new ApiError(400, error.message);
+  if (isNativeError(error) && (error.code.startsWith("LOOM_INVALID") || error.code === "LOOM_INPUT_TOO_LONG")) return new ApiError(400, error.message, { code: error.code.toLowerCase() });
+  return new ApiError(500, error instanceof Error ? error.message : String(error));
+}
+
+export function toOpenAiError(error: ApiError): OpenAiErrorBody {
+  return { error: { message: error.message, type: error.type, param: error.param, code: error.code } };
+}
+
+export function errorResponse(c: Context, error: unknown): Response {
+  const apiError = toApiError(error);
+  return c.json(toOpenAiError(apiError), apiError.status);
+}

@@ -1,0 +1,35 @@
+// Config: every server option, its default and its validation. A leaf module.
+import { z } from "zod";
+
+export const ConfigSchema = z.object({
+  model: z.string().min(1),
+  servedModelName: z.string().min(1).optional(),
+  host: z.string().default("127.0.0.1"),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Cells of the unified KV pool shared by all sequences. */
+  kvTokens: z.number().int().min(64).default(16384),
+  blockSize: z.number().int().min(1).max(256).default(16),
+  maxRunning: z.number().int().min(1).max(200).default(64),
+  /** Token budget of one step: decode tokens plus prefill chunks. */
+  maxBatchTokens: z.number().int().min(16).default(512),
+  /** Most tokens (prompt and output) of one sequence; defaults to the smaller of the pool and the model's training context. */
+  maxModelLen: z.number().int().min(16).optional(),
+  threads: z.number().int().min(1).optional(),
+  gpuLayers: z.number().int().min(-1).default(0),
+  apiKeys: z.array(z.string().min(1)).default([]),
+  chatTemplateFile: z.string().optional(),
+  maxBodyBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  enablePrefixCaching: z.boolean().default(true),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Validated config with defaults filled; throws with every invalid option named. */
+export function loadConfig(input: ConfigInput): Config {
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new RangeError(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return parsed.data;
+}
