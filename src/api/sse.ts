@@ -3,19 +3,23 @@ import type { Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import { toApiError, toOpenAiError } from "./errors.js";
 
+export type WriteChunk = (chunk: unknown) => Promise<void>;
+
 /**
  * Streams the chunks `produce` writes. A failure after the first byte cannot change the status code any more, so
- * it is sent as an OpenAI error chunk (as vLLM does) before [DONE].
+ * it is sent as an OpenAI error chunk (as vLLM does) before [DONE]. The client going away is seen by the engine
+ * through the request's abort signal; writes after that are dropped.
  */
-export function streamChunks(c: Context, produce: (write: (chunk: unknown) => Promise<void>) => Promise<void>, onAbort: () => void): Response {
+export function streamChunks(c: Context, produce: (write: WriteChunk) => Promise<void>): Response {
   return streamSSE(c, async (stream: SSEStreamingApi) => {
-    stream.onAbort(onAbort);
-    const write = (chunk: unknown) => stream.writeSSE({ data: JSON.stringify(chunk) });
+    const write: WriteChunk = async (chunk) => {
+      if (!stream.aborted && !stream.closed) await stream.writeSSE({ data: JSON.stringify(chunk) });
+    };
     try {
       await produce(write);
     } catch (error) {
       await write(toOpenAiError(toApiError(error)));
     }
-    await stream.writeSSE({ data: "[DONE]" });
+    if (!stream.aborted && !stream.closed) await stream.writeSSE({ data: "[DONE]" });
   });
 }

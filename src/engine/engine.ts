@@ -4,7 +4,7 @@
 import type { LlmBackend } from "../backend/types.js";
 import type { KvManager } from "../kv/kv-manager.js";
 import type { KvStats } from "../kv/types.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import type { Scheduler, SchedulerStats } from "../scheduler/scheduler.js";
 import { Sequence, type FinishReason } from "../scheduler/sequence.js";
 import type { SchedulerEvent, StepPlan } from "../scheduler/step-plan.js";
 import { EventChannel } from "./event-channel.js";
@@ -19,10 +19,7 @@ export interface EngineOptions {
   readonly now?: () => number;
 }
 
-export interface EngineStats {
-  readonly numRunning: number;
-  readonly numWaiting: number;
-  readonly numPreemptions: number;
+export interface EngineStats extends SchedulerStats {
   readonly kv: KvStats;
   readonly numSteps: number;
   /** Tokens computed by steps: prefill (including recompute) and decode. */

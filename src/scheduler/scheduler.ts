@@ -29,6 +29,8 @@ export interface SchedulerStats {
   readonly numRunning: number;
   readonly numWaiting: number;
   readonly numPreemptions: number;
+  /** Sequences ended so far, by why they ended. */
+  readonly numFinished: Readonly<Record<FinishReason, number>>;
 }
 
 export class Scheduler {
@@ -41,6 +43,7 @@ export class Scheduler {
   /** In admission order: the oldest first, so preemption takes from the end. */
   #running: Sequence[] = [];
   #numPreemptions = 0;
+  readonly #numFinished: Record<FinishReason, number> = { stop: 0, length: 0, abort: 0, timeout: 0, error: 0 };
 
   constructor({ kv, maxBatchTokens, maxRunning, maxModelLen, endOfGenerationTokens, agingMs = 10_000 }: SchedulerOptions) {
     for (const [name, value] of [["maxBatchTokens", maxBatchTokens], ["maxRunning", maxRunning], ["maxModelLen", maxModelLen], ["agingMs", agingMs]] as const) {
@@ -161,7 +164,7 @@ export class Scheduler {
   }
 
   stats(): SchedulerStats {
-    return { numRunning: this.#running.length, numWaiting: this.#waiting.length, numPreemptions: this.#numPreemptions };
+    return { numRunning: this.#running.length, numWaiting: this.#waiting.length, numPreemptions: this.#numPreemptions, numFinished: { ...this.#numFinished } };
   }
 
   #logprobs(result: StepResult, row: number): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
@@ -185,6 +188,7 @@ export class Scheduler {
     seq.status = "finished";
     seq.finishReason = reason;
     seq.finishMessage = message;
+    this.#numFinished[reason]++;
     this.#running = this.#running.filter((s) => s !== seq);
     this.#waiting.remove(seq);
   }

@@ -8,6 +8,8 @@ type Schema = { readonly [key: string]: unknown };
 const MAX_STRING = 64;
 const MAX_ITEMS = 8;
 const MAX_FREE_DEPTH = 3;
+/** Deeper schemas are refused: a recursive $ref would otherwise expand forever. */
+const MAX_SCHEMA_DEPTH = 32;
 
 const PRIMITIVES: Record<string, string> = {
   ws: '" "?',
@@ -33,7 +35,7 @@ class GrammarBuilder {
 
   build(): string {
     const top = this.#visit(this.#root, "root-value", 0);
-    this.#rules.set("root", `ws ${top} ws`);
+    this.#rules.set("root", `${this.#primitive("ws")} ${top} ws`);
     return [...this.#rules].map(([name, body]) => `${name} ::= ${body}`).join("\n");
   }
 
@@ -52,10 +54,11 @@ class GrammarBuilder {
   }
 
   #visit(schema: unknown, name: string, depth: number): string {
+    if (depth > MAX_SCHEMA_DEPTH) throw new InvalidRequestError(`the JSON schema nests deeper than ${MAX_SCHEMA_DEPTH} levels (recursive $ref is not supported)`, { param: "response_format" });
     if (schema === true || schema === undefined || (typeof schema === "object" && schema !== null && Object.keys(schema).length === 0)) return this.#free(depth);
     if (typeof schema !== "object" || schema === null) throw new InvalidRequestError("a JSON schema must be an object", { param: "response_format" });
     const s = schema as Schema;
-    if (typeof s.$ref === "string") return this.#visit(this.#resolve(s.$ref), name, depth);
+    if (typeof s.$ref === "string") return this.#visit(this.#resolve(s.$ref), name, depth + 1);
     if ("const" in s) return this.#add(name, literal(JSON.stringify(s.const)));
     if (Array.isArray(s.enum)) return this.#add(name, s.enum.map((v) => literal(JSON.stringify(v))).join(" | "));
     const alternatives = (s.anyOf ?? s.oneOf) as unknown[] | undefined;

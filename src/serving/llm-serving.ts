@@ -1,12 +1,15 @@
 // LlmServing: text in, text out for one loaded LLM. Builds prompts (chat template, tokenizer), submits them to the
 // engine, and turns its token events into UTF-8-safe text deltas, stop strings and log-probabilities.
+import type { LlamaContext } from "../backend/llama/llama-context.js";
 import type { LlamaModel } from "../backend/llama/llama-model.js";
 import type { Engine } from "../engine/engine.js";
 import type { FinishReason, StepEvent, Usage } from "../engine/events.js";
 import type { SamplingParams } from "../sampling-params.js";
 import { ChatTemplate, CHATML_TEMPLATE, type ChatMessage } from "./chat-template.js";
 import { IncrementalDetokenizer } from "./detokenizer.js";
+import { Embedder } from "./embedder.js";
 import { InvalidRequestError } from "./errors.js";
+import { mergeGenerations } from "./merge.js";
 import { StopMatcher } from "./stop-strings.js";
 
 export interface TokenLogprob {
@@ -33,6 +36,8 @@ export interface LlmServingOptions {
   readonly name: string;
   readonly model: LlamaModel;
   readonly engine: Engine;
+  /** The generation context the engine steps; closed with the serving. */
+  readonly context: LlamaContext;
   readonly maxModelLen: number;
   /** A chat template overriding the model's own (--chat-template). */
   readonly chatTemplate?: string;
@@ -44,15 +49,19 @@ export class LlmServing {
   readonly engine: Engine;
   readonly maxModelLen: number;
   readonly createdSeconds = Math.floor(Date.now() / 1000);
+  readonly embedder: Embedder;
+  readonly #context: LlamaContext;
   readonly #template: ChatTemplate;
   readonly #bosText: string;
   readonly #eosText: string;
 
-  constructor({ name, model, engine, maxModelLen, chatTemplate }: LlmServingOptions) {
+  constructor({ name, model, engine, context, maxModelLen, chatTemplate }: LlmServingOptions) {
     this.name = name;
     this.model = model;
     this.engine = engine;
+    this.#context = context;
     this.maxModelLen = maxModelLen;
+    this.embedder = new Embedder({ model, maxInputTokens: Math.min(maxModelLen, 8192), threads: context.threads });
     this.#template = new ChatTemplate(chatTemplate ?? model.info.chatTemplate ?? CHATML_TEMPLATE);
     this.#bosText = this.#tokenText(model.info.bosToken);
     this.#eosText = this.#tokenText(model.info.eosToken);
@@ -110,6 +119,22 @@ export class LlmServing {
     return this.#text(input, events);
   }
 
+  /**
+   * Several prompts as one stream (choice k*n + i is sequence i of prompt k). All are queued before this returns;
+   * when one is refused, those already queued are cancelled.
+   */
+  generateAll(inputs: readonly GenerateInput[]): AsyncIterable<GenerationEvent> {
+    if (inputs.length === 1) return this.generate(inputs[0]!);
+    const streams: AsyncIterable<GenerationEvent>[] = [];
+    try {
+      for (const input of inputs) streams.push(this.generate(input));
+    } catch (error) {
+      for (const input of inputs.slice(0, streams.length)) this.engine.abort(input.requestId);
+      throw error;
+    }
+    return mergeGenerations(streams, inputs[0]!.params.n);
+  }
+
   async *#text(input: GenerateInput, events: AsyncIterable<StepEvent>): AsyncGenerator<GenerationEvent> {
     const n = input.params.n;
     const detokenizers = Array.from({ length: n }, () => new IncrementalDetokenizer((t) => this.model.tokenToBytes(t)));
@@ -139,6 +164,14 @@ export class LlmServing {
       yield { type: "finish", index: i, reason: stopped[i] ? "stop" : event.reason, message: event.message };
     }
     yield { type: "usage", usage: { ...usage, cachedPromptTokens: Number.isFinite(usage.cachedPromptTokens) ? usage.cachedPromptTokens : 0 } };
+  }
+
+  /** Aborts what is still running, then frees the contexts and the model. */
+  async close(): Promise<void> {
+    await this.engine.close();
+    await this.embedder.close();
+    await this.#context.dispose();
+    this.model.dispose();
   }
 
   #tokenText(token: number): string {

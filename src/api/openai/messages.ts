@@ -1,0 +1,21 @@
+// OpenAI chat messages to the plain role/content messages a chat template renders.
+import type { ChatMessage as TemplateMessage } from "../../serving/chat-template.js";
+import { ApiError } from "../errors.js";
+import type { ChatMessage } from "./schemas.js";
+
+/** Content given as text parts is joined; other parts (images, audio) are refused, not dropped. */
+export function toTemplateMessages(messages: readonly ChatMessage[]): TemplateMessage[] {
+  return messages.map((m, i) => {
+    let content = "";
+    if (typeof m.content === "string") content = m.content;
+    else if (Array.isArray(m.content)) {
+      content = m.content.map((part, k) => {
+        if (part.type !== "text" || typeof part.text !== "string") {
+          throw new ApiError(400, `messages[${i}].content[${k}]: content parts of type '${part.type}' are not supported; only text`, { param: `messages.${i}.content`, code: "unsupported_content" });
+        }
+        return part.text;
+      }).join("");
+    }
+    return { role: m.role === "developer" ? "system" : m.role, content, ...(m.name === undefined ? {} : { name: m.name }) };
+  });
+}

@@ -1,0 +1,24 @@
+// POST /tokenize and /detokenize, with vLLM's request and response shapes.
+import { Hono } from "hono";
+import type { ModelRegistry } from "../serving/registry.js";
+import { readJson } from "./body.js";
+import { toTemplateMessages } from "./openai/messages.js";
+import { DetokenizeRequest, TokenizeRequest } from "./openai/schemas.js";
+
+export function tokenizeRoutes(registry: ModelRegistry): Hono {
+  return new Hono()
+    .post("/tokenize", async (c) => {
+      const body = await readJson(c, TokenizeRequest);
+      const serving = body.model ? registry.get(body.model) : registry.first();
+      const tokens = "messages" in body
+        ? serving.chatPrompt(toTemplateMessages(body.messages))
+        : serving.model.tokenize(body.prompt, { addSpecial: body.add_special_tokens ?? true });
+      return c.json({ tokens: [...tokens], count: tokens.length, max_model_len: serving.maxModelLen });
+    })
+    .post("/detokenize", async (c) => {
+      const body = await readJson(c, DetokenizeRequest);
+      const serving = body.model ? registry.get(body.model) : registry.first();
+      serving.checkPrompt(body.tokens, 0);
+      return c.json({ prompt: serving.model.detokenize(Int32Array.from(body.tokens), { unparseSpecial: true }) });
+    });
+}

@@ -1,0 +1,78 @@
+// `loom serve MODEL.gguf [options]` to a ConfigInput; flags win over LOOM_* environment variables. Parsing only:
+// validation and defaults live in config.ts.
+import { parseArgs } from "node:util";
+import type { ConfigInput } from "./config.js";
+
+export const USAGE = `usage: loom serve MODEL.gguf [options]
+
+  --host HOST                 address to listen on (LOOM_HOST, default 127.0.0.1)
+  --port N                    port to listen on (LOOM_PORT, default 8080)
+  --served-model-name NAME    model name in the API (default: the file's base name)
+  --kv-tokens N               cells of the unified KV pool (LOOM_KV_TOKENS, default 16384)
+  --max-running N             most sequences decoding at once (LOOM_MAX_RUNNING, default 64)
+  --max-batch-tokens N        token budget of one step (LOOM_MAX_BATCH_TOKENS, default 512)
+  --max-model-len N           most tokens of one sequence (default: min(kv tokens, training context))
+  --block-size N              tokens per KV block (default 16)
+  --threads N                 llama.cpp compute threads (LOOM_THREADS, default: measured rule)
+  --gpu-layers N              layers offloaded to the GPU, -1 for all (LOOM_GPU_LAYERS, default 0)
+  --api-key KEY               require 'Authorization: Bearer KEY' on /v1 (LOOM_API_KEY; repeatable)
+  --chat-template FILE        a Jinja chat template replacing the model's own
+  --max-body-bytes N          largest accepted request body (default 4 MiB)
+  --no-prefix-caching         do not share prompt prefixes between requests`;
+
+const FLAGS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  "served-model-name": { type: "string" },
+  "kv-tokens": { type: "string" },
+  "max-running": { type: "string" },
+  "max-batch-tokens": { type: "string" },
+  "max-model-len": { type: "string" },
+  "block-size": { type: "string" },
+  threads: { type: "string" },
+  "gpu-layers": { type: "string" },
+  "api-key": { type: "string", multiple: true },
+  "chat-template": { type: "string" },
+  "max-body-bytes": { type: "string" },
+  "no-prefix-caching": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function integer(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^-?\d+$/.test(text)) throw new RangeError(`--${name} must be an integer, got '${text}'`);
+  return Number(text);
+}
+
+/** Throws RangeError with the usage text for anything it cannot read. */
+export function parseServeArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): ConfigInput {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new RangeError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) throw new RangeError(USAGE);
+  const [command, model, ...rest] = positionals;
+  if (command !== "serve" || model === undefined || rest.length > 0) throw new RangeError(USAGE);
+  const flag = (name: keyof typeof FLAGS, envName?: string) => (values[name] as string | undefined) ?? (envName ? env[envName] : undefined);
+  const config: Record<string, unknown> = {
+    model,
+    host: flag("host", "LOOM_HOST"),
+    port: integer("port", flag("port", "LOOM_PORT")),
+    servedModelName: flag("served-model-name", "LOOM_SERVED_MODEL_NAME"),
+    kvTokens: integer("kv-tokens", flag("kv-tokens", "LOOM_KV_TOKENS")),
+    maxRunning: integer("max-running", flag("max-running", "LOOM_MAX_RUNNING")),
+    maxBatchTokens: integer("max-batch-tokens", flag("max-batch-tokens", "LOOM_MAX_BATCH_TOKENS")),
+    maxModelLen: integer("max-model-len", flag("max-model-len", "LOOM_MAX_MODEL_LEN")),
+    blockSize: integer("block-size", flag("block-size")),
+    threads: integer("threads", flag("threads", "LOOM_THREADS")),
+    gpuLayers: integer("gpu-layers", flag("gpu-layers", "LOOM_GPU_LAYERS")),
+    apiKeys: values["api-key"] ?? (env.LOOM_API_KEY ? [env.LOOM_API_KEY] : undefined),
+    chatTemplateFile: flag("chat-template", "LOOM_CHAT_TEMPLATE"),
+    maxBodyBytes: integer("max-body-bytes", flag("max-body-bytes")),
+    enablePrefixCaching: values["no-prefix-caching"] ? false : undefined,
+  };
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as ConfigInput;
+}

@@ -1,0 +1,48 @@
+// loadLlmServing: a GGUF file to a running LlmServing (model, unified KV pool, KV manager, scheduler, engine),
+// sized by the config.
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { LlamaModel } from "../backend/llama/llama-model.js";
+import type { Config } from "../config.js";
+import { Engine } from "../engine/engine.js";
+import { KvManager } from "../kv/kv-manager.js";
+import { Scheduler } from "../scheduler/scheduler.js";
+import { LlmServing } from "./llm-serving.js";
+
+/** llama.cpp validates sequence ids below this bound; parked prefix holders share the range with running sequences. */
+const MAX_LLAMA_SEQUENCES = 256;
+
+export function defaultModelName(path: string): string {
+  return basename(path).replace(/\.gguf$/i, "");
+}
+
+export async function loadLlmServing(config: Config): Promise<LlmServing> {
+  const chatTemplate = config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
+  const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
+  try {
+    const maxModelLen = config.maxModelLen ?? Math.min(config.kvTokens, model.info.contextLengthTrain);
+    if (maxModelLen > config.kvTokens) throw new RangeError(`maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`);
+    // Twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
+    const maxSequences = Math.min(MAX_LLAMA_SEQUENCES, config.maxRunning * 2);
+    const context = await model.createContext({
+      kvTokens: config.kvTokens, maxSequences, batchTokens: config.maxBatchTokens,
+      ...(config.threads === undefined ? {} : { threads: config.threads }),
+    });
+    const kv = new KvManager({
+      numBlocks: Math.floor(config.kvTokens / config.blockSize), blockSize: config.blockSize,
+      numSlots: context.maxSequences, enablePrefixCaching: config.enablePrefixCaching,
+    });
+    const scheduler = new Scheduler({
+      kv, maxBatchTokens: config.maxBatchTokens, maxRunning: Math.min(config.maxRunning, context.maxSequences),
+      maxModelLen, endOfGenerationTokens: model.info.endOfGenerationTokens,
+    });
+    const engine = new Engine({ backend: context, scheduler, kv });
+    return new LlmServing({
+      name: config.servedModelName ?? defaultModelName(config.model), model, engine, context, maxModelLen,
+      ...(chatTemplate === undefined ? {} : { chatTemplate }),
+    });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,36 @@
+// ModelRegistry: served model name -> LlmServing. Routes look models up here and get a ModelNotFoundError (404)
+// for names it does not hold.
+import { ModelNotFoundError } from "./errors.js";
+import type { LlmServing } from "./llm-serving.js";
+
+export class ModelRegistry {
+  readonly #models = new Map<string, LlmServing>();
+
+  add(serving: LlmServing): void {
+    if (this.#models.has(serving.name)) throw new RangeError(`a model named ${serving.name} is already served`);
+    this.#models.set(serving.name, serving);
+  }
+
+  get(name: string): LlmServing {
+    const serving = this.#models.get(name);
+    if (!serving) throw new ModelNotFoundError(name);
+    return serving;
+  }
+
+  /** The model to use when a request names none (tokenizer routes). */
+  first(): LlmServing {
+    const serving = this.#models.values().next().value;
+    if (!serving) throw new ModelNotFoundError("(none loaded)");
+    return serving;
+  }
+
+  list(): LlmServing[] {
+    return [...this.#models.values()];
+  }
+
+  async close(): Promise<void> {
+    const models = this.list();
+    this.#models.clear();
+    await Promise.all(models.map((m) => m.close()));
+  }
+}

@@ -1,0 +1,107 @@
+// Bad input answers its 4xx in OpenAI's error shape, and the server keeps serving everyone else.
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+let server: TestServer;
+beforeAll(async () => { server = await startTestServer({ apiKeys: ["right-key"], maxBodyBytes: 1024 * 1024 }); });
+afterAll(async () => { await server?.close(); });
+
+const user = [{ role: "user" as const, content: "hi" }];
+
+async function raw(path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const { json, ...rest } = init;
+  const response = await fetch(`${server.url}${path}`, {
+    method: json === undefined && rest.body === undefined ? "GET" : "POST",
+    ...rest,
+    headers: { "content-type": "application/json", authorization: "Bearer right-key", ...(rest.headers as Record<string, string> | undefined) },
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+}
+
+function expectOpenAiError(body: any, type: string): void {
+  expect(Object.keys(body)).toEqual(["error"]);
+  expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+  expect(body.error.type).toBe(type);
+  expect(body.error.message.length).toBeGreaterThan(0);
+}
+
+describe("errors in OpenAI's shape", () => {
+  it("answers a wrong model with 404 model_not_found", async () => {
+    await expect(server.client.chat.completions.create({ model: "gpt-17", messages: user })).rejects.toMatchObject({ status: 404, code: "model_not_found", param: "model" });
+    expect((await server.client.chat.completions.create({ model: "gpt-17", messages: user }).catch((e: unknown) => e)) instanceof OpenAI.NotFoundError).toBe(true);
+  });
+
+  it("answers a missing or wrong key with 401 but leaves health probes open", async () => {
+    const wrong = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "wrong-key", maxRetries: 0 });
+    const error = await wrong.chat.completions.create({ model: server.model, messages: user }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((await raw("/v1/models", { headers: { authorization: "" } })).status).toBe(401);
+    expect((await raw("/tokenize", { json: { prompt: "a" }, headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+  });
+
+  it.each([
+    ["temperature out of range", { temperature: 5 }, "temperature"],
+    ["negative max_tokens", { max_tokens: -1 }, "max_tokens"],
+    ["max_tokens past the context", { max_tokens: 1_000_000 }, "max_tokens"],
+    ["a string where a number belongs", { top_p: "high" }, "top_p"],
+    ["n too large", { n: 1000 }, "n"],
+    ["five stop strings", { stop: ["a", "b", "c", "d", "e"] }, "stop"],
+    ["top_logprobs too large", { logprobs: true, top_logprobs: 50 }, "top_logprobs"],
+    ["logit_bias outside the vocabulary", { logit_bias: { "99999999": 5 } }, "logit_bias"],
+    ["an unsupported schema type", { response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "tuple" } } } }, "response_format"],
+    ["tools", { tools: [{ type: "function", function: { name: "f" } }] }, "tools"],
+  ])("answers %s with 400 naming the parameter", async (_, extra, param) => {
+    const { status, body } = await raw("/v1/chat/completions", { json: { model: server.model, messages: user, ...extra } });
+    expect(status).toBe(400);
+    expectOpenAiError(body, "invalid_request_error");
+    expect(body.error.param).toBe(param);
+  });
+
+  it("answers bad messages with 400: empty, a wrong role, a non-text part", async () => {
+    for (const messages of [[], [{ role: "wizard", content: "hi" }], [{ role: "user", content: 42 }], [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }]]) {
+      const { status, body } = await raw("/v1/chat/completions", { json: { model: server.model, messages } });
+      expect(status, JSON.stringify(messages)).toBe(400);
+      expectOpenAiError(body, "invalid_request_error");
+    }
+  });
+
+  it("answers a prompt longer than the context with 400 context_length_exceeded", async () => {
+    const { status, body } = await raw("/v1/completions", { json: { model: server.model, prompt: "word ".repeat(5000), max_tokens: 1 } });
+    expect(status).toBe(400);
+    expect(body.error.code).toBe("context_length_exceeded");
+    const ids = await raw("/v1/completions", { json: { model: server.model, prompt: [1, 2, 99999999], max_tokens: 1 } });
+    expect(ids.status).toBe(400);
+  });
+
+  it("answers malformed JSON with 400, a body past the limit with 413, an unknown route with 404", async () => {
+    const malformed = await raw("/v1/chat/completions", { body: '{"model": "tiny", "messages": [' });
+    expect(malformed.status).toBe(400);
+    expectOpenAiError(malformed.body, "invalid_request_error");
+    const huge = await raw("/v1/chat/completions", { json: { model: server.model, messages: [{ role: "user", content: "x".repeat(10 * 1024 * 1024) }] } });
+    expect(huge.status).toBe(413);
+    expectOpenAiError(huge.body, "invalid_request_error");
+    const unknown = await raw("/v1/engines");
+    expect(unknown.status).toBe(404);
+    expectOpenAiError(unknown.body, "not_found_error");
+  });
+
+  it("returns an x-request-id on every response, echoing a valid one the client sent", async () => {
+    const fresh = await raw("/v1/models");
+    expect(fresh.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const echoed = await raw("/v1/nope", { headers: { "x-request-id": "trace-123" } });
+    expect(echoed.headers.get("x-request-id")).toBe("trace-123");
+  });
+
+  it("keeps serving after all of the above, with nothing left running", async () => {
+    const completion = await server.client.chat.completions.create({ model: server.model, messages: user, max_tokens: 3 });
+    expect(completion.choices[0]!.message.content!.length).toBeGreaterThan(0);
+    const stats = server.registry.get(server.model).engine.stats();
+    expect(stats.numRunning + stats.numWaiting).toBe(0);
+    expect(stats.kv.numUsedBlocks).toBe(0);
+  });
+});
