@@ -5,7 +5,7 @@ import type { LlamaModel } from "../backend/llama/llama-model.js";
 import type { Engine } from "../engine/engine.js";
 import type { FinishReason, StepEvent, Usage } from "../engine/events.js";
 import type { SamplingParams } from "../sampling-params.js";
-import { ChatTemplate, CHATML_TEMPLATE, type ChatMessage } from "./chat-template.js";
+import type { ChatMessage, ChatTemplate } from "./chat-template.js";
 import { IncrementalDetokenizer } from "./detokenizer.js";
 import { Embedder } from "./embedder.js";
 import { InvalidRequestError } from "./errors.js";
@@ -39,8 +39,7 @@ export interface LlmServingOptions {
   /** The generation context the engine steps; closed with the serving. */
   readonly context: LlamaContext;
   readonly maxModelLen: number;
-  /** A chat template overriding the model's own (--chat-template). */
-  readonly chatTemplate?: string;
+  readonly chatTemplate: ChatTemplate;
 }
 
 export class LlmServing {
@@ -62,7 +61,7 @@ export class LlmServing {
     this.#context = context;
     this.maxModelLen = maxModelLen;
     this.embedder = new Embedder({ model, maxInputTokens: Math.min(maxModelLen, 8192), threads: context.threads });
-    this.#template = new ChatTemplate(chatTemplate ?? model.info.chatTemplate ?? CHATML_TEMPLATE);
+    this.#template = chatTemplate;
     this.#bosText = this.#tokenText(model.info.bosToken);
     this.#eosText = this.#tokenText(model.info.eosToken);
   }

@@ -7,6 +7,7 @@ import type { Config } from "../config.js";
 import { Engine } from "../engine/engine.js";
 import { KvManager } from "../kv/kv-manager.js";
 import { Scheduler } from "../scheduler/scheduler.js";
+import { ChatTemplate, CHATML_TEMPLATE } from "./chat-template.js";
 import { LlmServing } from "./llm-serving.js";
 
 /** llama.cpp validates sequence ids below this bound; parked prefix holders share the range with running sequences. */
@@ -16,10 +17,20 @@ export function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
 }
 
+/** Compiled before any context exists, so a template Jinja cannot parse stops startup with nothing to undo. */
+function compileTemplate(source: string, origin: string): ChatTemplate {
+  try {
+    return new ChatTemplate(source);
+  } catch (error) {
+    throw new RangeError(`${origin} does not parse as a Jinja template (${(error as Error).message}); pass another with --chat-template FILE`);
+  }
+}
+
 export async function loadLlmServing(config: Config): Promise<LlmServing> {
-  const chatTemplate = config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
+  const templateOverride = config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
   const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
   try {
+    const chatTemplate = compileTemplate(templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE, templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!);
     const maxModelLen = config.maxModelLen ?? Math.min(config.kvTokens, model.info.contextLengthTrain);
     if (maxModelLen > config.kvTokens) throw new RangeError(`maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`);
     // Twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
@@ -38,8 +49,7 @@ export async function loadLlmServing(config: Config): Promise<LlmServing> {
     });
     const engine = new Engine({ backend: context, scheduler, kv });
     return new LlmServing({
-      name: config.servedModelName ?? defaultModelName(config.model), model, engine, context, maxModelLen,
-      ...(chatTemplate === undefined ? {} : { chatTemplate }),
+      name: config.servedModelName ?? defaultModelName(config.model), model, engine, context, maxModelLen, chatTemplate,
     });
   } catch (error) {
     model.dispose();
