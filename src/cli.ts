@@ -18,7 +18,11 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --api-key KEY               require 'Authorization: Bearer KEY' on /v1 (LOOM_API_KEY; repeatable)
   --chat-template FILE        a Jinja chat template replacing the model's own
   --max-body-bytes N          largest accepted request body (default 4 MiB)
-  --no-prefix-caching         do not share prompt prefixes between requests`;
+  --no-prefix-caching         do not share prompt prefixes between requests
+  --max-waiting N             sequences allowed to wait per model; beyond it 429 (LOOM_MAX_WAITING, default 512)
+  --request-timeout S         default per-request timeout in seconds, 0 for none (LOOM_REQUEST_TIMEOUT, default 600)
+  --shutdown-grace S          seconds running requests get to finish on SIGTERM (LOOM_SHUTDOWN_GRACE, default 30)
+  --log-level LEVEL           debug|info|warn|error|silent (LOOM_LOG_LEVEL, default info)`;
 
 const FLAGS = {
   host: { type: "string" },
@@ -35,12 +39,22 @@ const FLAGS = {
   "chat-template": { type: "string" },
   "max-body-bytes": { type: "string" },
   "no-prefix-caching": { type: "boolean" },
+  "max-waiting": { type: "string" },
+  "request-timeout": { type: "string" },
+  "shutdown-grace": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text)) throw new RangeError(`--${name} must be an integer, got '${text}'`);
+  return Number(text);
+}
+
+function number(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new RangeError(`--${name} must be a non-negative number, got '${text}'`);
   return Number(text);
 }
 
@@ -73,6 +87,10 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     chatTemplateFile: flag("chat-template", "LOOM_CHAT_TEMPLATE"),
     maxBodyBytes: integer("max-body-bytes", flag("max-body-bytes")),
     enablePrefixCaching: values["no-prefix-caching"] ? false : undefined,
+    maxWaiting: integer("max-waiting", flag("max-waiting", "LOOM_MAX_WAITING")),
+    requestTimeoutSeconds: number("request-timeout", flag("request-timeout", "LOOM_REQUEST_TIMEOUT")),
+    shutdownGraceSeconds: number("shutdown-grace", flag("shutdown-grace", "LOOM_SHUTDOWN_GRACE")),
+    logLevel: flag("log-level", "LOOM_LOG_LEVEL"),
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as ConfigInput;
 }

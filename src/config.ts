@@ -20,6 +20,13 @@ export const ConfigSchema = z.object({
   chatTemplateFile: z.string().optional(),
   maxBodyBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
   enablePrefixCaching: z.boolean().default(true),
+  /** Sequences allowed to wait for admission per model; more are refused with 429 and Retry-After. */
+  maxWaiting: z.number().int().min(1).default(512),
+  /** Default per-request timeout in seconds (a request may set its own); 0 disables it. */
+  requestTimeoutSeconds: z.number().min(0).default(600),
+  /** On SIGTERM, how long running requests may go on before they are cancelled. */
+  shutdownGraceSeconds: z.number().min(0).default(30),
+  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

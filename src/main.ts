@@ -1,9 +1,13 @@
-// Process entry: Config -> model servings -> Hono app -> listening server; SIGTERM/SIGINT stop it cleanly.
+// Process entry: Config -> listening server -> model servings; SIGTERM/SIGINT drain and stop it cleanly.
+// The server listens before the model loads, so startup probes can tell loading from dead.
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "./api/app.js";
 import { parseServeArgs } from "./cli.js";
 import { loadConfig, type Config, type ConfigInput } from "./config.js";
+import { HealthState } from "./ops/health.js";
+import { jsonLogger, type Logger } from "./ops/logger.js";
+import { Metrics } from "./ops/metrics.js";
 import { loadLlmServing } from "./serving/load-llm.js";
 import { ModelRegistry } from "./serving/registry.js";
 
@@ -12,51 +16,81 @@ export interface RunningServer {
   readonly url: string;
   readonly config: Config;
   readonly registry: ModelRegistry;
-  /** Stops accepting connections, cancels what is running and frees the models. */
-  close(): Promise<void>;
+  readonly health: HealthState;
+  readonly metrics: Metrics;
+  /**
+   * Stops taking requests (ready turns 503), lets running ones finish for up to `graceMs` (the configured grace
+   * by default), cancels the rest, frees the models and closes the listener.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
-export async function startServer(input: ConfigInput): Promise<RunningServer> {
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Process metrics (event loop lag, memory) in /metrics; tests starting several servers turn them off. */
+  readonly processMetrics?: boolean;
+}
+
+export async function startServer(input: ConfigInput, options: StartOptions = {}): Promise<RunningServer> {
   const config = loadConfig(input);
+  const logger = options.logger ?? jsonLogger(config.logLevel);
   const registry = new ModelRegistry();
-  registry.add(await loadLlmServing(config));
-  let accepting = true;
-  const app = createApp({ registry, apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes, isReady: () => accepting });
-  let server: ServerType;
+  const health = new HealthState();
+  const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
+  const app = createApp({ registry, health, logger, metrics, apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes });
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const closeListener = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
   try {
-    server = await new Promise<ServerType>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
-      s.once("error", reject);
-    });
+    const serving = await loadLlmServing(config, { metrics, logger });
+    registry.add(serving);
+    health.addCheck(() => (serving.engine.failure ? `the engine of ${serving.name} stopped: ${serving.engine.failure.message}` : null));
   } catch (error) {
     await registry.close();
+    await closeListener();
     throw error;
   }
+  health.serving();
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}`,
-    config,
-    registry,
-    async close() {
-      accepting = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await registry.close();
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      await closed;
+    url: `http://${host}:${port}`, config, registry, health, metrics,
+    close(graceMs = config.shutdownGraceSeconds * 1000) {
+      closing ??= (async () => {
+        health.draining();
+        const servings = registry.list();
+        for (const serving of servings) serving.stopAccepting();
+        const drained = Promise.all(servings.map((s) => s.engine.drain()));
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([drained, new Promise((resolve) => { timer = setTimeout(resolve, graceMs); })]);
+        clearTimeout(timer);
+        await registry.close();
+        await closeListener();
+      })();
+      return closing;
     },
   };
 }
 
 /** `loom serve MODEL [options]` until SIGTERM or SIGINT. */
 export async function main(argv: readonly string[]): Promise<void> {
-  const running = await startServer(parseServeArgs(argv, process.env));
-  const served = running.registry.list().map((m) => `${m.name} (${m.model.info.description}, max_model_len ${m.maxModelLen})`).join(", ");
-  console.log(`loom: serving ${served} at ${running.url}/v1`);
+  const input = parseServeArgs(argv, process.env);
+  const logger = jsonLogger(loadConfig(input).logLevel);
+  const running = await startServer(input, { logger });
+  for (const m of running.registry.list()) {
+    logger.log("info", "serving", { model: m.name, description: m.model.info.description, max_model_len: m.maxModelLen, url: `${running.url}/v1` });
+  }
+  console.log(`loom: serving ${running.registry.list().map((m) => m.name).join(", ")} at ${running.url}/v1`);
   const stop = (signal: string) => {
-    console.log(`loom: ${signal}, shutting down`);
+    logger.log("info", "shutdown", { signal, grace_seconds: running.config.shutdownGraceSeconds });
     running.close().then(() => process.exit(0), (error: unknown) => {
-      console.error(error);
+      logger.log("error", "shutdown_failed", { message: (error as Error).message });
       process.exit(1);
     });
   };

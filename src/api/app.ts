@@ -1,12 +1,17 @@
-// createApp: the Hono app, its middleware order and its routes. Health probes come before authentication so
-// orchestrators can reach them without a key; the body limit comes before any route reads a body.
+// createApp: the Hono app, its middleware order and its routes. Probes and /metrics come before authentication so
+// orchestrators and scrapers reach them without a key; the body limit comes before any route reads a body.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
+import { requestId, type RequestIdVariables } from "hono/request-id";
+import type { HealthState } from "../ops/health.js";
+import type { Logger } from "../ops/logger.js";
+import type { Metrics } from "../ops/metrics.js";
 import type { ModelRegistry } from "../serving/registry.js";
 import { healthRoutes } from "./admin/health.js";
+import { metricsRoutes } from "./admin/metrics.js";
 import { ApiError, errorResponse, toApiError } from "./errors.js";
+import { accessLog, admission } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
 import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
@@ -14,31 +19,40 @@ import { embeddingRoutes } from "./openai/embeddings.js";
 import { modelRoutes } from "./openai/models.js";
 import { tokenizeRoutes } from "./tokenize.js";
 
+export type AppEnv = { Variables: RequestIdVariables };
+
 export interface AppDeps {
   readonly registry: ModelRegistry;
+  readonly health: HealthState;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
   readonly apiKeys: readonly string[];
   readonly maxBodyBytes: number;
-  readonly isReady: () => boolean;
-  /** Where 5xx failures are reported; the client gets only the message. */
-  readonly logError?: (error: unknown) => void;
 }
 
-export function createApp({ registry, apiKeys, maxBodyBytes, isReady, logError = (e) => console.error(e) }: AppDeps): Hono {
-  const app = new Hono();
+export function createApp({ registry, health, logger, metrics, apiKeys, maxBodyBytes }: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
   app.use("*", requestId());
+  app.use("*", accessLog(logger, metrics));
   app.use("*", cors());
-  app.route("/", healthRoutes(isReady));
+  app.route("/", healthRoutes(health));
+  if (metrics) app.route("/", metricsRoutes(metrics));
   const auth = bearerAuth(apiKeys);
-  for (const path of ["/v1/*", "/tokenize", "/detokenize"]) app.use(path, auth);
+  for (const path of ["/v1/*", "/tokenize", "/detokenize"]) {
+    app.use(path, auth);
+    app.use(path, admission(health));
+  }
   app.use("*", bodyLimit({
     maxSize: maxBodyBytes,
     onError: (c) => errorResponse(c, new ApiError(413, `the request body is larger than ${maxBodyBytes} bytes`, { code: "request_too_large" })),
   }));
-  for (const routes of [chatRoutes, completionRoutes, modelRoutes, embeddingRoutes, tokenizeRoutes]) app.route("/", routes(registry));
+  app.route("/", chatRoutes(registry));
+  app.route("/", completionRoutes(registry));
+  for (const routes of [modelRoutes, embeddingRoutes, tokenizeRoutes]) app.route("/", routes(registry));
   app.notFound((c) => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })));
   app.onError((error, c) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) logError(error);
+    if (apiError.status >= 500) logger.log("error", "request_failed", { request_id: c.get("requestId") ?? null, message: apiError.message, stack: error instanceof Error ? error.stack : undefined });
     return errorResponse(c, apiError);
   });
   return app;

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import { isNativeError } from "../backend/llama/addon.js";
-import { InvalidRequestError, ModelNotFoundError } from "../serving/errors.js";
+import { InvalidRequestError, ModelNotFoundError, OverloadedError, RequestTimeoutError, ShuttingDownError } from "../serving/errors.js";
 
 export interface OpenAiErrorBody {
   readonly error: { readonly message: string; readonly type: string; readonly param: string | null; readonly code: string | null };
@@ -14,13 +14,16 @@ export class ApiError extends Error {
   readonly type: string;
   readonly param: string | null;
   readonly code: string | null;
+  /** Sent as Retry-After on 429 and 503. */
+  readonly retryAfterSeconds: number | null;
 
-  constructor(status: ContentfulStatusCode, message: string, { type, param = null, code = null }: { type?: string; param?: string | null; code?: string | null } = {}) {
+  constructor(status: ContentfulStatusCode, message: string, { type, param = null, code = null, retryAfterSeconds = null }: { type?: string; param?: string | null; code?: string | null; retryAfterSeconds?: number | null } = {}) {
     super(message);
     this.status = status;
     this.type = type ?? defaultType(status);
     this.param = param;
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -43,6 +46,9 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof InvalidRequestError) return new ApiError(400, error.message, { param: error.param, code: error.code });
   if (error instanceof ModelNotFoundError) return new ApiError(404, error.message, { type: "invalid_request_error", param: "model", code: "model_not_found" });
+  if (error instanceof OverloadedError) return new ApiError(429, error.message, { code: "overloaded", retryAfterSeconds: error.retryAfterSeconds });
+  if (error instanceof ShuttingDownError) return new ApiError(503, error.message, { code: "shutting_down", retryAfterSeconds: 5 });
+  if (error instanceof RequestTimeoutError) return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
   if (error instanceof RangeError) return new ApiError(400, error.message);
   if (isNativeError(error) && (error.code.startsWith("LOOM_INVALID") || error.code === "LOOM_INPUT_TOO_LONG")) return new ApiError(400, error.message, { code: error.code.toLowerCase() });
   return new ApiError(500, error instanceof Error ? error.message : String(error));
@@ -54,5 +60,6 @@ export function toOpenAiError(error: ApiError): OpenAiErrorBody {
 
 export function errorResponse(c: Context, error: unknown): Response {
   const apiError = toApiError(error);
+  if (apiError.retryAfterSeconds !== null) c.header("Retry-After", String(apiError.retryAfterSeconds));
   return c.json(toOpenAiError(apiError), apiError.status);
 }

@@ -12,11 +12,20 @@ import type { StepEvent } from "./events.js";
 import type { Request } from "./request.js";
 import { toBatch } from "./to-batch.js";
 
+/** What one step did, for step-level metrics. */
+export interface StepObservation {
+  readonly numTokens: number;
+  readonly numSequences: number;
+  readonly stepMs: number;
+  readonly schedulerMs: number;
+}
+
 export interface EngineOptions {
   readonly backend: LlmBackend;
   readonly scheduler: Scheduler;
   readonly kv: KvManager;
   readonly now?: () => number;
+  readonly onStep?: (step: StepObservation) => void;
 }
 
 export interface EngineStats extends SchedulerStats {
@@ -46,23 +55,32 @@ export class Engine {
   readonly #scheduler: Scheduler;
   readonly #kv: KvManager;
   readonly #now: () => number;
+  readonly #onStep: ((step: StepObservation) => void) | undefined;
   readonly #requests = new Map<string, Tracked>();
   #wake: (() => void) | null = null;
   #closed = false;
+  #failure: Error | null = null;
   #nextSeqId = 0;
   #loop: Promise<void>;
   #counters = { numSteps: 0, numComputedTokens: 0, numGeneratedTokens: 0, lastStepTokens: 0, lastStepMs: 0, totalStepMs: 0, totalSchedulerMs: 0 };
 
-  constructor({ backend, scheduler, kv, now = () => performance.now() }: EngineOptions) {
+  constructor({ backend, scheduler, kv, now = () => performance.now(), onStep }: EngineOptions) {
     this.#backend = backend;
     this.#scheduler = scheduler;
     this.#kv = kv;
     this.#now = now;
-    this.#loop = this.#run();
+    this.#onStep = onStep;
+    this.#loop = this.#run().catch((error: unknown) => this.#die(error));
+  }
+
+  /** Why the loop stopped on its own, or null while it is alive (readiness probes read this). */
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   /** Queues a request; its events end with one "finished" per sequence. Throws RangeError when it cannot fit. */
   submit(request: Request): AsyncIterable<StepEvent> {
+    if (this.#failure) throw new Error(`the engine stopped: ${this.#failure.message}`);
     if (this.#closed) throw new Error("the engine is closed");
     if (this.#requests.has(request.requestId)) throw new RangeError(`request id ${request.requestId} is already in use`);
     const arrivalMs = request.arrivalMs ?? this.#now();
@@ -87,10 +105,15 @@ export class Engine {
     }
     const onAbort = () => this.abort(request.requestId, "abort");
     request.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = request.timeoutMs === undefined ? undefined
+      : setTimeout(() => this.abort(request.requestId, "timeout", `the request timed out after ${request.timeoutMs} ms`), request.timeoutMs);
     const channel = new EventChannel<StepEvent>(onAbort);
     this.#requests.set(request.requestId, {
       request, sequences, channel, remaining: sequences.length,
-      detach: () => request.signal?.removeEventListener("abort", onAbort),
+      detach: () => {
+        request.signal?.removeEventListener("abort", onAbort);
+        clearTimeout(timer);
+      },
     });
     if (request.signal?.aborted) onAbort();
     this.#wakeUp();
@@ -148,7 +171,9 @@ export class Engine {
       }
       const stepEnd = this.#now();
       this.#dispatch(events);
-      this.#count(plan, stepStart - planStart + (this.#now() - stepEnd), stepEnd - stepStart);
+      const schedulerMs = stepStart - planStart + (this.#now() - stepEnd);
+      this.#count(plan, schedulerMs, stepEnd - stepStart);
+      this.#onStep?.({ numTokens: plan.numTokens, numSequences: plan.chunks.length, stepMs: stepEnd - stepStart, schedulerMs });
     }
   }
 
@@ -180,11 +205,25 @@ export class Engine {
       tracked.channel.push({
         type: "finished", index: seq.index, reason: event.reason, message: event.message,
         usage: { promptTokens: seq.numPromptTokens, completionTokens: seq.numOutputTokens, cachedPromptTokens: seq.numCachedPromptTokens },
+        queueMs: seq.firstScheduledMs === null ? null : seq.firstScheduledMs - seq.arrivalMs,
       });
       if (--tracked.remaining === 0) {
         tracked.detach();
         tracked.channel.end();
         this.#requests.delete(seq.requestId);
+      }
+    }
+  }
+
+  // A bug in planning must not leave clients hanging: every request fails with the reason, and submit refuses.
+  #die(error: unknown): void {
+    this.#failure = error instanceof Error ? error : new Error(String(error));
+    const message = `the engine stopped: ${this.#failure.message}`;
+    for (const tracked of this.#requests.values()) {
+      for (const seq of tracked.sequences) {
+        if (seq.status === "finished") continue;
+        seq.status = "finished";
+        this.#dispatch([{ kind: "finished", seq, reason: "error", message }]);
       }
     }
   }

@@ -26,4 +26,6 @@ export type StepEvent =
       readonly reason: FinishReason;
       readonly message: string | null;
       readonly usage: Usage;
+      /** Milliseconds from arrival to the first step that computed it; null when it never ran. */
+      readonly queueMs: number | null;
     };

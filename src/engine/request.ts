@@ -12,4 +12,6 @@ export interface Request {
   readonly arrivalMs?: number;
   /** Aborting it cancels the request at the next step boundary and frees its blocks. */
   readonly signal?: AbortSignal;
+  /** Past this many milliseconds from submission, what is still running ends with reason "timeout". */
+  readonly timeoutMs?: number;
 }

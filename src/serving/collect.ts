@@ -1,6 +1,14 @@
 // collectGeneration: a whole generation as one result, for responses that are not streamed.
 import type { FinishReason, Usage } from "../engine/events.js";
+import { RequestTimeoutError } from "./errors.js";
 import type { GenerationEvent, TokenLogprob } from "./llm-serving.js";
+
+/** The error a finished sequence stands for (a failure or a timeout), or null when it ended normally. */
+export function failureOf(event: Extract<GenerationEvent, { type: "finish" }>): Error | null {
+  if (event.reason === "error") return new Error(event.message ?? "generation failed");
+  if (event.reason === "timeout") return new RequestTimeoutError(event.message ?? "the request timed out");
+  return null;
+}
 
 export interface CollectedChoice {
   readonly index: number;
@@ -23,7 +31,8 @@ export async function collectGeneration(events: AsyncIterable<GenerationEvent>, 
       choices[event.index]!.text += event.text;
       choices[event.index]!.logprobs.push(...event.logprobs);
     } else if (event.type === "finish") {
-      if (event.reason === "error") throw new Error(event.message ?? "generation failed");
+      const failure = failureOf(event);
+      if (failure) throw failure;
       choices[event.index]!.finishReason = event.reason;
     } else {
       usage = event.usage;

@@ -18,3 +18,30 @@ export class ModelNotFoundError extends Error {
     this.name = "ModelNotFoundError";
   }
 }
+
+/** The model's queue is full; the client should retry later (429 with Retry-After). */
+export class OverloadedError extends Error {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(message);
+    this.name = "OverloadedError";
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** The request ran past its timeout and was ended. */
+export class RequestTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestTimeoutError";
+  }
+}
+
+/** The server is draining for shutdown and takes no new work. */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super("the server is shutting down and accepts no new requests");
+    this.name = "ShuttingDownError";
+  }
+}

@@ -4,11 +4,14 @@ import type { LlamaContext } from "../backend/llama/llama-context.js";
 import type { LlamaModel } from "../backend/llama/llama-model.js";
 import type { Engine } from "../engine/engine.js";
 import type { FinishReason, StepEvent, Usage } from "../engine/events.js";
+import { RequestTiming } from "./request-timing.js";
 import type { SamplingParams } from "../sampling-params.js";
 import type { ChatMessage, ChatTemplate } from "./chat-template.js";
 import { IncrementalDetokenizer } from "./detokenizer.js";
 import { Embedder } from "./embedder.js";
-import { InvalidRequestError } from "./errors.js";
+import type { Logger } from "../ops/logger.js";
+import type { Metrics } from "../ops/metrics.js";
+import { InvalidRequestError, OverloadedError, ShuttingDownError } from "./errors.js";
 import { mergeGenerations } from "./merge.js";
 import { StopMatcher } from "./stop-strings.js";
 
@@ -30,6 +33,10 @@ export interface GenerateInput {
   readonly params: SamplingParams;
   readonly priority?: number;
   readonly signal?: AbortSignal;
+  /** Overrides the server's default timeout. */
+  readonly timeoutMs?: number;
+  /** The HTTP request id, for the request's log line. */
+  readonly traceId?: string;
 }
 
 export interface LlmServingOptions {
@@ -40,6 +47,12 @@ export interface LlmServingOptions {
   readonly context: LlamaContext;
   readonly maxModelLen: number;
   readonly chatTemplate: ChatTemplate;
+  /** Sequences allowed to wait for admission; beyond it requests are refused with 429. */
+  readonly maxWaiting: number;
+  /** Timeout of requests that set none; 0 for none. */
+  readonly defaultTimeoutMs: number;
+  readonly metrics?: Metrics;
+  readonly logger: Logger;
 }
 
 export class LlmServing {
@@ -53,8 +66,19 @@ export class LlmServing {
   readonly #template: ChatTemplate;
   readonly #bosText: string;
   readonly #eosText: string;
+  readonly #maxWaiting: number;
+  readonly #defaultTimeoutMs: number;
+  readonly #metrics: Metrics | undefined;
+  readonly #logger: Logger;
+  #draining = false;
 
-  constructor({ name, model, engine, context, maxModelLen, chatTemplate }: LlmServingOptions) {
+  constructor({ name, model, engine, context, maxModelLen, chatTemplate, maxWaiting, defaultTimeoutMs, metrics, logger }: LlmServingOptions) {
+    if (!(Number.isInteger(maxWaiting) && maxWaiting > 0)) throw new RangeError(`maxWaiting must be a positive integer, got ${maxWaiting}`);
+    if (!(Number.isFinite(defaultTimeoutMs) && defaultTimeoutMs >= 0)) throw new RangeError(`defaultTimeoutMs must be a non-negative number, got ${defaultTimeoutMs}`);
+    this.#maxWaiting = maxWaiting;
+    this.#defaultTimeoutMs = defaultTimeoutMs;
+    this.#metrics = metrics;
+    this.#logger = logger;
     this.name = name;
     this.model = model;
     this.engine = engine;
@@ -107,10 +131,19 @@ export class LlmServing {
    * stream, which ends with one "finish" per sequence and then one "usage".
    */
   generate(input: GenerateInput): AsyncIterable<GenerationEvent> {
+    if (this.#draining) throw new ShuttingDownError();
     this.checkPrompt(input.promptTokens, input.params.maxTokens);
+    const { numWaiting } = this.engine.stats();
+    if (numWaiting + input.params.n > this.#maxWaiting) {
+      throw new OverloadedError(`the server is overloaded: ${numWaiting} sequences are waiting (at most ${this.#maxWaiting}); retry later`);
+    }
+    const timeoutMs = input.timeoutMs ?? this.#defaultTimeoutMs;
     let events: AsyncIterable<StepEvent>;
     try {
-      events = this.engine.submit({ requestId: input.requestId, promptTokens: input.promptTokens, params: input.params, priority: input.priority ?? 0, ...(input.signal ? { signal: input.signal } : {}) });
+      events = this.engine.submit({
+        requestId: input.requestId, promptTokens: input.promptTokens, params: input.params, priority: input.priority ?? 0,
+        ...(input.signal ? { signal: input.signal } : {}), ...(timeoutMs > 0 ? { timeoutMs } : {}),
+      });
     } catch (error) {
       if (error instanceof RangeError || (error as { code?: string }).code?.startsWith("LOOM_INVALID")) throw new InvalidRequestError((error as Error).message);
       throw error;
@@ -140,9 +173,12 @@ export class LlmServing {
     const stops = Array.from({ length: n }, () => new StopMatcher(input.params.stop));
     const stopped = new Array<boolean>(n).fill(false);
     const usage = { promptTokens: input.promptTokens.length, completionTokens: 0, cachedPromptTokens: Number.POSITIVE_INFINITY };
+    const timing = new RequestTiming(n);
+    const reasons: FinishReason[] = [];
     for await (const event of events) {
       const i = event.index;
       if (event.type === "token") {
+        timing.token(i);
         if (stopped[i]) continue;
         const match = stops[i]!.push(detokenizers[i]!.push(event.token));
         const logprobs = event.logprob === null ? [] : [this.#logprob(event.token, event.logprob, event.topTokens!, event.topLogprobs!)];
@@ -155,6 +191,8 @@ export class LlmServing {
       }
       usage.completionTokens += event.usage.completionTokens;
       usage.cachedPromptTokens = Math.min(usage.cachedPromptTokens, event.usage.cachedPromptTokens);
+      timing.queued(event.queueMs);
+      reasons[i] = stopped[i] ? "stop" : event.reason;
       if (!stopped[i]) {
         const rest = stops[i]!.push(detokenizers[i]!.flush());
         const tail = rest.text + (rest.stopped ? "" : stops[i]!.flush());
@@ -162,7 +200,31 @@ export class LlmServing {
       }
       yield { type: "finish", index: i, reason: stopped[i] ? "stop" : event.reason, message: event.message };
     }
-    yield { type: "usage", usage: { ...usage, cachedPromptTokens: Number.isFinite(usage.cachedPromptTokens) ? usage.cachedPromptTokens : 0 } };
+    const final = { ...usage, cachedPromptTokens: Number.isFinite(usage.cachedPromptTokens) ? usage.cachedPromptTokens : 0 };
+    this.#observe(input, final, timing, reasons);
+    yield { type: "usage", usage: final };
+  }
+
+  #observe(input: GenerateInput, usage: Usage, timing: RequestTiming, reasons: readonly FinishReason[]): void {
+    const e2eSeconds = timing.elapsedMs() / 1000;
+    const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0] ?? "abort";
+    this.#metrics?.observeRequest(this.name, {
+      finishReason, promptTokens: usage.promptTokens, outputTokens: usage.completionTokens, e2eSeconds,
+      queueSeconds: timing.queueMs === null ? null : timing.queueMs / 1000,
+      ttftSeconds: timing.ttftMs === null ? null : timing.ttftMs / 1000,
+      interTokenSeconds: timing.gapsMs.map((ms) => ms / 1000),
+    });
+    this.#logger.log("info", "request", {
+      request_id: input.traceId ?? null, id: input.requestId, model: this.name, n: input.params.n,
+      prompt_tokens: usage.promptTokens, cached_tokens: usage.cachedPromptTokens, output_tokens: usage.completionTokens,
+      queue_ms: timing.queueMs === null ? null : Math.round(timing.queueMs), ttft_ms: timing.ttftMs === null ? null : Math.round(timing.ttftMs),
+      total_ms: Math.round(e2eSeconds * 1000), finish_reason: reasons,
+    });
+  }
+
+  /** Refuses new requests from now on (shutdown); what runs goes on. */
+  stopAccepting(): void {
+    this.#draining = true;
   }
 
   /** Aborts what is still running, then frees the contexts and the model. */

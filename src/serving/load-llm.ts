@@ -4,8 +4,10 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { LlamaModel } from "../backend/llama/llama-model.js";
 import type { Config } from "../config.js";
-import { Engine } from "../engine/engine.js";
+import { Engine, type StepObservation } from "../engine/engine.js";
 import { KvManager } from "../kv/kv-manager.js";
+import type { Logger } from "../ops/logger.js";
+import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { ChatTemplate, CHATML_TEMPLATE } from "./chat-template.js";
 import { LlmServing } from "./llm-serving.js";
@@ -26,7 +28,12 @@ function compileTemplate(source: string, origin: string): ChatTemplate {
   }
 }
 
-export async function loadLlmServing(config: Config): Promise<LlmServing> {
+export interface LoadServices {
+  readonly metrics?: Metrics;
+  readonly logger: Logger;
+}
+
+export async function loadLlmServing(config: Config, { metrics, logger }: LoadServices): Promise<LlmServing> {
   const templateOverride = config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
   const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
   try {
@@ -47,9 +54,15 @@ export async function loadLlmServing(config: Config): Promise<LlmServing> {
       kv, maxBatchTokens: config.maxBatchTokens, maxRunning: Math.min(config.maxRunning, context.maxSequences),
       maxModelLen, endOfGenerationTokens: model.info.endOfGenerationTokens,
     });
-    const engine = new Engine({ backend: context, scheduler, kv });
+    const name = config.servedModelName ?? defaultModelName(config.model);
+    const engine = new Engine({
+      backend: context, scheduler, kv,
+      ...(metrics ? { onStep: (step: StepObservation) => metrics.observeStep(name, step.numTokens, step.stepMs / 1000, step.schedulerMs / 1000) } : {}),
+    });
+    metrics?.addModel(name, () => engine.stats());
     return new LlmServing({
-      name: config.servedModelName ?? defaultModelName(config.model), model, engine, context, maxModelLen, chatTemplate,
+      name, model, engine, context, maxModelLen, chatTemplate, maxWaiting: config.maxWaiting,
+      defaultTimeoutMs: config.requestTimeoutSeconds * 1000, logger, ...(metrics ? { metrics } : {}),
     });
   } catch (error) {
     model.dispose();

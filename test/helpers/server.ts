@@ -10,9 +10,9 @@ export interface TestServer extends RunningServer {
 }
 
 export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
-  const running = await startServer({ model: tinyModel(), port: 0, kvTokens: 4096, maxRunning: 16, threads: 1, ...overrides });
+  const running = await startServer({ model: tinyModel(), port: 0, kvTokens: 4096, maxRunning: 16, threads: 1, logLevel: "warn", ...overrides }, { processMetrics: false });
   const client = new OpenAI({ baseURL: `${running.url}/v1`, apiKey: overrides.apiKeys?.[0] ?? "unused", maxRetries: 0, timeout: 60_000 });
-  return { ...running, close: () => running.close(), client, model: running.registry.list()[0]!.name };
+  return { ...running, close: (graceMs?: number) => running.close(graceMs), client, model: running.registry.list()[0]!.name };
 }
 
 /** Server counters settle between steps; polls until `done` holds or fails with what it last saw. */

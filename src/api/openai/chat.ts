@@ -1,9 +1,10 @@
 // POST /v1/chat/completions
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { collectGeneration } from "../../serving/collect.js";
+import { collectGeneration, failureOf } from "../../serving/collect.js";
 import type { GenerationEvent } from "../../serving/llm-serving.js";
 import type { ModelRegistry } from "../../serving/registry.js";
+import type { AppEnv } from "../app.js";
 import { readJson } from "../body.js";
 import { streamChunks } from "../sse.js";
 import { chatLogprobs, wireFinishReason, wireUsage } from "./format.js";
@@ -11,8 +12,8 @@ import { refuseUnsupported, toSamplingParams } from "./sampling.js";
 import { toTemplateMessages } from "./messages.js";
 import { ChatCompletionRequest } from "./schemas.js";
 
-export function chatRoutes(registry: ModelRegistry): Hono {
-  return new Hono().post("/v1/chat/completions", async (c) => {
+export function chatRoutes(registry: ModelRegistry): Hono<AppEnv> {
+  return new Hono<AppEnv>().post("/v1/chat/completions", async (c) => {
     const body = await readJson(c, ChatCompletionRequest);
     refuseUnsupported([[body.tools, "tools"], [body.functions, "functions"], [body.audio, "audio"], [body.modalities?.filter((m) => m !== "text"), "modalities"]]);
     const serving = registry.get(body.model);
@@ -21,7 +22,8 @@ export function chatRoutes(registry: ModelRegistry): Hono {
       maxTokens: body.max_completion_tokens ?? body.max_tokens, logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
     });
     const id = `chatcmpl-${randomUUID()}`;
-    const events = serving.generate({ requestId: id, promptTokens, params, priority: body.priority ?? 0, signal: c.req.raw.signal });
+    const events = serving.generate({ requestId: id, promptTokens, params, priority: body.priority ?? 0, signal: c.req.raw.signal, traceId: c.get("requestId"),
+      ...(body.timeout === undefined || body.timeout === null ? {} : { timeoutMs: body.timeout * 1000 }) });
     const head = { id, created: Math.floor(Date.now() / 1000), model: serving.name, system_fingerprint: null };
     if (body.stream) return streamChat(c, events, head, params.n, body.stream_options?.include_usage === true);
     const result = await collectGeneration(events, params.n);
@@ -49,7 +51,8 @@ function streamChat(c: Context, events: AsyncIterable<GenerationEvent>, head: ob
       if (event.type === "delta") {
         await write(chunk([{ index: event.index, delta: { content: event.text }, logprobs: event.logprobs.length > 0 ? chatLogprobs(event.logprobs) : null, finish_reason: null }]));
       } else if (event.type === "finish") {
-        if (event.reason === "error") throw new Error(event.message ?? "generation failed");
+        const failure = failureOf(event);
+        if (failure) throw failure;
         await write(chunk([{ index: event.index, delta: {}, logprobs: null, finish_reason: wireFinishReason(event.reason) }]));
       } else if (includeUsage) {
         await write({ ...head, object: "chat.completion.chunk", choices: [], usage: wireUsage(event.usage) });

@@ -1,9 +1,10 @@
 // POST /v1/completions: a prompt as text, token ids, or an array of either (one choice group per prompt).
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { collectGeneration } from "../../serving/collect.js";
+import { collectGeneration, failureOf } from "../../serving/collect.js";
 import type { GenerationEvent, LlmServing } from "../../serving/llm-serving.js";
 import type { ModelRegistry } from "../../serving/registry.js";
+import type { AppEnv } from "../app.js";
 import { readJson } from "../body.js";
 import { streamChunks } from "../sse.js";
 import { completionLogprobs, wireFinishReason, wireUsage } from "./format.js";
@@ -16,8 +17,8 @@ function promptsOf(prompt: CompletionRequest["prompt"], serving: LlmServing): In
   return (prompt as (string | number[])[]).map((p) => (typeof p === "string" ? serving.textPrompt(p) : Int32Array.from(p)));
 }
 
-export function completionRoutes(registry: ModelRegistry): Hono {
-  return new Hono().post("/v1/completions", async (c) => {
+export function completionRoutes(registry: ModelRegistry): Hono<AppEnv> {
+  return new Hono<AppEnv>().post("/v1/completions", async (c) => {
     const body = await readJson(c, CompletionRequest);
     const n = body.n ?? 1;
     refuseUnsupported([[body.echo, "echo"], [body.suffix, "suffix"], [body.best_of !== undefined && body.best_of !== null && body.best_of > n, "best_of"]]);
@@ -25,7 +26,8 @@ export function completionRoutes(registry: ModelRegistry): Hono {
     const prompts = promptsOf(body.prompt, serving);
     const params = prompts.map((tokens) => toSamplingParams(body, serving, tokens, { logprobs: body.logprobs ?? null }));
     const id = `cmpl-${randomUUID()}`;
-    const events = serving.generateAll(prompts.map((promptTokens, k) => ({ requestId: `${id}-${k}`, promptTokens, params: params[k]!, priority: body.priority ?? 0, signal: c.req.raw.signal })));
+    const events = serving.generateAll(prompts.map((promptTokens, k) => ({ requestId: `${id}-${k}`, promptTokens, params: params[k]!, priority: body.priority ?? 0, signal: c.req.raw.signal, traceId: c.get("requestId"),
+      ...(body.timeout === undefined || body.timeout === null ? {} : { timeoutMs: body.timeout * 1000 }) })));
     const head = { id, created: Math.floor(Date.now() / 1000), model: serving.name, system_fingerprint: null };
     const withLogprobs = body.logprobs !== undefined && body.logprobs !== null;
     if (body.stream) return streamCompletion(c, events, head, withLogprobs, body.stream_options?.include_usage === true);
@@ -54,7 +56,8 @@ function streamCompletion(c: Context, events: AsyncIterable<GenerationEvent>, he
         offsets.set(event.index, offset + event.text.length);
         await write(chunk([{ index: event.index, text: event.text, logprobs: withLogprobs ? completionLogprobs(event.logprobs, offset) : null, finish_reason: null }]));
       } else if (event.type === "finish") {
-        if (event.reason === "error") throw new Error(event.message ?? "generation failed");
+        const failure = failureOf(event);
+        if (failure) throw failure;
         await write(chunk([{ index: event.index, text: "", logprobs: null, finish_reason: wireFinishReason(event.reason) }]));
       } else if (includeUsage) {
         await write({ ...head, object: "text_completion", choices: [], usage: wireUsage(event.usage) });

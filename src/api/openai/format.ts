@@ -18,13 +18,13 @@ export function wireUsage(usage: Usage): WireUsage {
   };
 }
 
-/** The one table from Loom's finish reasons to OpenAI's; a failed sequence never reaches it (it is an error). */
+/** The one table from Loom's finish reasons to OpenAI's; failed and timed-out sequences are errors instead. */
 export function wireFinishReason(reason: FinishReason): string {
   switch (reason) {
     case "stop": return "stop";
-    case "length": case "timeout": return "length";
+    case "length": return "length";
     case "abort": return "abort";
-    case "error": throw new Error("a failed sequence has no finish_reason");
+    case "error": case "timeout": throw new Error(`a sequence that ended with '${reason}' has no finish_reason`);
   }
 }
 

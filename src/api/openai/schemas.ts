@@ -43,6 +43,8 @@ const SamplingFields = {
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   user: z.string().nullish(),
   priority: z.number().int().nullish(),
+  /** Loom's extension: seconds before the request is ended with a timeout error (the server default otherwise). */
+  timeout: z.number().positive().max(86_400).nullish(),
   response_format: ResponseFormat.nullish(),
 };
 

@@ -1,0 +1,119 @@
+// npm run bench: Loom against llama.cpp's llama-server on the same synthetic smollm2-135m model, machine, thread
+// count and total KV context. Both servers stay up; runs alternate between them at every step, so machine noise
+// falls on both alike. Without LLAMA_SERVER_BIN only Loom is measured.
+// usage: [LLAMA_SERVER_BIN=/tmp/llama-peer/build/bin/llama-server] npm run bench -- [--threads N]
+//        [--concurrency 1,8,32] [--workloads uniform,shared-prefix] [--max-tokens 64] [--rounds 1]
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { PRESETS } from "../models/presets.js";
+import { synthModel } from "../models/synth-model.js";
+import { defaultThreads } from "../src/backend/llama/threads.js";
+import { htmlReport } from "./report-html.js";
+import { summaryTable } from "./report-table.js";
+import { runWorkload, type RunResult } from "./runner.js";
+import type { WorkloadName } from "./workloads.js";
+
+const root = join(import.meta.dirname, "..");
+const { values } = parseArgs({
+  options: {
+    threads: { type: "string" }, concurrency: { type: "string", default: "1,8,32" },
+    workloads: { type: "string", default: "uniform,shared-prefix" }, "max-tokens": { type: "string", default: "64" },
+    rounds: { type: "string", default: "1" }, "kv-tokens": { type: "string", default: "32768" },
+  },
+});
+const threads = Number(values.threads ?? defaultThreads());
+const kvTokens = Number(values["kv-tokens"]);
+const maxRunning = 32;
+const modelPath = join(root, "models", "smollm2-135m.gguf");
+const modelName = "smollm2-135m";
+
+interface Server {
+  readonly name: string;
+  readonly url: string;
+  readonly process: ChildProcess;
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the server exited with code ${child.exitCode}`);
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not become healthy within ${timeoutMs} ms`);
+}
+
+async function start(name: string, command: string, args: string[], port: number): Promise<Server> {
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], cwd: root });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(url, child);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw new Error(`${(error as Error).message}\n${stderr}`);
+  }
+  return { name, url, process: child };
+}
+
+if (!existsSync(modelPath)) {
+  console.error(`making ${modelPath} (about a minute)`);
+  synthModel({ preset: PRESETS["smollm2-135m"], name: modelName, out: modelPath });
+}
+const servers: Server[] = [];
+const stopAll = () => { for (const s of servers) s.process.kill("SIGTERM"); };
+process.on("exit", stopAll);
+try {
+  servers.push(await start("loom", process.execPath, [join(root, "bin", "loom.mjs"), "serve", modelPath, "--port", "18080", "--threads", String(threads), "--kv-tokens", String(kvTokens), "--max-running", String(maxRunning), "--served-model-name", modelName], 18080));
+  const peer = process.env.LLAMA_SERVER_BIN;
+  if (peer) {
+    servers.push(await start("llama-server", peer, ["-m", modelPath, "--host", "127.0.0.1", "--port", "18081", "-t", String(threads), "-tb", String(threads), "-np", String(maxRunning), "-c", String(kvTokens), "--alias", modelName, "--no-webui"], 18081));
+  }
+  console.error(`threads ${threads}, KV context ${kvTokens} tokens, ${maxRunning} parallel sequences; servers: ${servers.map((s) => `${s.name} ${s.url}`).join(", ")}`);
+  const maxTokens = Number(values["max-tokens"]);
+  for (const s of servers) {
+    await runWorkload({ target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true }, workload: "uniform", concurrency: 2, requests: 2, workloadOptions: { seed: 99, maxTokens: 8 }, slo: { ttftMs: 1000, tpotMs: 100 } });
+  }
+  const runs: RunResult[] = [];
+  const pairs: { loom: RunResult; peer: RunResult | undefined }[] = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const workload of values.workloads.split(",") as WorkloadName[]) {
+      for (const concurrency of values.concurrency.split(",").map(Number)) {
+        // Alternate which server goes first, so neither always runs on a machine the other just warmed or heated.
+        const order = (round + concurrency) % 2 === 0 ? servers : [...servers].reverse();
+        const measured = new Map<string, RunResult>();
+        for (const s of order) {
+          const run = await runWorkload({
+            target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true }, workload, concurrency,
+            requests: Math.max(8, concurrency * 4), workloadOptions: { seed: round, maxTokens },
+            slo: { ttftMs: 1000, tpotMs: 100 },
+            onProgress: (line) => process.stderr.write(`\r[${s.name} ${workload} c=${concurrency}] ${line}   `),
+          });
+          process.stderr.write("\n");
+          const labelled = { ...run, label: `${s.name} ${run.label}` };
+          runs.push(labelled);
+          measured.set(s.name, labelled);
+        }
+        pairs.push({ loom: measured.get("loom")!, peer: measured.get("llama-server") });
+      }
+    }
+  }
+  console.log(summaryTable(runs));
+  if (servers.length === 2) {
+    console.log("\nLoom / llama-server            out tok/s ratio   TTFT p50 ratio (lower is better)");
+    for (const { loom, peer } of pairs) {
+      console.log(`${`${loom.workload} c=${loom.concurrency}`.padEnd(30)}${(loom.summary.outputTokensPerSecond / peer!.summary.outputTokensPerSecond).toFixed(2).padStart(17)}${(loom.summary.ttftMs.p50 / peer!.summary.ttftMs.p50).toFixed(2).padStart(17)}`);
+    }
+  }
+  const outDir = join(root, "loadtest", "results");
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "bench.json"), `${JSON.stringify({ threads, kvTokens, maxRunning, runs }, null, 2)}\n`);
+  writeFileSync(join(outDir, "bench.html"), htmlReport(runs, "Loom vs llama-server"));
+  console.error(`wrote loadtest/results/bench.json and bench.html`);
+} finally {
+  stopAll();
+}

@@ -1,0 +1,27 @@
+// Admission at the door: while models load or the server drains, work routes answer 503 with Retry-After
+// (overload within a model is decided by serving and answered 429). Every response is counted and logged here.
+import type { MiddlewareHandler } from "hono";
+import type { HealthState } from "../../ops/health.js";
+import type { Logger } from "../../ops/logger.js";
+import type { Metrics } from "../../ops/metrics.js";
+import { ApiError, errorResponse } from "../errors.js";
+
+export function admission(health: HealthState): MiddlewareHandler {
+  return async (c, next) => {
+    if (health.phase === "serving") return next();
+    const reason = health.phase === "starting" ? "the model is still loading" : "the server is shutting down and accepts no new requests";
+    return errorResponse(c, new ApiError(503, reason, { code: health.phase === "starting" ? "starting" : "shutting_down", retryAfterSeconds: 5 }));
+  };
+}
+
+export function accessLog(logger: Logger, metrics?: Metrics): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    metrics?.observeHttp(status);
+    logger.log(status >= 500 ? "error" : status >= 400 ? "info" : "debug", "http", {
+      request_id: c.get("requestId") ?? null, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started),
+    });
+  };
+}
