@@ -15,6 +15,7 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --block-size N              tokens per KV block (default 16)
   --threads N                 llama.cpp compute threads (LOOM_THREADS, default: measured rule)
   --gpu-layers N              layers offloaded to the GPU, -1 for all (LOOM_GPU_LAYERS, default 0)
+  --flash-attention MODE      auto|on|off (LOOM_FLASH_ATTENTION, default auto)
   --api-key KEY               require 'Authorization: Bearer KEY' on /v1 (LOOM_API_KEY; repeatable)
   --chat-template FILE        a Jinja chat template replacing the model's own
   --max-body-bytes N          largest accepted request body (default 4 MiB)
@@ -35,6 +36,7 @@ const FLAGS = {
   "block-size": { type: "string" },
   threads: { type: "string" },
   "gpu-layers": { type: "string" },
+  "flash-attention": { type: "string" },
   "api-key": { type: "string", multiple: true },
   "chat-template": { type: "string" },
   "max-body-bytes": { type: "string" },
@@ -83,6 +85,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     blockSize: integer("block-size", flag("block-size")),
     threads: integer("threads", flag("threads", "LOOM_THREADS")),
     gpuLayers: integer("gpu-layers", flag("gpu-layers", "LOOM_GPU_LAYERS")),
+    flashAttention: flag("flash-attention", "LOOM_FLASH_ATTENTION"),
     apiKeys: values["api-key"] ?? (env.LOOM_API_KEY ? [env.LOOM_API_KEY] : undefined),
     chatTemplateFile: flag("chat-template", "LOOM_CHAT_TEMPLATE"),
     maxBodyBytes: integer("max-body-bytes", flag("max-body-bytes")),

@@ -16,6 +16,7 @@ export const ConfigSchema = z.object({
   maxModelLen: z.number().int().min(16).optional(),
   threads: z.number().int().min(1).optional(),
   gpuLayers: z.number().int().min(-1).default(0),
+  flashAttention: z.enum(["auto", "on", "off"]).default("auto"),
   apiKeys: z.array(z.string().min(1)).default([]),
   chatTemplateFile: z.string().optional(),
   maxBodyBytes: z.number().int().min(1024).default(4 * 1024 * 1024),

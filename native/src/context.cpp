@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 #include <queue>
 
 #include "addon.h"
@@ -134,20 +135,59 @@ class StepWorker : public PromiseWorker {
     const int32_t n = static_cast<int32_t>(request_.tokens.size());
     if (n == 0) return;
 
-    llama_batch& batch = state_->batch;
-    batch.n_tokens = n;
-    for (int32_t i = 0; i < n; i++) {
-      batch.token[i] = request_.tokens[i];
-      batch.pos[i] = request_.positions[i];
-      batch.n_seq_id[i] = 1;
-      batch.seq_id[i][0] = request_.seqIds[i];
-      batch.logits[i] = 0;
+    const size_t nOut = request_.outputRows.size();
+    sampled_.assign(nOut, -1);
+    sampledLogprobs_.assign(nOut, NAN);
+    topCounts_.assign(nOut, 0);
+    topTokensPerOutput_.assign(nOut, {});
+    topLogprobsPerOutput_.assign(nOut, {});
+    // Decode rows (one token of their sequence) go through llama_decode apart from prefill chunks. In one
+    // micro-batch of 64 or more rows, the CPU flash-attention kernel tiles query rows, and a tile holding many
+    // sequences' decode rows can skip no KV tile of the unified pool, so it attends densely over every cell;
+    // on their own, decode rows take the per-row kernel, which skips other sequences' cells.
+    const int32_t split = leadingDecodeRows();
+    if (split > 0 && split < n) {
+      decodeAndSample(0, split);
+      decodeAndSample(split, n);
+    } else {
+      decodeAndSample(0, n);
     }
-    for (int32_t row : request_.outputRows) batch.logits[row] = 1;
+    for (size_t j = 0; j < nOut; j++) {
+      topTokens_.insert(topTokens_.end(), topTokensPerOutput_[j].begin(), topTokensPerOutput_[j].end());
+      topLogprobValues_.insert(topLogprobValues_.end(), topLogprobsPerOutput_[j].begin(), topLogprobsPerOutput_[j].end());
+      topCounts_[j] = static_cast<int32_t>(topTokensPerOutput_[j].size());
+    }
+  }
+
+  // The length of the batch's leading run of rows whose sequence has no other row in the batch.
+  int32_t leadingDecodeRows() const {
+    std::unordered_map<int32_t, int32_t> rowsPerSeq;
+    for (int32_t seq : request_.seqIds) rowsPerSeq[seq]++;
+    int32_t count = 0;
+    while (count < static_cast<int32_t>(request_.seqIds.size()) && rowsPerSeq[request_.seqIds[count]] == 1) count++;
+    return count;
+  }
+
+  // Decodes rows [from, to) of the request as one llama batch, then samples the output rows among them.
+  void decodeAndSample(int32_t from, int32_t to) {
+    llama_context* ctx = state_->ctx;
+    llama_batch& batch = state_->batch;
+    batch.n_tokens = to - from;
+    for (int32_t i = from; i < to; i++) {
+      const int32_t k = i - from;
+      batch.token[k] = request_.tokens[i];
+      batch.pos[k] = request_.positions[i];
+      batch.n_seq_id[k] = 1;
+      batch.seq_id[k][0] = request_.seqIds[i];
+      batch.logits[k] = 0;
+    }
+    for (int32_t row : request_.outputRows) {
+      if (row >= from && row < to) batch.logits[row - from] = 1;
+    }
 
     const auto decodeStart = Clock::now();
     const int32_t rc = llama_decode(ctx, batch);
-    decodeMs_ = msSince(decodeStart);
+    decodeMs_ += msSince(decodeStart);
     if (rc == 1) throw CodedError("LOOM_KV_FULL", "no free KV cells for this batch; the KV manager must reserve cells before decoding");
     if (rc == 2) throw CodedError("LOOM_DECODE_ABORTED", "decode was aborted");
     if (rc == -1) throw CodedError("LOOM_INVALID_BATCH", withLlamaReason("llama_decode rejected the batch"));
@@ -155,12 +195,10 @@ class StepWorker : public PromiseWorker {
 
     const auto sampleStart = Clock::now();
     const int32_t nVocab = llama_vocab_n_tokens(state_->model->vocab());
-    const size_t nOut = request_.outputRows.size();
-    sampled_.assign(nOut, -1);
-    sampledLogprobs_.assign(nOut, NAN);
-    topCounts_.assign(nOut, 0);
-    for (size_t j = 0; j < nOut; j++) {
-      const float* logits = llama_get_logits_ith(ctx, request_.outputRows[j]);
+    for (size_t j = 0; j < request_.outputRows.size(); j++) {
+      const int32_t row = request_.outputRows[j];
+      if (row < from || row >= to) continue;
+      const float* logits = llama_get_logits_ith(ctx, row - from);
       if (!logits) {
         errors_.push_back({static_cast<int32_t>(j), "LOOM_DECODE_FAILED", withLlamaReason("no logits for output row")});
         continue;
@@ -171,13 +209,9 @@ class StepWorker : public PromiseWorker {
         errors_.push_back({static_cast<int32_t>(j), e.code(), e.what()});
       }
       const int32_t topN = request_.topLogprobs.empty() ? -1 : request_.topLogprobs[j];
-      if (topN >= 0) {
-        const size_t before = topTokens_.size();
-        computeLogprobs(logits, nVocab, sampled_[j], topN, sampledLogprobs_[j], topTokens_, topLogprobValues_);
-        topCounts_[j] = static_cast<int32_t>(topTokens_.size() - before);
-      }
+      if (topN >= 0) computeLogprobs(logits, nVocab, sampled_[j], topN, sampledLogprobs_[j], topTokensPerOutput_[j], topLogprobsPerOutput_[j]);
     }
-    sampleMs_ = msSince(sampleStart);
+    sampleMs_ += msSince(sampleStart);
   }
 
   Napi::Value Resolve(Napi::Env env) override {
@@ -213,6 +247,9 @@ class StepWorker : public PromiseWorker {
   StepRequest request_;
   std::vector<int32_t> sampled_, topCounts_, topTokens_;
   std::vector<float> sampledLogprobs_, topLogprobValues_;
+  // Filled per output as the segments are decoded, flattened in output order at the end.
+  std::vector<std::vector<int32_t>> topTokensPerOutput_;
+  std::vector<std::vector<float>> topLogprobsPerOutput_;
   std::vector<RowError> errors_;
   double decodeMs_ = 0, sampleMs_ = 0;
 };

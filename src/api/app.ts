@@ -52,7 +52,8 @@ export function createApp({ registry, health, logger, metrics, apiKeys, maxBodyB
   app.notFound((c) => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })));
   app.onError((error, c) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500) logger.log("error", "request_failed", { request_id: c.get("requestId") ?? null, message: apiError.message, stack: error instanceof Error ? error.stack : undefined });
+    // A 500 is a bug worth its stack; 503 and 504 are the server working as configured.
+    if (apiError.status === 500) logger.log("error", "request_failed", { request_id: c.get("requestId") ?? null, message: apiError.message, stack: error instanceof Error ? error.stack : undefined });
     return errorResponse(c, apiError);
   });
   return app;

@@ -43,7 +43,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
     // Twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
     const maxSequences = Math.min(MAX_LLAMA_SEQUENCES, config.maxRunning * 2);
     const context = await model.createContext({
-      kvTokens: config.kvTokens, maxSequences, batchTokens: config.maxBatchTokens,
+      kvTokens: config.kvTokens, maxSequences, batchTokens: config.maxBatchTokens, flashAttention: config.flashAttention,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
     });
     const kv = new KvManager({

@@ -20,7 +20,7 @@ export function accessLog(logger: Logger, metrics?: Metrics): MiddlewareHandler 
     await next();
     const status = c.res.status;
     metrics?.observeHttp(status);
-    logger.log(status >= 500 ? "error" : status >= 400 ? "info" : "debug", "http", {
+    logger.log(status === 500 ? "error" : status >= 400 ? "info" : "debug", "http", {
       request_id: c.get("requestId") ?? null, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started),
     });
   };
