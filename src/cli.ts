@@ -23,7 +23,11 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --max-waiting N             sequences allowed to wait per model; beyond it 429 (LOOM_MAX_WAITING, default 512)
   --request-timeout S         default per-request timeout in seconds, 0 for none (LOOM_REQUEST_TIMEOUT, default 600)
   --shutdown-grace S          seconds running requests get to finish on SIGTERM (LOOM_SHUTDOWN_GRACE, default 30)
-  --log-level LEVEL           debug|info|warn|error|silent (LOOM_LOG_LEVEL, default info)`;
+  --log-level LEVEL           debug|info|warn|error|silent (LOOM_LOG_LEVEL, default info)
+  --lora NAME=PATH            a LoRA adapter loaded at start-up, served as model NAME (repeatable)
+  --lora-dir DIR              a folder run-time adapter loads may read from (repeatable; none: run-time loads refused)
+  --max-loras N               adapters resident at once; idle ones beyond it are unloaded (default 8)
+  --admin-key KEY             a key for /v1/load_lora_adapter and /v1/unload_lora_adapter (repeatable)`;
 
 const FLAGS = {
   host: { type: "string" },
@@ -45,6 +49,10 @@ const FLAGS = {
   "request-timeout": { type: "string" },
   "shutdown-grace": { type: "string" },
   "log-level": { type: "string" },
+  lora: { type: "string", multiple: true },
+  "lora-dir": { type: "string", multiple: true },
+  "max-loras": { type: "string" },
+  "admin-key": { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -52,6 +60,12 @@ function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^-?\d+$/.test(text)) throw new RangeError(`--${name} must be an integer, got '${text}'`);
   return Number(text);
+}
+
+function namedPath(text: string): { name: string; path: string } {
+  const at = text.indexOf("=");
+  if (at <= 0 || at === text.length - 1) throw new RangeError(`--lora must be NAME=PATH, got '${text}'`);
+  return { name: text.slice(0, at), path: text.slice(at + 1) };
 }
 
 function number(name: string, text: string | undefined): number | undefined {
@@ -94,6 +108,10 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     requestTimeoutSeconds: number("request-timeout", flag("request-timeout", "LOOM_REQUEST_TIMEOUT")),
     shutdownGraceSeconds: number("shutdown-grace", flag("shutdown-grace", "LOOM_SHUTDOWN_GRACE")),
     logLevel: flag("log-level", "LOOM_LOG_LEVEL"),
+    loras: values.lora?.map(namedPath),
+    loraDirs: values["lora-dir"],
+    maxLoras: integer("max-loras", flag("max-loras", "LOOM_MAX_LORAS")),
+    adminKeys: values["admin-key"] ?? (env.LOOM_ADMIN_KEY ? [env.LOOM_ADMIN_KEY] : undefined),
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as ConfigInput;
 }

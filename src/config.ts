@@ -28,6 +28,13 @@ export const ConfigSchema = z.object({
   /** On SIGTERM, how long running requests may go on before they are cancelled. */
   shutdownGraceSeconds: z.number().min(0).default(30),
   logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** LoRA adapters loaded at start-up (from any path: the operator named them). */
+  loras: z.array(z.object({ name: z.string().min(1), path: z.string().min(1) })).default([]),
+  /** Folders run-time adapter loads may read from; none disables run-time loading. */
+  loraDirs: z.array(z.string().min(1)).default([]),
+  maxLoras: z.number().int().min(1).default(8),
+  /** Keys for the adapter load/unload routes; without any, the API keys (if set) guard them too. */
+  adminKeys: z.array(z.string().min(1)).default([]),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -37,7 +37,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const registry = new ModelRegistry();
   const health = new HealthState();
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
-  const app = createApp({ registry, health, logger, metrics, apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes });
+  const app = createApp({ registry, health, logger, metrics, apiKeys: config.apiKeys, adminKeys: config.adminKeys, maxBodyBytes: config.maxBodyBytes });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once("error", reject);

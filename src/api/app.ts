@@ -9,6 +9,7 @@ import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { ModelRegistry } from "../serving/registry.js";
 import { healthRoutes } from "./admin/health.js";
+import { loraRoutes } from "./admin/lora.js";
 import { metricsRoutes } from "./admin/metrics.js";
 import { ApiError, errorResponse, toApiError } from "./errors.js";
 import { accessLog, admission } from "./middleware/admission.js";
@@ -27,28 +28,32 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics?: Metrics;
   readonly apiKeys: readonly string[];
+  /** Keys for adapter loading; none: the API keys guard it. */
+  readonly adminKeys: readonly string[];
   readonly maxBodyBytes: number;
 }
 
-export function createApp({ registry, health, logger, metrics, apiKeys, maxBodyBytes }: AppDeps): Hono<AppEnv> {
+export function createApp({ registry, health, logger, metrics, apiKeys, adminKeys, maxBodyBytes }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestId());
   app.use("*", accessLog(logger, metrics));
   app.use("*", cors());
   app.route("/", healthRoutes(health));
   if (metrics) app.route("/", metricsRoutes(metrics));
-  const auth = bearerAuth(apiKeys);
+  // Any key opens the API when keys are set; only an admin key (when there are any) opens adapter loading.
+  const auth = bearerAuth(apiKeys.length > 0 ? [...apiKeys, ...adminKeys] : []);
   for (const path of ["/v1/*", "/tokenize", "/detokenize"]) {
     app.use(path, auth);
     app.use(path, admission(health));
   }
+  if (adminKeys.length > 0) for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
   app.use("*", bodyLimit({
     maxSize: maxBodyBytes,
     onError: (c) => errorResponse(c, new ApiError(413, `the request body is larger than ${maxBodyBytes} bytes`, { code: "request_too_large" })),
   }));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
-  for (const routes of [modelRoutes, embeddingRoutes, tokenizeRoutes]) app.route("/", routes(registry));
+  for (const routes of [modelRoutes, embeddingRoutes, tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));
   app.notFound((c) => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })));
   app.onError((error, c) => {
     const apiError = toApiError(error);

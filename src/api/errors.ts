@@ -3,7 +3,10 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import { isNativeError } from "../backend/llama/addon.js";
-import { InvalidRequestError, ModelNotFoundError, OverloadedError, RequestTimeoutError, ShuttingDownError } from "../serving/errors.js";
+import {
+  AdapterNotFoundError, ConflictError, InvalidRequestError, ModelNotFoundError, OverloadedError, PermissionDeniedError, RequestTimeoutError,
+  ShuttingDownError,
+} from "../serving/errors.js";
 
 export interface OpenAiErrorBody {
   readonly error: { readonly message: string; readonly type: string; readonly param: string | null; readonly code: string | null };
@@ -31,6 +34,7 @@ function defaultType(status: number): string {
   if (status === 401) return "authentication_error";
   if (status === 403) return "permission_error";
   if (status === 404) return "not_found_error";
+  if (status === 409) return "conflict_error";
   if (status === 429) return "rate_limit_error";
   if (status >= 500) return "server_error";
   return "invalid_request_error";
@@ -46,6 +50,9 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof InvalidRequestError) return new ApiError(400, error.message, { param: error.param, code: error.code });
   if (error instanceof ModelNotFoundError) return new ApiError(404, error.message, { type: "invalid_request_error", param: "model", code: "model_not_found" });
+  if (error instanceof PermissionDeniedError) return new ApiError(403, error.message, { code: "permission_denied" });
+  if (error instanceof AdapterNotFoundError) return new ApiError(404, error.message, { code: "adapter_not_found" });
+  if (error instanceof ConflictError) return new ApiError(409, error.message, { code: "conflict" });
   if (error instanceof OverloadedError) return new ApiError(429, error.message, { code: "overloaded", retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof ShuttingDownError) return new ApiError(503, error.message, { code: "shutting_down", retryAfterSeconds: 5 });
   if (error instanceof RequestTimeoutError) return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });

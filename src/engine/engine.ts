@@ -1,7 +1,7 @@
 // Engine: drives one model. submit() turns a Request into sequences and a stream of events; the loop is
 // plan -> await backend.step(batch) -> apply, and while a step runs on the native worker thread the event loop
 // is free to accept requests and stream tokens. Requests join and leave between steps.
-import type { LlmBackend } from "../backend/types.js";
+import type { AdapterHandle, Batch, LlmBackend } from "../backend/types.js";
 import type { KvManager } from "../kv/kv-manager.js";
 import type { KvStats } from "../kv/types.js";
 import type { Scheduler, SchedulerStats } from "../scheduler/scheduler.js";
@@ -20,8 +20,16 @@ export interface StepObservation {
   readonly schedulerMs: number;
 }
 
+/** A loaded adapter variant: the handle llama.cpp applies, at this scale. */
+export interface ResolvedAdapter {
+  readonly handle: AdapterHandle;
+  readonly scale: number;
+}
+
 export interface EngineOptions {
   readonly backend: LlmBackend;
+  /** Adapter id (other than 0, the base model) to its loaded adapter; requests name ids that resolve. */
+  readonly resolveAdapter?: (adapterId: number) => ResolvedAdapter | null;
   readonly scheduler: Scheduler;
   readonly kv: KvManager;
   readonly now?: () => number;
@@ -56,6 +64,9 @@ export class Engine {
   readonly #kv: KvManager;
   readonly #now: () => number;
   readonly #onStep: ((step: StepObservation) => void) | undefined;
+  readonly #resolveAdapter: (adapterId: number) => ResolvedAdapter | null;
+  /** The adapter id whose adapter set the context holds now; the set is only sent when it changes. */
+  #appliedAdapterId = 0;
   readonly #requests = new Map<string, Tracked>();
   #wake: (() => void) | null = null;
   #closed = false;
@@ -64,7 +75,8 @@ export class Engine {
   #loop: Promise<void>;
   #counters = { numSteps: 0, numComputedTokens: 0, numGeneratedTokens: 0, lastStepTokens: 0, lastStepMs: 0, totalStepMs: 0, totalSchedulerMs: 0 };
 
-  constructor({ backend, scheduler, kv, now = () => performance.now(), onStep }: EngineOptions) {
+  constructor({ backend, scheduler, kv, now = () => performance.now(), onStep, resolveAdapter = () => null }: EngineOptions) {
+    this.#resolveAdapter = resolveAdapter;
     this.#backend = backend;
     this.#scheduler = scheduler;
     this.#kv = kv;
@@ -160,11 +172,11 @@ export class Engine {
         await new Promise<void>((resolve) => { this.#wake = resolve; });
         continue;
       }
-      const batch = toBatch(plan);
       const stepStart = this.#now();
       let events: SchedulerEvent[];
       try {
-        const result = await this.#backend.step(batch);
+        const result = await this.#backend.step(this.#withAdapters(toBatch(plan), plan.adapterId));
+        this.#appliedAdapterId = plan.adapterId;
         events = this.#scheduler.apply(plan, result);
       } catch (error) {
         events = this.#scheduler.failStep(plan, error instanceof Error ? error.message : String(error));
@@ -175,6 +187,14 @@ export class Engine {
       this.#count(plan, schedulerMs, stepEnd - stepStart);
       this.#onStep?.({ numTokens: plan.numTokens, numSequences: plan.chunks.length, stepMs: stepEnd - stepStart, schedulerMs });
     }
+  }
+
+  #withAdapters(batch: Batch, adapterId: number): Batch {
+    if (adapterId === this.#appliedAdapterId) return batch;
+    if (adapterId === 0) return { ...batch, adapters: [], adapterScales: new Float32Array(0) };
+    const adapter = this.#resolveAdapter(adapterId);
+    if (!adapter) throw new Error(`adapter ${adapterId} is not loaded`);
+    return { ...batch, adapters: [adapter.handle], adapterScales: Float32Array.of(adapter.scale) };
   }
 
   #count(plan: StepPlan, schedulerMs: number, stepMs: number): void {

@@ -19,6 +19,8 @@ export interface ModelStatsSnapshot {
 }
 
 export interface RequestObservation {
+  /** The LoRA adapter the request used, if any. */
+  readonly loraName: string | null;
   readonly finishReason: string;
   readonly promptTokens: number;
   readonly outputTokens: number;
@@ -55,6 +57,10 @@ export class Metrics {
   readonly #queue = this.#histogram("vllm:request_queue_time_seconds", "Time from arrival to first scheduled step.", LATENCY_BUCKETS);
   readonly #promptLength = this.#histogram("vllm:request_prompt_tokens", "Prompt length of finished requests.", TOKEN_BUCKETS);
   readonly #outputLength = this.#histogram("vllm:request_generation_tokens", "Output length of finished requests.", TOKEN_BUCKETS);
+  readonly #loraRequests = new Counter({ name: "loom:lora_requests_total", help: "Finished requests per LoRA adapter.", labelNames: ["model_name", "lora_name"], registers: [this.registry] });
+  readonly #loraTokens = new Counter({ name: "loom:lora_generation_tokens_total", help: "Generated tokens per LoRA adapter.", labelNames: ["model_name", "lora_name"], registers: [this.registry] });
+  readonly #lorasLoaded = this.#gauge("loom:loras_loaded", "LoRA adapters resident for the model.");
+  readonly #loraLoadSeconds = this.#histogram("loom:lora_load_seconds", "Time to load a LoRA adapter file.", LATENCY_BUCKETS);
   readonly #stepTokens = this.#histogram("vllm:iteration_tokens_total", "Tokens computed per engine step.", [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]);
   readonly #stepSeconds = this.#histogram("loom:step_duration_seconds", "Wall time of one engine step (decode and sampling).", LATENCY_BUCKETS);
   readonly #schedulerSeconds = this.#histogram("loom:scheduler_overhead_seconds", "Event-loop time per step spent planning and applying results.", LATENCY_BUCKETS);
@@ -86,6 +92,16 @@ export class Metrics {
       if (o.outputTokens > 1) this.#tpot.observe(labels, (o.e2eSeconds - o.ttftSeconds) / (o.outputTokens - 1));
     }
     for (const gap of o.interTokenSeconds) this.#itl.observe(labels, gap);
+    if (o.loraName !== null) {
+      this.#loraRequests.inc({ ...labels, lora_name: o.loraName });
+      this.#loraTokens.inc({ ...labels, lora_name: o.loraName }, o.outputTokens);
+    }
+  }
+
+  /** An adapter load took `seconds` (null: an unload); `numLoaded` are resident now. */
+  observeAdapterLoad(model: string, seconds: number | null, numLoaded: number): void {
+    if (seconds !== null) this.#loraLoadSeconds.observe({ model_name: model }, seconds);
+    this.#lorasLoaded.set({ model_name: model }, numLoaded);
   }
 
   observeStep(model: string, numTokens: number, stepSeconds: number, schedulerSeconds: number): void {

@@ -4,6 +4,7 @@ import type { StepResult } from "../backend/types.js";
 import type { KvManager } from "../kv/kv-manager.js";
 import type { FinishReason, Sequence } from "./sequence.js";
 import type { PlannedChunk, SchedulerEvent, StepPlan } from "./step-plan.js";
+import { chooseAdapterGroup } from "./adapter-rotation.js";
 import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
 
 export interface SchedulerOptions {
@@ -43,6 +44,7 @@ export class Scheduler {
   /** In admission order: the oldest first, so preemption takes from the end. */
   #running: Sequence[] = [];
   #numPreemptions = 0;
+  readonly #lastServedMs = new Map<number, number>();
   readonly #numFinished: Record<FinishReason, number> = { stop: 0, length: 0, abort: 0, timeout: 0, error: 0 };
 
   constructor({ kv, maxBatchTokens, maxRunning, maxModelLen, endOfGenerationTokens, agingMs = 10_000 }: SchedulerOptions) {
@@ -103,9 +105,11 @@ export class Scheduler {
       }
     }
     const step: StepDraft = { chunks: [], preempted: [], budget: this.#maxBatchTokens };
+    const adapterId = this.#chooseAdapter(nowMs);
+    this.#lastServedMs.set(adapterId, nowMs);
 
-    const decoding = this.#running.filter((s) => s.numPendingTokens === 1);
-    const prefilling = this.#running.filter((s) => s.numPendingTokens > 1);
+    const decoding = this.#running.filter((s) => s.numPendingTokens === 1 && s.adapterId === adapterId);
+    const prefilling = this.#running.filter((s) => s.numPendingTokens > 1 && s.adapterId === adapterId);
     for (const seq of [...decoding, ...prefilling]) {
       if (seq.status !== "running") continue; // preempted earlier in this plan
       const take = Math.min(seq.numPendingTokens, step.budget);
@@ -116,7 +120,7 @@ export class Scheduler {
 
     for (const seq of this.#waiting.ordered(nowMs)) {
       if (step.budget === 0 || this.#running.length >= this.#maxRunning) break;
-      if (seq.waitsForLeader) continue;
+      if (seq.waitsForLeader || seq.adapterId !== adapterId) continue;
       const admission = this.#kv.admit({ tokens: seq.tokens, adapterId: seq.adapterId, maxNewTokens: step.budget });
       if (!admission) break; // head of line: a later, smaller request does not overtake it
       this.#waiting.remove(seq);
@@ -129,7 +133,25 @@ export class Scheduler {
       this.#schedule(step, seq, Math.min(seq.numPendingTokens, step.budget));
     }
     const { chunks, preempted } = step;
-    return { chunks, kvOps: this.#kv.takeOps(), numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
+    return { chunks, kvOps: this.#kv.takeOps(), adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
+  }
+
+  // The adapter group this step serves; with one group (the usual case) simply that one.
+  #chooseAdapter(nowMs: number): number {
+    const groups = new Map<number, { numReady: number; oldestArrivalMs: number }>();
+    const add = (seq: Sequence) => {
+      const group = groups.get(seq.adapterId) ?? { numReady: 0, oldestArrivalMs: seq.arrivalMs };
+      group.numReady++;
+      group.oldestArrivalMs = Math.min(group.oldestArrivalMs, seq.arrivalMs);
+      groups.set(seq.adapterId, group);
+    };
+    for (const seq of this.#running) if (!seq.pendingFinish) add(seq);
+    if (this.#running.length < this.#maxRunning) for (const seq of this.#waiting.ordered(nowMs)) if (!seq.waitsForLeader) add(seq);
+    if (groups.size <= 1) return groups.keys().next().value ?? 0;
+    const chosen = chooseAdapterGroup([...groups].map(([adapterId, g]) => ({
+      adapterId, numReady: g.numReady, lastServedMs: this.#lastServedMs.get(adapterId) ?? g.oldestArrivalMs,
+    })), nowMs);
+    return chosen ?? 0;
   }
 
   /** Advances the planned sequences by the step's result. Output row j of the result is the j-th sampling chunk. */

@@ -14,6 +14,8 @@ export interface PlannedChunk {
 export interface StepPlan {
   readonly chunks: readonly PlannedChunk[];
   readonly kvOps: readonly KvOp[];
+  /** The one adapter id (0: the base model) of every chunk; llama.cpp applies adapters to a whole decode. */
+  readonly adapterId: number;
   readonly numTokens: number;
   /** Sequences sent back to the waiting queue by this plan (their blocks freed, to be recomputed). */
   readonly preempted: readonly Sequence[];

@@ -45,3 +45,26 @@ export class ShuttingDownError extends Error {
     this.name = "ShuttingDownError";
   }
 }
+
+/** The caller may not do this (e.g. load an adapter from outside the allowed folders). */
+export class PermissionDeniedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PermissionDeniedError";
+  }
+}
+
+/** The request conflicts with current state (e.g. unloading an adapter that requests are using). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConflictError";
+  }
+}
+
+export class AdapterNotFoundError extends Error {
+  constructor(name: string) {
+    super(`no LoRA adapter named '${name}' is loaded`);
+    this.name = "AdapterNotFoundError";
+  }
+}

@@ -8,6 +8,7 @@ import { RequestTiming } from "./request-timing.js";
 import type { SamplingParams } from "../sampling-params.js";
 import type { ChatMessage, ChatTemplate } from "./chat-template.js";
 import { IncrementalDetokenizer } from "./detokenizer.js";
+import type { AdapterLease, AdapterRegistry } from "./adapters.js";
 import { Embedder } from "./embedder.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -37,6 +38,8 @@ export interface GenerateInput {
   readonly timeoutMs?: number;
   /** The HTTP request id, for the request's log line. */
   readonly traceId?: string;
+  /** A loaded LoRA adapter to generate with, at a scale (1 by default). */
+  readonly adapter?: { readonly name: string; readonly scale: number };
 }
 
 export interface LlmServingOptions {
@@ -53,6 +56,7 @@ export interface LlmServingOptions {
   readonly defaultTimeoutMs: number;
   readonly metrics?: Metrics;
   readonly logger: Logger;
+  readonly adapters: AdapterRegistry;
 }
 
 export class LlmServing {
@@ -62,6 +66,7 @@ export class LlmServing {
   readonly maxModelLen: number;
   readonly createdSeconds = Math.floor(Date.now() / 1000);
   readonly embedder: Embedder;
+  readonly adapters: AdapterRegistry;
   readonly #context: LlamaContext;
   readonly #template: ChatTemplate;
   readonly #bosText: string;
@@ -72,7 +77,8 @@ export class LlmServing {
   readonly #logger: Logger;
   #draining = false;
 
-  constructor({ name, model, engine, context, maxModelLen, chatTemplate, maxWaiting, defaultTimeoutMs, metrics, logger }: LlmServingOptions) {
+  constructor({ name, model, engine, context, maxModelLen, chatTemplate, maxWaiting, defaultTimeoutMs, metrics, logger, adapters }: LlmServingOptions) {
+    this.adapters = adapters;
     if (!(Number.isInteger(maxWaiting) && maxWaiting > 0)) throw new RangeError(`maxWaiting must be a positive integer, got ${maxWaiting}`);
     if (!(Number.isFinite(defaultTimeoutMs) && defaultTimeoutMs >= 0)) throw new RangeError(`defaultTimeoutMs must be a non-negative number, got ${defaultTimeoutMs}`);
     this.#maxWaiting = maxWaiting;
@@ -138,17 +144,19 @@ export class LlmServing {
       throw new OverloadedError(`the server is overloaded: ${numWaiting} sequences are waiting (at most ${this.#maxWaiting}); retry later`);
     }
     const timeoutMs = input.timeoutMs ?? this.#defaultTimeoutMs;
+    const lease = input.adapter ? this.adapters.acquire(input.adapter.name, input.adapter.scale) : null;
     let events: AsyncIterable<StepEvent>;
     try {
       events = this.engine.submit({
         requestId: input.requestId, promptTokens: input.promptTokens, params: input.params, priority: input.priority ?? 0,
-        ...(input.signal ? { signal: input.signal } : {}), ...(timeoutMs > 0 ? { timeoutMs } : {}),
+        adapterId: lease?.adapterId ?? 0, ...(input.signal ? { signal: input.signal } : {}), ...(timeoutMs > 0 ? { timeoutMs } : {}),
       });
     } catch (error) {
+      lease?.release();
       if (error instanceof RangeError || (error as { code?: string }).code?.startsWith("LOOM_INVALID")) throw new InvalidRequestError((error as Error).message);
       throw error;
     }
-    return this.#text(input, events);
+    return this.#text(input, events, lease);
   }
 
   /**
@@ -167,7 +175,15 @@ export class LlmServing {
     return mergeGenerations(streams, inputs[0]!.params.n);
   }
 
-  async *#text(input: GenerateInput, events: AsyncIterable<StepEvent>): AsyncGenerator<GenerationEvent> {
+  async *#text(input: GenerateInput, events: AsyncIterable<StepEvent>, lease: AdapterLease | null): AsyncGenerator<GenerationEvent> {
+    try {
+      yield* this.#textOf(input, events);
+    } finally {
+      lease?.release();
+    }
+  }
+
+  async *#textOf(input: GenerateInput, events: AsyncIterable<StepEvent>): AsyncGenerator<GenerationEvent> {
     const n = input.params.n;
     const detokenizers = Array.from({ length: n }, () => new IncrementalDetokenizer((t) => this.model.tokenToBytes(t)));
     const stops = Array.from({ length: n }, () => new StopMatcher(input.params.stop));
@@ -209,13 +225,13 @@ export class LlmServing {
     const e2eSeconds = timing.elapsedMs() / 1000;
     const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0] ?? "abort";
     this.#metrics?.observeRequest(this.name, {
-      finishReason, promptTokens: usage.promptTokens, outputTokens: usage.completionTokens, e2eSeconds,
+      loraName: input.adapter?.name ?? null, finishReason, promptTokens: usage.promptTokens, outputTokens: usage.completionTokens, e2eSeconds,
       queueSeconds: timing.queueMs === null ? null : timing.queueMs / 1000,
       ttftSeconds: timing.ttftMs === null ? null : timing.ttftMs / 1000,
       interTokenSeconds: timing.gapsMs.map((ms) => ms / 1000),
     });
     this.#logger.log("info", "request", {
-      request_id: input.traceId ?? null, id: input.requestId, model: this.name, n: input.params.n,
+      request_id: input.traceId ?? null, id: input.requestId, model: this.name, lora: input.adapter?.name ?? null, n: input.params.n,
       prompt_tokens: usage.promptTokens, cached_tokens: usage.cachedPromptTokens, output_tokens: usage.completionTokens,
       queue_ms: timing.queueMs === null ? null : Math.round(timing.queueMs), ttft_ms: timing.ttftMs === null ? null : Math.round(timing.ttftMs),
       total_ms: Math.round(e2eSeconds * 1000), finish_reason: reasons,
@@ -230,6 +246,7 @@ export class LlmServing {
   /** Aborts what is still running, then frees the contexts and the model. */
   async close(): Promise<void> {
     await this.engine.close();
+    this.adapters.close();
     await this.embedder.close();
     await this.#context.dispose();
     this.model.dispose();

@@ -9,6 +9,7 @@ import { KvManager } from "../kv/kv-manager.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
+import { AdapterRegistry } from "./adapters.js";
 import { ChatTemplate, CHATML_TEMPLATE } from "./chat-template.js";
 import { LlmServing } from "./llm-serving.js";
 
@@ -55,14 +56,16 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
       maxModelLen, endOfGenerationTokens: model.info.endOfGenerationTokens,
     });
     const name = config.servedModelName ?? defaultModelName(config.model);
+    const adapters = new AdapterRegistry({ model, modelName: name, loraDirs: config.loraDirs, maxLoras: config.maxLoras, ...(metrics ? { metrics } : {}) });
+    for (const lora of config.loras) await adapters.load(lora.name, lora.path, { trusted: true });
     const engine = new Engine({
-      backend: context, scheduler, kv,
+      backend: context, scheduler, kv, resolveAdapter: (adapterId) => adapters.resolve(adapterId),
       ...(metrics ? { onStep: (step: StepObservation) => metrics.observeStep(name, step.numTokens, step.stepMs / 1000, step.schedulerMs / 1000) } : {}),
     });
     metrics?.addModel(name, () => engine.stats());
     return new LlmServing({
       name, model, engine, context, maxModelLen, chatTemplate, maxWaiting: config.maxWaiting,
-      defaultTimeoutMs: config.requestTimeoutSeconds * 1000, logger, ...(metrics ? { metrics } : {}),
+      defaultTimeoutMs: config.requestTimeoutSeconds * 1000, logger, adapters, ...(metrics ? { metrics } : {}),
     });
   } catch (error) {
     model.dispose();

@@ -17,6 +17,22 @@ export class ModelRegistry {
     return serving;
   }
 
+  /**
+   * A request's `model`: a served model, a LoRA adapter of one by its name (vLLM), or `base:adapter` (SGLang).
+   */
+  resolve(model: string): { readonly serving: LlmServing; readonly adapterName: string | null } {
+    const served = this.#models.get(model);
+    if (served) return { serving: served, adapterName: null };
+    const colon = model.indexOf(":");
+    if (colon > 0) {
+      const base = this.#models.get(model.slice(0, colon));
+      const adapterName = model.slice(colon + 1);
+      if (base?.adapters.has(adapterName)) return { serving: base, adapterName };
+    }
+    for (const serving of this.#models.values()) if (serving.adapters.has(model)) return { serving, adapterName: model };
+    throw new ModelNotFoundError(model);
+  }
+
   /** The model to use when a request names none (tokenizer routes). */
   first(): LlmServing {
     const serving = this.#models.values().next().value;

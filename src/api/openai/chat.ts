@@ -16,15 +16,16 @@ export function chatRoutes(registry: ModelRegistry): Hono<AppEnv> {
   return new Hono<AppEnv>().post("/v1/chat/completions", async (c) => {
     const body = await readJson(c, ChatCompletionRequest);
     refuseUnsupported([[body.tools, "tools"], [body.functions, "functions"], [body.audio, "audio"], [body.modalities?.filter((m) => m !== "text"), "modalities"]]);
-    const serving = registry.get(body.model);
+    const { serving, adapterName } = registry.resolve(body.model);
+    const adapter = adapterName === null ? {} : { adapter: { name: adapterName, scale: body.lora_scale ?? 1 } };
     const promptTokens = serving.chatPrompt(toTemplateMessages(body.messages));
     const params = toSamplingParams(body, serving, promptTokens, {
       maxTokens: body.max_completion_tokens ?? body.max_tokens, logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
     });
     const id = `chatcmpl-${randomUUID()}`;
-    const events = serving.generate({ requestId: id, promptTokens, params, priority: body.priority ?? 0, signal: c.req.raw.signal, traceId: c.get("requestId"),
+    const events = serving.generate({ requestId: id, promptTokens, params, priority: body.priority ?? 0, signal: c.req.raw.signal, traceId: c.get("requestId"), ...adapter,
       ...(body.timeout === undefined || body.timeout === null ? {} : { timeoutMs: body.timeout * 1000 }) });
-    const head = { id, created: Math.floor(Date.now() / 1000), model: serving.name, system_fingerprint: null };
+    const head = { id, created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: null };
     if (body.stream) return streamChat(c, events, head, params.n, body.stream_options?.include_usage === true);
     const result = await collectGeneration(events, params.n);
     return c.json({

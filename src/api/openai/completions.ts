@@ -22,13 +22,14 @@ export function completionRoutes(registry: ModelRegistry): Hono<AppEnv> {
     const body = await readJson(c, CompletionRequest);
     const n = body.n ?? 1;
     refuseUnsupported([[body.echo, "echo"], [body.suffix, "suffix"], [body.best_of !== undefined && body.best_of !== null && body.best_of > n, "best_of"]]);
-    const serving = registry.get(body.model);
+    const { serving, adapterName } = registry.resolve(body.model);
+    const adapter = adapterName === null ? {} : { adapter: { name: adapterName, scale: body.lora_scale ?? 1 } };
     const prompts = promptsOf(body.prompt, serving);
     const params = prompts.map((tokens) => toSamplingParams(body, serving, tokens, { logprobs: body.logprobs ?? null }));
     const id = `cmpl-${randomUUID()}`;
-    const events = serving.generateAll(prompts.map((promptTokens, k) => ({ requestId: `${id}-${k}`, promptTokens, params: params[k]!, priority: body.priority ?? 0, signal: c.req.raw.signal, traceId: c.get("requestId"),
+    const events = serving.generateAll(prompts.map((promptTokens, k) => ({ requestId: `${id}-${k}`, promptTokens, params: params[k]!, priority: body.priority ?? 0, signal: c.req.raw.signal, traceId: c.get("requestId"), ...adapter,
       ...(body.timeout === undefined || body.timeout === null ? {} : { timeoutMs: body.timeout * 1000 }) })));
-    const head = { id, created: Math.floor(Date.now() / 1000), model: serving.name, system_fingerprint: null };
+    const head = { id, created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: null };
     const withLogprobs = body.logprobs !== undefined && body.logprobs !== null;
     if (body.stream) return streamCompletion(c, events, head, withLogprobs, body.stream_options?.include_usage === true);
     const result = await collectGeneration(events, prompts.length * n);

@@ -45,6 +45,8 @@ const SamplingFields = {
   priority: z.number().int().nullish(),
   /** Loom's extension: seconds before the request is ended with a timeout error (the server default otherwise). */
   timeout: z.number().positive().max(86_400).nullish(),
+  /** Loom's extension: the scale of the LoRA adapter named in `model` (1 by default). */
+  lora_scale: z.number().min(0).max(4).nullish(),
   response_format: ResponseFormat.nullish(),
 };
 
@@ -89,3 +91,6 @@ export const TokenizeRequest = z.union([
   z.object({ model: z.string().optional(), messages: z.array(ChatMessage).min(1), add_generation_prompt: z.boolean().optional() }),
 ]);
 export const DetokenizeRequest = z.object({ model: z.string().optional(), tokens: TokenIds });
+
+export const LoadLoraRequest = z.object({ lora_name: z.string().min(1), lora_path: z.string().min(1) });
+export const UnloadLoraRequest = z.object({ lora_name: z.string().min(1) });
