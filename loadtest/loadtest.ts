@@ -3,7 +3,7 @@
 // usage: npm run loadtest -- --url URL [--model NAME] [--workload uniform|shared-prefix|multi-turn|mixed]
 //        [--concurrency N[,N...] | --rate R] [--requests N] [--duration S] [--max-tokens N] [--seed N]
 //        [--endpoint chat|completions] [--no-ignore-eos] [--slo-ttft MS] [--slo-tpot MS] [--api-key KEY]
-//        [--out FILE.json] [--html FILE.html]
+//        [--models A,B,...] [--out FILE.json] [--html FILE.html]   (--models: conversations take them in turn, e.g. adapters)
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { firstModel, type Endpoint } from "./client.js";
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
       concurrency: { type: "string" }, rate: { type: "string" }, requests: { type: "string" }, duration: { type: "string" },
       "max-tokens": { type: "string", default: "64" }, seed: { type: "string", default: "0" }, endpoint: { type: "string", default: "chat" },
       "no-ignore-eos": { type: "boolean" }, "slo-ttft": { type: "string", default: "1000" }, "slo-tpot": { type: "string", default: "100" },
-      "api-key": { type: "string" }, out: { type: "string" }, html: { type: "string" },
+      "api-key": { type: "string" }, out: { type: "string" }, html: { type: "string" }, models: { type: "string" },
     },
   });
   if (!values.url) throw new RangeError("--url is required (e.g. --url http://127.0.0.1:8080)");
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       ...(values.duration !== undefined ? { durationSeconds: Number(values.duration) } : {}),
       workloadOptions: { seed: Number(values.seed), maxTokens: Number(values["max-tokens"]) },
       slo: { ttftMs: Number(values["slo-ttft"]), tpotMs: Number(values["slo-tpot"]) },
+      ...(values.models ? { models: values.models.split(",") } : {}),
       onProgress: (line) => process.stderr.write(`\r[${workload} ${concurrency !== undefined ? `c=${concurrency}` : `rate=${values.rate}`}] ${line}   `),
     });
     process.stderr.write("\n");

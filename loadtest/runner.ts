@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly requests: number;
   readonly durationSeconds?: number;
   readonly slo: Slo;
+  /** Models (e.g. LoRA adapters) conversations take in turn; the target's model when absent. */
+  readonly models?: readonly string[];
   readonly onProgress?: (line: string) => void;
 }
 
@@ -46,6 +48,8 @@ export async function runWorkload(options: RunOptions): Promise<RunResult> {
 
   async function runConversation(index: number): Promise<void> {
     const { system, turns } = conversation(workload, index, options.workloadOptions);
+    const models = options.models ?? [];
+    const conversationTarget = models.length === 0 ? target : { ...target, model: models[index % models.length]! };
     const history: Message[] = system === null ? [] : [{ role: "system", content: system }];
     for (const turn of turns) {
       if (!canIssue()) return;
@@ -53,7 +57,7 @@ export async function runWorkload(options: RunOptions): Promise<RunResult> {
       history.push({ role: "user", content: turn.user });
       const startMs = performance.now() - started;
       try {
-        const outcome = await streamRequest(target, history, turn.maxTokens);
+        const outcome = await streamRequest(conversationTarget, history, turn.maxTokens);
         records.push({ index: requestIndex, startMs, ok: true, error: null, promptTokens: outcome.promptTokens, outputTokens: outcome.outputTokens, ttftMs: outcome.ttftMs, e2eMs: outcome.e2eMs, itlMs: outcome.itlMs });
         history.push({ role: "assistant", content: outcome.text });
       } catch (error) {

@@ -4,7 +4,7 @@ import type { StepResult } from "../backend/types.js";
 import type { KvManager } from "../kv/kv-manager.js";
 import type { FinishReason, Sequence } from "./sequence.js";
 import type { PlannedChunk, SchedulerEvent, StepPlan } from "./step-plan.js";
-import { chooseAdapterGroup } from "./adapter-rotation.js";
+import { chooseAdapterGroup, type AdapterTurn } from "./adapter-rotation.js";
 import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
 
 export interface SchedulerOptions {
@@ -45,6 +45,7 @@ export class Scheduler {
   #running: Sequence[] = [];
   #numPreemptions = 0;
   readonly #lastServedMs = new Map<number, number>();
+  #turn: AdapterTurn | null = null;
   readonly #numFinished: Record<FinishReason, number> = { stop: 0, length: 0, abort: 0, timeout: 0, error: 0 };
 
   constructor({ kv, maxBatchTokens, maxRunning, maxModelLen, endOfGenerationTokens, agingMs = 10_000 }: SchedulerOptions) {
@@ -105,9 +106,22 @@ export class Scheduler {
       }
     }
     const step: StepDraft = { chunks: [], preempted: [], budget: this.#maxBatchTokens };
-    const adapterId = this.#chooseAdapter(nowMs);
+    let adapterId = this.#chooseAdapter(nowMs);
+    this.#planGroup(step, adapterId, nowMs);
+    // A group chosen for waiting sequences that cannot be admitted yet (no blocks) must not stall the running ones.
+    const fallback = this.#running.find((s) => s.adapterId !== adapterId && !s.pendingFinish)?.adapterId;
+    if (step.chunks.length === 0 && fallback !== undefined) {
+      adapterId = fallback;
+      this.#planGroup(step, adapterId, nowMs);
+    }
     this.#lastServedMs.set(adapterId, nowMs);
+    this.#turn = { adapterId, numSteps: this.#turn?.adapterId === adapterId ? this.#turn.numSteps + 1 : 1 };
+    const { chunks, preempted } = step;
+    return { chunks, kvOps: this.#kv.takeOps(), adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
+  }
 
+  // Decode, prefill and admission for the sequences of one adapter group.
+  #planGroup(step: StepDraft, adapterId: number, nowMs: number): void {
     const decoding = this.#running.filter((s) => s.numPendingTokens === 1 && s.adapterId === adapterId);
     const prefilling = this.#running.filter((s) => s.numPendingTokens > 1 && s.adapterId === adapterId);
     for (const seq of [...decoding, ...prefilling]) {
@@ -132,8 +146,6 @@ export class Scheduler {
       this.#running.push(seq);
       this.#schedule(step, seq, Math.min(seq.numPendingTokens, step.budget));
     }
-    const { chunks, preempted } = step;
-    return { chunks, kvOps: this.#kv.takeOps(), adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
   }
 
   // The adapter group this step serves; with one group (the usual case) simply that one.
@@ -150,7 +162,7 @@ export class Scheduler {
     if (groups.size <= 1) return groups.keys().next().value ?? 0;
     const chosen = chooseAdapterGroup([...groups].map(([adapterId, g]) => ({
       adapterId, numReady: g.numReady, lastServedMs: this.#lastServedMs.get(adapterId) ?? g.oldestArrivalMs,
-    })), nowMs);
+    })), this.#turn);
     return chosen ?? 0;
   }
 
