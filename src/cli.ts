@@ -27,7 +27,8 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --lora NAME=PATH            a LoRA adapter loaded at start-up, served as model NAME (repeatable)
   --lora-dir DIR              a folder run-time adapter loads may read from (repeatable; none: run-time loads refused)
   --max-loras N               adapters resident at once; idle ones beyond it are unloaded (default 8)
-  --admin-key KEY             a key for /v1/load_lora_adapter and /v1/unload_lora_adapter (repeatable)`;
+  --admin-key KEY             a key for /v1/load_lora_adapter and /v1/unload_lora_adapter (repeatable)
+  --model-repository DIR      classic ONNX models served over KServe v2 (LOOM_MODEL_REPOSITORY, default models)`;
 
 const FLAGS = {
   host: { type: "string" },
@@ -53,6 +54,7 @@ const FLAGS = {
   "lora-dir": { type: "string", multiple: true },
   "max-loras": { type: "string" },
   "admin-key": { type: "string", multiple: true },
+  "model-repository": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -111,6 +113,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     loras: values.lora?.map(namedPath),
     loraDirs: values["lora-dir"],
     maxLoras: integer("max-loras", flag("max-loras", "LOOM_MAX_LORAS")),
+    modelRepository: flag("model-repository", "LOOM_MODEL_REPOSITORY"),
     adminKeys: values["admin-key"] ?? (env.LOOM_ADMIN_KEY ? [env.LOOM_ADMIN_KEY] : undefined),
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as ConfigInput;

@@ -35,6 +35,8 @@ export const ConfigSchema = z.object({
   maxLoras: z.number().int().min(1).default(8),
   /** Keys for the adapter load/unload routes; without any, the API keys (if set) guard them too. */
   adminKeys: z.array(z.string().min(1)).default([]),
+  /** Triton-style repository of classic (ONNX) models: NAME/config.json and NAME/VERSION/model.onnx. */
+  modelRepository: z.string().min(1).default("models"),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

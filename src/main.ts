@@ -9,6 +9,7 @@ import { HealthState } from "./ops/health.js";
 import { jsonLogger, type Logger } from "./ops/logger.js";
 import { Metrics } from "./ops/metrics.js";
 import { loadLlmServing } from "./serving/load-llm.js";
+import { ModelRepository } from "./serving/model-repository.js";
 import { ModelRegistry } from "./serving/registry.js";
 
 export interface RunningServer {
@@ -16,6 +17,7 @@ export interface RunningServer {
   readonly url: string;
   readonly config: Config;
   readonly registry: ModelRegistry;
+  readonly repository: ModelRepository;
   readonly health: HealthState;
   readonly metrics: Metrics;
   /**
@@ -37,7 +39,8 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const registry = new ModelRegistry();
   const health = new HealthState();
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
-  const app = createApp({ registry, health, logger, metrics, apiKeys: config.apiKeys, adminKeys: config.adminKeys, maxBodyBytes: config.maxBodyBytes });
+  const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger });
+  const app = createApp({ registry, repository, health, logger, metrics, apiKeys: config.apiKeys, adminKeys: config.adminKeys, maxBodyBytes: config.maxBodyBytes });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once("error", reject);
@@ -47,11 +50,13 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     (server as { closeAllConnections?: () => void }).closeAllConnections?.();
   });
   try {
+    await repository.loadAll();
     const serving = await loadLlmServing(config, { metrics, logger });
     registry.add(serving);
     health.addCheck(() => (serving.engine.failure ? `the engine of ${serving.name} stopped: ${serving.engine.failure.message}` : null));
   } catch (error) {
     await registry.close();
+    await repository.close();
     await closeListener();
     throw error;
   }
@@ -60,7 +65,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}`, config, registry, health, metrics,
+    url: `http://${host}:${port}`, config, registry, repository, health, metrics,
     close(graceMs = config.shutdownGraceSeconds * 1000) {
       closing ??= (async () => {
         health.draining();
@@ -71,6 +76,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
         await Promise.race([drained, new Promise((resolve) => { timer = setTimeout(resolve, graceMs); })]);
         clearTimeout(timer);
         await registry.close();
+        await repository.close();
         await closeListener();
       })();
       return closing;

@@ -7,6 +7,7 @@ import { requestId, type RequestIdVariables } from "hono/request-id";
 import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
+import type { ModelRepository } from "../serving/model-repository.js";
 import type { ModelRegistry } from "../serving/registry.js";
 import { healthRoutes } from "./admin/health.js";
 import { loraRoutes } from "./admin/lora.js";
@@ -18,12 +19,14 @@ import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
 import { modelRoutes } from "./openai/models.js";
+import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
 
 export type AppEnv = { Variables: RequestIdVariables };
 
 export interface AppDeps {
   readonly registry: ModelRegistry;
+  readonly repository: ModelRepository;
   readonly health: HealthState;
   readonly logger: Logger;
   readonly metrics?: Metrics;
@@ -33,7 +36,7 @@ export interface AppDeps {
   readonly maxBodyBytes: number;
 }
 
-export function createApp({ registry, health, logger, metrics, apiKeys, adminKeys, maxBodyBytes }: AppDeps): Hono<AppEnv> {
+export function createApp({ registry, repository, health, logger, metrics, apiKeys, adminKeys, maxBodyBytes }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestId());
   app.use("*", accessLog(logger, metrics));
@@ -42,7 +45,7 @@ export function createApp({ registry, health, logger, metrics, apiKeys, adminKey
   if (metrics) app.route("/", metricsRoutes(metrics));
   // Any key opens the API when keys are set; only an admin key (when there are any) opens adapter loading.
   const auth = bearerAuth(apiKeys.length > 0 ? [...apiKeys, ...adminKeys] : []);
-  for (const path of ["/v1/*", "/tokenize", "/detokenize"]) {
+  for (const path of ["/v1/*", "/v2/models/*", "/v2/repository/*", "/tokenize", "/detokenize"]) {
     app.use(path, auth);
     app.use(path, admission(health));
   }
@@ -51,6 +54,7 @@ export function createApp({ registry, health, logger, metrics, apiKeys, adminKey
     maxSize: maxBodyBytes,
     onError: (c) => errorResponse(c, new ApiError(413, `the request body is larger than ${maxBodyBytes} bytes`, { code: "request_too_large" })),
   }));
+  app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
   for (const routes of [modelRoutes, embeddingRoutes, tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));

@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import { isNativeError } from "../backend/llama/addon.js";
 import {
-  AdapterNotFoundError, ConflictError, InvalidRequestError, ModelNotFoundError, OverloadedError, PermissionDeniedError, RequestTimeoutError,
+  AdapterNotFoundError, ConflictError, InvalidRequestError, ModelLoadError, ModelNotFoundError, OverloadedError, PermissionDeniedError, RequestTimeoutError,
   ShuttingDownError,
 } from "../serving/errors.js";
 
@@ -49,6 +49,7 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(400, param ? `${param}: ${issue.message}` : issue.message, { param });
   }
   if (error instanceof InvalidRequestError) return new ApiError(400, error.message, { param: error.param, code: error.code });
+  if (error instanceof ModelLoadError) return new ApiError(400, error.message, { code: "model_load_failed" });
   if (error instanceof ModelNotFoundError) return new ApiError(404, error.message, { type: "invalid_request_error", param: "model", code: "model_not_found" });
   if (error instanceof PermissionDeniedError) return new ApiError(403, error.message, { code: "permission_denied" });
   if (error instanceof AdapterNotFoundError) return new ApiError(404, error.message, { code: "adapter_not_found" });

@@ -61,6 +61,10 @@ export class Metrics {
   readonly #loraTokens = new Counter({ name: "loom:lora_generation_tokens_total", help: "Generated tokens per LoRA adapter.", labelNames: ["model_name", "lora_name"], registers: [this.registry] });
   readonly #lorasLoaded = this.#gauge("loom:loras_loaded", "LoRA adapters resident for the model.");
   readonly #loraLoadSeconds = this.#histogram("loom:lora_load_seconds", "Time to load a LoRA adapter file.", LATENCY_BUCKETS);
+  readonly #inferRequests = new Counter({ name: "loom:inference_requests_total", help: "Classic-model requests by outcome.", labelNames: ["model_name", "model_version", "outcome"], registers: [this.registry] });
+  readonly #inferQueue = new Histogram({ name: "loom:inference_queue_seconds", help: "Time a classic-model request waited in the batcher.", buckets: LATENCY_BUCKETS, labelNames: ["model_name", "model_version"], registers: [this.registry] });
+  readonly #inferCompute = new Histogram({ name: "loom:inference_compute_seconds", help: "onnxruntime time per batch.", buckets: LATENCY_BUCKETS, labelNames: ["model_name", "model_version"], registers: [this.registry] });
+  readonly #inferBatch = new Histogram({ name: "loom:inference_batch_size", help: "Rows per onnxruntime run.", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], labelNames: ["model_name", "model_version"], registers: [this.registry] });
   readonly #stepTokens = this.#histogram("vllm:iteration_tokens_total", "Tokens computed per engine step.", [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]);
   readonly #stepSeconds = this.#histogram("loom:step_duration_seconds", "Wall time of one engine step (decode and sampling).", LATENCY_BUCKETS);
   readonly #schedulerSeconds = this.#histogram("loom:scheduler_overhead_seconds", "Event-loop time per step spent planning and applying results.", LATENCY_BUCKETS);
@@ -108,6 +112,17 @@ export class Metrics {
     this.#stepTokens.observe({ model_name: model }, numTokens);
     this.#stepSeconds.observe({ model_name: model }, stepSeconds);
     this.#schedulerSeconds.observe({ model_name: model }, schedulerSeconds);
+  }
+
+  observeInferenceBatch(model: string, version: string, rows: number, queueSeconds: readonly number[], computeSeconds: number): void {
+    const labels = { model_name: model, model_version: version };
+    this.#inferBatch.observe(labels, rows);
+    this.#inferCompute.observe(labels, computeSeconds);
+    for (const q of queueSeconds) this.#inferQueue.observe(labels, q);
+  }
+
+  observeInferenceRequest(model: string, version: string, ok: boolean): void {
+    this.#inferRequests.inc({ model_name: model, model_version: version, outcome: ok ? "success" : "failure" });
   }
 
   observeHttp(status: number): void {

@@ -68,3 +68,11 @@ export class AdapterNotFoundError extends Error {
     this.name = "AdapterNotFoundError";
   }
 }
+
+/** A model in the repository could not be loaded: a bad config, a config that disagrees with its file, or an unreadable file. */
+export class ModelLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ModelLoadError";
+  }
+}

@@ -1,0 +1,70 @@
+// The KServe v2 inference protocol as Triton speaks it, for classic models of the repository. Errors use
+// KServe's shape, {"error": "message"}, with the status codes of api/errors.ts.
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import type { HealthState } from "../../ops/health.js";
+import type { ClassicServing } from "../../serving/classic-serving.js";
+import type { ModelRepository } from "../../serving/model-repository.js";
+import { readJson } from "../body.js";
+import { toApiError } from "../errors.js";
+
+const NestedData: z.ZodType<unknown[]> = z.array(z.union([z.number(), z.boolean(), z.lazy(() => NestedData)]));
+const InferRequestSchema = z.object({
+  id: z.string().optional(),
+  inputs: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().min(0)), datatype: z.string(), data: NestedData })).min(1),
+  outputs: z.array(z.object({ name: z.string() })).optional(),
+});
+
+function metadata(serving: ClassicServing, versions: readonly number[]) {
+  const shape = (dims: readonly number[]) => (serving.config.maxBatchSize > 0 ? [-1, ...dims] : [...dims]);
+  return {
+    name: serving.name, versions: versions.map(String), platform: "onnxruntime_onnx",
+    inputs: serving.config.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: shape(t.dims) })),
+    outputs: serving.config.outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: shape(t.dims) })),
+  };
+}
+
+function kserveError(c: Context, error: unknown): Response {
+  const apiError = toApiError(error);
+  if (apiError.retryAfterSeconds !== null) c.header("Retry-After", String(apiError.retryAfterSeconds));
+  return c.json({ error: apiError.message }, apiError.status);
+}
+
+const modelName = (c: Context) => c.req.param("name") ?? "";
+const version = (c: Context) => (c.req.param("version") === undefined ? undefined : Number(c.req.param("version")));
+
+export function kserveRoutes(repository: ModelRepository, health: HealthState): Hono {
+  const app = new Hono();
+  app.onError((error, c) => kserveError(c, error));
+  app.get("/v2/health/live", (c) => c.json({ live: true }));
+  app.get("/v2/health/ready", (c) => (health.notReadyReason() === null ? c.json({ ready: true }) : c.json({ ready: false }, 503)));
+  for (const prefix of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
+    app.get(prefix, (c) => {
+      const serving = repository.get(modelName(c), version(c));
+      return c.json(metadata(serving, version(c) === undefined ? [serving.version] : [serving.version]));
+    });
+    app.get(`${prefix}/ready`, (c) => {
+      repository.get(modelName(c), version(c));
+      return c.json({ name: modelName(c), ready: true });
+    });
+    app.post(`${prefix}/infer`, async (c) => {
+      const body = await readJson(c, InferRequestSchema);
+      const serving = repository.get(modelName(c), version(c));
+      const result = await serving.infer(body);
+      return c.json({
+        model_name: serving.name, model_version: String(serving.version), ...(body.id === undefined ? {} : { id: body.id }),
+        outputs: result.outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, data: Array.from(o.data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? Number(v) : v)) })),
+      });
+    });
+  }
+  app.post("/v2/repository/index", async (c) => c.json(await repository.index()));
+  app.post("/v2/repository/models/:name/load", async (c) => {
+    await repository.load(modelName(c));
+    return c.json({});
+  });
+  app.post("/v2/repository/models/:name/unload", async (c) => {
+    await repository.unload(modelName(c));
+    return c.json({});
+  });
+  return app;
+}

@@ -1,0 +1,69 @@
+// KServe v2 datatypes and their typed arrays: the one table between the wire, the configs and onnxruntime.
+
+export type KserveDatatype = "BOOL" | "UINT8" | "UINT16" | "UINT32" | "UINT64" | "INT8" | "INT16" | "INT32" | "INT64" | "FP32" | "FP64";
+export const KSERVE_DATATYPES: readonly KserveDatatype[] = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP32", "FP64"];
+
+export type TensorData = Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
+
+interface TypeInfo {
+  readonly ort: string;
+  readonly make: (length: number) => TensorData;
+  readonly bigint: boolean;
+}
+
+const TYPES: Record<KserveDatatype, TypeInfo> = {
+  BOOL: { ort: "bool", make: (n) => new Uint8Array(n), bigint: false },
+  UINT8: { ort: "uint8", make: (n) => new Uint8Array(n), bigint: false },
+  UINT16: { ort: "uint16", make: (n) => new Uint16Array(n), bigint: false },
+  UINT32: { ort: "uint32", make: (n) => new Uint32Array(n), bigint: false },
+  UINT64: { ort: "uint64", make: (n) => new BigUint64Array(n), bigint: true },
+  INT8: { ort: "int8", make: (n) => new Int8Array(n), bigint: false },
+  INT16: { ort: "int16", make: (n) => new Int16Array(n), bigint: false },
+  INT32: { ort: "int32", make: (n) => new Int32Array(n), bigint: false },
+  INT64: { ort: "int64", make: (n) => new BigInt64Array(n), bigint: true },
+  FP32: { ort: "float32", make: (n) => new Float32Array(n), bigint: false },
+  FP64: { ort: "float64", make: (n) => new Float64Array(n), bigint: false },
+};
+
+export function ortType(datatype: KserveDatatype): string {
+  return TYPES[datatype].ort;
+}
+
+export function datatypeOfOrt(type: string): KserveDatatype | null {
+  return KSERVE_DATATYPES.find((d) => TYPES[d].ort === type) ?? null;
+}
+
+export function allocate(datatype: KserveDatatype, length: number): TensorData {
+  return TYPES[datatype].make(length);
+}
+
+/** Flat JSON numbers (or booleans) as the datatype's typed array; throws RangeError on a value that does not fit. */
+export function fromJson(datatype: KserveDatatype, values: readonly unknown[]): TensorData {
+  const out = allocate(datatype, values.length);
+  const info = TYPES[datatype];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (datatype === "BOOL") {
+      if (typeof v !== "boolean" && v !== 0 && v !== 1) throw new RangeError(`element ${i} is not a boolean`);
+      (out as Uint8Array)[i] = v === true || v === 1 ? 1 : 0;
+    } else if (typeof v !== "number" || !Number.isFinite(v) && !datatype.startsWith("FP")) {
+      throw new RangeError(`element ${i} is not a number`);
+    } else if (info.bigint) {
+      if (!Number.isInteger(v)) throw new RangeError(`element ${i} is not an integer`);
+      (out as BigInt64Array)[i] = BigInt(v);
+    } else {
+      if (!datatype.startsWith("FP") && !Number.isInteger(v)) throw new RangeError(`element ${i} is not an integer`);
+      (out as Float64Array)[i] = v;
+      if (!datatype.startsWith("FP") && (out as Float64Array)[i] !== v) throw new RangeError(`element ${i} (${v}) does not fit ${datatype}`);
+    }
+  }
+  return out;
+}
+
+export function toJson(data: TensorData): (number | boolean)[] {
+  return Array.from(data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? Number(v) : v));
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

@@ -1,0 +1,165 @@
+// ClassicServing: one version of a classic (ONNX) model. Checks KServe v2 request tensors against the model's
+// configuration, then runs them, through the dynamic batcher when the config asks for batching: inputs are
+// concatenated on the batch axis and outputs split back in request order.
+import type { OnnxModel, Tensor } from "../backend/onnx/onnx-model.js";
+import { allocate, elementCount, fromJson, type KserveDatatype } from "../backend/onnx/tensors.js";
+import { DynamicBatcher, QueueFullError } from "../engine/dynamic-batcher.js";
+import type { Metrics } from "../ops/metrics.js";
+import { InvalidRequestError, OverloadedError } from "./errors.js";
+import type { ResolvedConfig, ResolvedTensor } from "./model-config.js";
+
+export interface WireTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly datatype: string;
+  /** Flat, or nested as the shape (KServe allows both). */
+  readonly data: readonly unknown[];
+}
+
+export interface InferRequest {
+  readonly id?: string;
+  readonly inputs: readonly WireTensor[];
+  readonly outputs?: readonly { readonly name: string }[];
+}
+
+export interface InferResult {
+  readonly outputs: readonly { readonly name: string; readonly datatype: KserveDatatype; readonly shape: readonly number[]; readonly data: Tensor["data"] }[];
+}
+
+interface Checked {
+  readonly feeds: Record<string, Tensor>;
+  readonly rows: number;
+}
+
+export class ClassicServing {
+  readonly name: string;
+  readonly version: number;
+  readonly config: ResolvedConfig;
+  readonly #model: OnnxModel;
+  readonly #batcher: DynamicBatcher<Checked, Record<string, Tensor>> | null;
+  readonly #metrics: Metrics | undefined;
+
+  constructor(name: string, version: number, config: ResolvedConfig, model: OnnxModel, metrics?: Metrics) {
+    this.name = name;
+    this.version = version;
+    this.config = config;
+    this.#model = model;
+    this.#metrics = metrics;
+    const outputNames = config.outputs.map((o) => o.name);
+    this.#batcher = config.batching === null ? null : new DynamicBatcher<Checked, Record<string, Tensor>>({
+      maxBatchSize: config.maxBatchSize, preferredBatchSizes: config.batching.preferredBatchSizes, maxQueueDelayMs: config.batching.maxQueueDelayMs,
+      maxQueueSize: config.batching.maxQueueSize, maxConcurrentRuns: config.instances,
+      rowsOf: (c) => c.rows,
+      keyOf: (c) => config.inputs.map((i) => c.feeds[i.name]!.shape.slice(1).join("x")).join("|"),
+      run: (batch) => this.#runBatch(batch, outputNames),
+      onBatch: ({ rows, queueMs, computeMs }) => metrics?.observeInferenceBatch(name, String(version), rows, queueMs.map((ms) => ms / 1000), computeMs / 1000),
+    });
+  }
+
+  get numQueued(): number {
+    return this.#batcher?.numQueued ?? 0;
+  }
+
+  async infer(request: InferRequest): Promise<InferResult> {
+    let ok = false;
+    try {
+      const checked = this.#check(request.inputs);
+      const wanted = this.#wantedOutputs(request.outputs);
+      let outputs: Record<string, Tensor>;
+      if (this.#batcher) {
+        outputs = await this.#batcher.submit(checked).catch((error: unknown) => {
+          throw error instanceof QueueFullError ? new OverloadedError(error.message) : error;
+        });
+      } else {
+        const started = performance.now();
+        outputs = await this.#model.run(checked.feeds, this.config.outputs.map((o) => o.name));
+        this.#metrics?.observeInferenceBatch(this.name, String(this.version), checked.rows, [0], (performance.now() - started) / 1000);
+      }
+      ok = true;
+      return { outputs: wanted.map((name) => ({ name, ...outputs[name]! })) };
+    } finally {
+      this.#metrics?.observeInferenceRequest(this.name, String(this.version), ok);
+    }
+  }
+
+  /** New requests are refused; queued and running ones finish first. */
+  async close(): Promise<void> {
+    await this.#batcher?.close();
+    await this.#model.dispose();
+  }
+
+  #wantedOutputs(requested: InferRequest["outputs"]): string[] {
+    const names = this.config.outputs.map((o) => o.name);
+    if (!requested || requested.length === 0) return names;
+    for (const o of requested) if (!names.includes(o.name)) throw new InvalidRequestError(`unknown output '${o.name}'; the model has ${names.join(", ")}`);
+    return requested.map((o) => o.name);
+  }
+
+  #check(inputs: readonly WireTensor[]): Checked {
+    const feeds: Record<string, Tensor> = {};
+    let rows = 1;
+    const batched = this.config.maxBatchSize > 0;
+    for (const given of inputs) if (!this.config.inputs.some((i) => i.name === given.name)) throw new InvalidRequestError(`unknown input '${given.name}'; the model takes ${this.config.inputs.map((i) => i.name).join(", ")}`);
+    this.config.inputs.forEach((spec, k) => {
+      const matches = inputs.filter((i) => i.name === spec.name);
+      if (matches.length !== 1) throw new InvalidRequestError(matches.length === 0 ? `input '${spec.name}' is missing` : `input '${spec.name}' is given ${matches.length} times`);
+      const tensor = checkTensor(matches[0]!, spec, batched, this.config.maxBatchSize);
+      if (batched) {
+        if (k > 0 && tensor.shape[0] !== rows) throw new InvalidRequestError(`input '${spec.name}' has ${tensor.shape[0]} rows but the other inputs have ${rows}`);
+        rows = tensor.shape[0]!;
+      }
+      feeds[spec.name] = tensor;
+    });
+    return { feeds, rows };
+  }
+
+  async #runBatch(batch: readonly Checked[], outputNames: readonly string[]): Promise<Record<string, Tensor>[]> {
+    if (batch.length === 1) return [await this.#model.run(batch[0]!.feeds, outputNames)];
+    const feeds: Record<string, Tensor> = {};
+    for (const spec of this.config.inputs) feeds[spec.name] = concatRows(batch.map((c) => c.feeds[spec.name]!));
+    const outputs = await this.#model.run(feeds, outputNames);
+    return splitRows(outputs, batch.map((c) => c.rows));
+  }
+}
+
+function checkTensor(given: WireTensor, spec: ResolvedTensor, batched: boolean, maxBatchSize: number): Tensor {
+  if (given.datatype !== spec.datatype) throw new InvalidRequestError(`input '${spec.name}' must be ${spec.datatype}, got ${given.datatype}`);
+  const shape = given.shape;
+  const expected = batched ? [-1, ...spec.dims] : spec.dims;
+  const agrees = shape.length === expected.length && shape.every((d, i) => Number.isInteger(d) && d >= 0 && (expected[i] === -1 || expected[i] === d));
+  if (!agrees) throw new InvalidRequestError(`input '${spec.name}' must have shape [${expected.map((d) => (d === -1 ? "-1" : d)).join(", ")}], got [${shape.join(", ")}]`);
+  if (batched && (shape[0]! < 1 || shape[0]! > maxBatchSize)) throw new InvalidRequestError(`input '${spec.name}' has ${shape[0]} rows; the most is max_batch_size ${maxBatchSize}`);
+  const flat = given.data.flat(Number.POSITIVE_INFINITY);
+  const count = elementCount(shape);
+  if (flat.length !== count) throw new InvalidRequestError(`input '${spec.name}' has ${flat.length} elements but its shape [${shape.join(", ")}] holds ${count}`);
+  try {
+    return { datatype: spec.datatype, shape: [...shape], data: fromJson(spec.datatype, flat) };
+  } catch (error) {
+    throw new InvalidRequestError(`input '${spec.name}': ${(error as Error).message}`);
+  }
+}
+
+function concatRows(tensors: readonly Tensor[]): Tensor {
+  const first = tensors[0]!;
+  const rows = tensors.reduce((sum, t) => sum + t.shape[0]!, 0);
+  const data = allocate(first.datatype, tensors.reduce((sum, t) => sum + t.data.length, 0));
+  let offset = 0;
+  for (const t of tensors) {
+    data.set(t.data as never, offset);
+    offset += t.data.length;
+  }
+  return { datatype: first.datatype, shape: [rows, ...first.shape.slice(1)], data };
+}
+
+function splitRows(outputs: Record<string, Tensor>, rowsPerRequest: readonly number[]): Record<string, Tensor>[] {
+  const parts: Record<string, Tensor>[] = rowsPerRequest.map(() => ({}));
+  for (const [name, tensor] of Object.entries(outputs)) {
+    const rowSize = elementCount(tensor.shape.slice(1));
+    let row = 0;
+    rowsPerRequest.forEach((rows, k) => {
+      parts[k]![name] = { datatype: tensor.datatype, shape: [rows, ...tensor.shape.slice(1)], data: tensor.data.slice(row * rowSize, (row + rows) * rowSize) };
+      row += rows;
+    });
+  }
+  return parts;
+}
