@@ -19,7 +19,7 @@ export const ConfigSchema = z.object({
   flashAttention: z.enum(["auto", "on", "off"]).default("auto"),
   apiKeys: z.array(z.string().min(1)).default([]),
   chatTemplateFile: z.string().optional(),
-  maxBodyBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
   enablePrefixCaching: z.boolean().default(true),
   /** Sequences allowed to wait for admission per model; more are refused with 429 and Retry-After. */
   maxWaiting: z.number().int().min(1).default(512),

@@ -2,7 +2,7 @@
 // configuration, then runs them, through the dynamic batcher when the config asks for batching: inputs are
 // concatenated on the batch axis and outputs split back in request order.
 import type { OnnxModel, Tensor } from "../backend/onnx/onnx-model.js";
-import { allocate, elementCount, fromJson, type KserveDatatype } from "../backend/onnx/tensors.js";
+import { allocate, elementCount, fromBytes, fromJson, type KserveDatatype } from "../backend/onnx/tensors.js";
 import { DynamicBatcher, QueueFullError } from "../engine/dynamic-batcher.js";
 import type { Metrics } from "../ops/metrics.js";
 import { InvalidRequestError, OverloadedError } from "./errors.js";
@@ -12,8 +12,10 @@ export interface WireTensor {
   readonly name: string;
   readonly shape: readonly number[];
   readonly datatype: string;
-  /** Flat, or nested as the shape (KServe allows both). */
-  readonly data: readonly unknown[];
+  /** JSON elements, flat or nested as the shape (KServe allows both); absent when the tensor came as binary data. */
+  readonly data?: readonly unknown[];
+  /** KServe binary tensor data: little-endian, row major. */
+  readonly raw?: Uint8Array;
 }
 
 export interface InferRequest {
@@ -129,14 +131,15 @@ function checkTensor(given: WireTensor, spec: ResolvedTensor, batched: boolean, 
   const agrees = shape.length === expected.length && shape.every((d, i) => Number.isInteger(d) && d >= 0 && (expected[i] === -1 || expected[i] === d));
   if (!agrees) throw new InvalidRequestError(`input '${spec.name}' must have shape [${expected.map((d) => (d === -1 ? "-1" : d)).join(", ")}], got [${shape.join(", ")}]`);
   if (batched && (shape[0]! < 1 || shape[0]! > maxBatchSize)) throw new InvalidRequestError(`input '${spec.name}' has ${shape[0]} rows; the most is max_batch_size ${maxBatchSize}`);
-  const flat = given.data.flat(Number.POSITIVE_INFINITY);
-  const count = elementCount(shape);
-  if (flat.length !== count) throw new InvalidRequestError(`input '${spec.name}' has ${flat.length} elements but its shape [${shape.join(", ")}] holds ${count}`);
+  let data: Tensor["data"];
   try {
-    return { datatype: spec.datatype, shape: [...shape], data: fromJson(spec.datatype, flat) };
+    data = given.raw ? fromBytes(spec.datatype, given.raw) : fromJson(spec.datatype, (given.data ?? []).flat(Number.POSITIVE_INFINITY));
   } catch (error) {
     throw new InvalidRequestError(`input '${spec.name}': ${(error as Error).message}`);
   }
+  const count = elementCount(shape);
+  if (data.length !== count) throw new InvalidRequestError(`input '${spec.name}' has ${data.length} elements but its shape [${shape.join(", ")}] holds ${count}`);
+  return { datatype: spec.datatype, shape: [...shape], data };
 }
 
 function concatRows(tensors: readonly Tensor[]): Tensor {

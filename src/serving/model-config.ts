@@ -90,7 +90,7 @@ function resolveTensors(model: string, kind: "input" | "output", stated: ModelCo
   });
 }
 
-export function resolveConfig(name: string, config: ModelConfig, model: OnnxModel): ResolvedConfig {
+export function resolveConfig(name: string, config: ModelConfig, model: Pick<OnnxModel, "inputs" | "outputs">): ResolvedConfig {
   const batching = config.dynamic_batching;
   if (batching && config.max_batch_size === 0) throw new ModelConfigError(name, "dynamic_batching needs max_batch_size > 0");
   for (const size of batching?.preferred_batch_size ?? []) {

@@ -78,8 +78,9 @@ export class ModelRepository {
     return serving;
   }
 
-  has(name: string): boolean {
-    return this.#loaded.has(name);
+  /** Loaded versions of the model, newest first. */
+  versions(name: string): number[] {
+    return (this.#loaded.get(name) ?? []).map((s) => s.version);
   }
 
   async index(): Promise<RepositoryEntry[]> {

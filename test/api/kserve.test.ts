@@ -85,6 +85,32 @@ describe("KServe v2", () => {
     expect(runs - singles).toBeGreaterThan(0);
   });
 
+  it("takes and returns binary tensor data, with the outputs of the JSON path", async () => {
+    const request = clsInput(7, 2);
+    const viaJson = (await post("/v2/models/cls/infer", request)).json.outputs[0];
+    const header = new TextEncoder().encode(JSON.stringify({
+      inputs: [{ name: "x", shape: [2, 3, 48, 192], datatype: "FP32", parameters: { binary_data_size: 2 * 3 * 48 * 192 * 4 } }],
+      outputs: [{ name: viaJson.name, parameters: { binary_data: true } }],
+    }));
+    const pixels = new Float32Array(request.inputs[0]!.data);
+    const body = new Uint8Array(header.byteLength + pixels.byteLength);
+    body.set(header);
+    body.set(new Uint8Array(pixels.buffer), header.byteLength);
+    const response = await fetch(`${server.url}/v2/models/cls/infer`, { method: "POST", headers: { "Inference-Header-Content-Length": String(header.byteLength) }, body });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/octet-stream");
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const headerLength = Number(response.headers.get("inference-header-content-length"));
+    const head = JSON.parse(new TextDecoder().decode(bytes.subarray(0, headerLength)));
+    expect(head.outputs[0]).toEqual({ name: viaJson.name, datatype: "FP32", shape: [2, 2], parameters: { binary_data_size: 16 } });
+    const probabilities = new Float32Array(bytes.slice(headerLength).buffer);
+    expect(Array.from(probabilities)).toEqual(viaJson.data.map((x: number) => Math.fround(x)));
+
+    const short = await fetch(`${server.url}/v2/models/cls/infer`, { method: "POST", headers: { "Inference-Header-Content-Length": String(header.byteLength) }, body: body.subarray(0, body.byteLength - 4) });
+    expect(short.status).toBe(400);
+    expect((await short.json()).error).toMatch(/declares 221184 binary bytes but the body holds 221180/);
+  });
+
   it("lists, unloads and reloads models through the repository API while traffic runs", async () => {
     const index = (await post("/v2/repository/index", {})).json as { name: string; state: string; reason: string }[];
     expect(index.map((e) => [e.name, e.state])).toEqual([["broken", "UNAVAILABLE"], ["cls", "READY"], ["mnist", "READY"]]);

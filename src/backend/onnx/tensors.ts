@@ -64,6 +64,19 @@ export function toJson(data: TensorData): (number | boolean)[] {
   return Array.from(data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? Number(v) : v));
 }
 
+/** Raw little-endian bytes (KServe's binary tensor data) as the datatype's typed array; copied, so alignment never matters. */
+export function fromBytes(datatype: KserveDatatype, bytes: Uint8Array): TensorData {
+  const bytesPerElement = TYPES[datatype].make(0).BYTES_PER_ELEMENT;
+  if (bytes.byteLength % bytesPerElement !== 0) throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${datatype} elements`);
+  const out = allocate(datatype, bytes.byteLength / bytesPerElement);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+export function toBytes(data: TensorData): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
