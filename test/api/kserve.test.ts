@@ -108,7 +108,7 @@ describe("KServe v2", () => {
 
     const short = await fetch(`${server.url}/v2/models/cls/infer`, { method: "POST", headers: { "Inference-Header-Content-Length": String(header.byteLength) }, body: body.subarray(0, body.byteLength - 4) });
     expect(short.status).toBe(400);
-    expect((await short.json()).error).toMatch(/declares 221184 binary bytes but the body holds 221180/);
+    expect(((await short.json()) as { error: string }).error).toMatch(/declares 221184 binary bytes but the body holds 221180/);
   });
 
   it("lists, unloads and reloads models through the repository API while traffic runs", async () => {
