@@ -57,7 +57,9 @@ export function createApp({ registry, repository, health, logger, metrics, apiKe
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
-  for (const routes of [modelRoutes, embeddingRoutes, tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));
+  app.route("/", modelRoutes(registry, repository));
+  app.route("/", embeddingRoutes(registry, repository));
+  for (const routes of [tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));
   app.notFound((c) => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })));
   app.onError((error, c) => {
     const apiError = toApiError(error);

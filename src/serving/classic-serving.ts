@@ -1,12 +1,14 @@
 // ClassicServing: one version of a classic (ONNX) model. Checks KServe v2 request tensors against the model's
 // configuration, then runs them, through the dynamic batcher when the config asks for batching: inputs are
 // concatenated on the batch axis and outputs split back in request order.
+import type { HfTokenizer } from "../backend/onnx/hf-tokenizer.js";
 import type { OnnxModel, Tensor } from "../backend/onnx/onnx-model.js";
 import { allocate, elementCount, fromBytes, fromJson, type KserveDatatype } from "../backend/onnx/tensors.js";
-import { DynamicBatcher, QueueFullError } from "../engine/dynamic-batcher.js";
 import type { Metrics } from "../ops/metrics.js";
-import { InvalidRequestError, OverloadedError } from "./errors.js";
-import type { ResolvedConfig, ResolvedTensor } from "./model-config.js";
+import { BatchedRunner } from "./batched-runner.js";
+import { InvalidRequestError } from "./errors.js";
+import type { ResolvedConfig, ResolvedTensor, TextSettings } from "./model-config.js";
+import { TextEmbedder } from "./text-embedder.js";
 
 export interface WireTensor {
   readonly name: string;
@@ -37,29 +39,33 @@ export class ClassicServing {
   readonly name: string;
   readonly version: number;
   readonly config: ResolvedConfig;
+  readonly createdSeconds = Math.floor(Date.now() / 1000);
+  /** Present for text models: strings in, embeddings out, beside the raw-tensor path. */
+  readonly embedder: TextEmbedder | null;
   readonly #model: OnnxModel;
-  readonly #batcher: DynamicBatcher<Checked, Record<string, Tensor>> | null;
+  readonly #runner: BatchedRunner<Checked, Record<string, Tensor>>;
   readonly #metrics: Metrics | undefined;
 
-  constructor(name: string, version: number, config: ResolvedConfig, model: OnnxModel, metrics?: Metrics) {
+  constructor({ name, version, config, model, metrics, text }: {
+    name: string; version: number; config: ResolvedConfig; model: OnnxModel; metrics?: Metrics; text?: { settings: TextSettings; tokenizer: HfTokenizer };
+  }) {
     this.name = name;
     this.version = version;
     this.config = config;
+    this.embedder = text ? new TextEmbedder({ name, version, config, model, metrics, ...text }) : null;
     this.#model = model;
     this.#metrics = metrics;
     const outputNames = config.outputs.map((o) => o.name);
-    this.#batcher = config.batching === null ? null : new DynamicBatcher<Checked, Record<string, Tensor>>({
-      maxBatchSize: config.maxBatchSize, preferredBatchSizes: config.batching.preferredBatchSizes, maxQueueDelayMs: config.batching.maxQueueDelayMs,
-      maxQueueSize: config.batching.maxQueueSize, maxConcurrentRuns: config.instances,
+    this.#runner = new BatchedRunner<Checked, Record<string, Tensor>>({
+      name, version, config, metrics,
       rowsOf: (c) => c.rows,
       keyOf: (c) => config.inputs.map((i) => c.feeds[i.name]!.shape.slice(1).join("x")).join("|"),
       run: (batch) => this.#runBatch(batch, outputNames),
-      onBatch: ({ rows, queueMs, computeMs }) => metrics?.observeInferenceBatch(name, String(version), rows, queueMs.map((ms) => ms / 1000), computeMs / 1000),
     });
   }
 
   get numQueued(): number {
-    return this.#batcher?.numQueued ?? 0;
+    return this.#runner.numQueued;
   }
 
   async infer(request: InferRequest): Promise<InferResult> {
@@ -67,16 +73,7 @@ export class ClassicServing {
     try {
       const checked = this.#check(request.inputs);
       const wanted = this.#wantedOutputs(request.outputs);
-      let outputs: Record<string, Tensor>;
-      if (this.#batcher) {
-        outputs = await this.#batcher.submit(checked).catch((error: unknown) => {
-          throw error instanceof QueueFullError ? new OverloadedError(error.message) : error;
-        });
-      } else {
-        const started = performance.now();
-        outputs = await this.#model.run(checked.feeds, this.config.outputs.map((o) => o.name));
-        this.#metrics?.observeInferenceBatch(this.name, String(this.version), checked.rows, [0], (performance.now() - started) / 1000);
-      }
+      const outputs = await this.#runner.submit(checked);
       ok = true;
       return { outputs: wanted.map((name) => ({ name, ...outputs[name]! })) };
     } finally {
@@ -86,7 +83,8 @@ export class ClassicServing {
 
   /** New requests are refused; queued and running ones finish first. */
   async close(): Promise<void> {
-    await this.#batcher?.close();
+    await this.embedder?.close();
+    await this.#runner.close();
     await this.#model.dispose();
   }
 

@@ -4,6 +4,7 @@
 import type { LlamaContext } from "../backend/llama/llama-context.js";
 import type { LlamaModel } from "../backend/llama/llama-model.js";
 import { InvalidRequestError } from "./errors.js";
+import { l2Normalize } from "./vectors.js";
 
 export interface EmbedderOptions {
   readonly model: LlamaModel;
@@ -37,7 +38,7 @@ export class Embedder {
       }
     });
     const context = await this.#open();
-    return (await context.embed(inputs)).map(normalize);
+    return (await context.embed(inputs)).map(l2Normalize);
   }
 
   async close(): Promise<void> {
@@ -54,11 +55,4 @@ export class Embedder {
     this.#context.catch(() => { this.#context = null; });
     return this.#context;
   }
-}
-
-function normalize(vector: Float32Array): Float32Array {
-  let sum = 0;
-  for (const x of vector) sum += x * x;
-  const norm = Math.sqrt(sum);
-  return norm > 0 ? vector.map((x) => x / norm) : vector;
 }

@@ -23,6 +23,8 @@ export const ModelConfigSchema = z.object({
     max_queue_size: z.number().int().min(1).default(1024),
   }).optional(),
   instance_group: z.array(z.object({ count: z.number().int().min(1).default(1), kind: z.enum(["KIND_CPU", "KIND_GPU", "KIND_AUTO"]).default("KIND_CPU") })).default([{ count: 1, kind: "KIND_CPU" }]),
+  /** Triton's free-form parameters; Loom reads the text-model settings below from them. */
+  parameters: z.record(z.string(), z.object({ string_value: z.string() })).default({}),
   version_policy: z.union([
     z.object({ latest: z.object({ num_versions: z.number().int().min(1) }) }),
     z.object({ all: z.object({}) }),
@@ -37,6 +39,54 @@ export interface ResolvedTensor {
   readonly datatype: KserveDatatype;
   /** Without the batch axis when maxBatchSize > 0; -1 for any size. */
   readonly dims: readonly number[];
+}
+
+/** Settings of a text model: its tokenizer.json turns strings into the model's input_ids (and attention_mask, token_type_ids). */
+export interface TextSettings {
+  /** The tokenizer file, relative to the model's folder. */
+  readonly tokenizer: string;
+  /** How token vectors become one embedding: mean over real tokens, the first ([CLS]) token, or none when the model pools itself. */
+  readonly pooling: "mean" | "cls" | "none";
+  readonly normalize: boolean;
+  /** Longer inputs are truncated to this many tokens (special tokens kept); null: tokenizer.json's truncation, else the model's limit. */
+  readonly maxSequenceLength: number | null;
+  /** "longest" pads a batch to its longest input; "fixed" pads every input to maxSequenceLength. */
+  readonly padding: "longest" | "fixed";
+  /** The output holding token vectors [batch, tokens, dim] or pooled ones [batch, dim]; null: the model's first output. */
+  readonly output: string | null;
+}
+
+const TEXT_PARAMETERS = new Set(["tokenizer", "pooling", "normalize", "max_sequence_length", "padding", "embedding_output"]);
+
+/** Text settings from the config's parameters; null when the model has no tokenizer (neither named nor beside config.json). */
+export function textSettings(name: string, config: ModelConfig, hasDefaultTokenizer: boolean): TextSettings | null {
+  const params = Object.fromEntries(Object.entries(config.parameters).map(([key, value]) => [key, value.string_value]));
+  for (const key of Object.keys(params)) {
+    if (!TEXT_PARAMETERS.has(key)) throw new ModelConfigError(name, `unknown parameter '${key}'; Loom reads ${[...TEXT_PARAMETERS].join(", ")}`);
+  }
+  const tokenizer = params.tokenizer ?? (hasDefaultTokenizer ? "tokenizer.json" : undefined);
+  if (tokenizer === undefined) {
+    if (Object.keys(params).length > 0) throw new ModelConfigError(name, `text parameters (${Object.keys(params).join(", ")}) need a tokenizer.json beside config.json or a 'tokenizer' parameter`);
+    return null;
+  }
+  const oneOf = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const value = params[key] ?? fallback;
+    if (!allowed.includes(value as T)) throw new ModelConfigError(name, `parameter '${key}' is '${value}'; it must be one of ${allowed.join(", ")}`);
+    return value as T;
+  };
+  const maxLength = params.max_sequence_length;
+  if (maxLength !== undefined && !/^[1-9]\d*$/.test(maxLength)) throw new ModelConfigError(name, `parameter 'max_sequence_length' must be a positive integer, got '${maxLength}'`);
+  const padding = oneOf("padding", ["longest", "fixed"] as const, "longest");
+  if (padding === "fixed" && maxLength === undefined) throw new ModelConfigError(name, "padding 'fixed' needs max_sequence_length");
+  if (config.max_batch_size === 0) throw new ModelConfigError(name, "a text model needs max_batch_size > 0: its inputs are batches of token sequences");
+  return {
+    tokenizer,
+    pooling: oneOf("pooling", ["mean", "cls", "none"] as const, "mean"),
+    normalize: oneOf("normalize", ["true", "false"] as const, "true") === "true",
+    maxSequenceLength: maxLength === undefined ? null : Number(maxLength),
+    padding,
+    output: params.embedding_output ?? null,
+  };
 }
 
 export interface ResolvedConfig {

@@ -3,13 +3,14 @@
 // new versions in before the old ones close, so traffic keeps flowing.
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { HfTokenizer } from "../backend/onnx/hf-tokenizer.js";
 import { OnnxModel } from "../backend/onnx/onnx-model.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { ClassicServing } from "./classic-serving.js";
 import { ModelLoadError, ModelNotFoundError } from "./errors.js";
-import { parseModelConfig, resolveConfig, selectVersions } from "./model-config.js";
+import { parseModelConfig, resolveConfig, selectVersions, textSettings } from "./model-config.js";
 
 export interface RepositoryEntry {
   readonly name: string;
@@ -78,6 +79,11 @@ export class ModelRepository {
     return serving;
   }
 
+  /** Loaded text models whose newest version embeds strings (served on /v1/embeddings). */
+  textModels(): ClassicServing[] {
+    return [...this.#loaded.values()].map((servings) => servings[0]!).filter((s) => s.embedder !== null);
+  }
+
   /** Loaded versions of the model, newest first. */
   versions(name: string): number[] {
     return (this.#loaded.get(name) ?? []).map((s) => s.version);
@@ -107,6 +113,8 @@ export class ModelRepository {
       .map((e) => Number(e.name));
     const versions = selectVersions(config.version_policy, onDisk);
     if (versions.length === 0) throw new Error(`model '${name}': no version folder with a model.onnx matches its version policy`);
+    const settings = textSettings(name, config, existsSync(join(folder, "tokenizer.json")));
+    const text = settings ? { settings, tokenizer: await HfTokenizer.load(resolve(folder, settings.tokenizer)) } : undefined;
     const servings: ClassicServing[] = [];
     try {
       for (const version of versions) {
@@ -114,7 +122,7 @@ export class ModelRepository {
         const device = config.instance_group.some((g) => g.kind === "KIND_GPU") ? "cuda" : "cpu";
         const model = await OnnxModel.load(join(folder, String(version), "model.onnx"), { instances, threadsPerInstance: this.#threads, device });
         try {
-          servings.push(new ClassicServing(name, version, resolveConfig(name, config, model), model, this.#metrics));
+          servings.push(new ClassicServing({ name, version, config: resolveConfig(name, config, model), model, metrics: this.#metrics, text }));
         } catch (error) {
           await model.dispose();
           throw error;

@@ -1,7 +1,11 @@
-// POST /v1/embeddings: mean-pooled, L2-normalized embeddings from the loaded GGUF.
+// POST /v1/embeddings: mean-pooled, L2-normalized embeddings from a loaded GGUF, or from an ONNX text model of the
+// model repository (pooled and normalized as its config says).
 import { Hono } from "hono";
+import type { ClassicServing } from "../../serving/classic-serving.js";
 import type { LlmServing } from "../../serving/llm-serving.js";
+import type { ModelRepository } from "../../serving/model-repository.js";
 import type { ModelRegistry } from "../../serving/registry.js";
+import type { TextEmbedder } from "../../serving/text-embedder.js";
 import { readJson } from "../body.js";
 import { ApiError } from "../errors.js";
 import { EmbeddingRequest } from "./schemas.js";
@@ -17,23 +21,40 @@ function base64(vector: Float32Array): string {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64");
 }
 
-export function embeddingRoutes(registry: ModelRegistry): Hono {
+function checkDimensions(requested: number | null | undefined, size: number | null): void {
+  if (requested !== undefined && requested !== null && size !== null && requested !== size) {
+    throw new ApiError(400, `this model's embeddings have ${size} dimensions and cannot be shortened to ${requested}`, { param: "dimensions" });
+  }
+}
+
+function embeddingList(body: EmbeddingRequest, model: string, vectors: readonly Float32Array[], promptTokens: number) {
+  return {
+    object: "list",
+    data: vectors.map((vector, index) => ({ object: "embedding", index, embedding: body.encoding_format === "base64" ? base64(vector) : [...vector] })),
+    model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+  };
+}
+
+/** A text model of the repository: strings only, since token ids of another tokenizer would mean nothing to it. */
+async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, embedder: TextEmbedder) {
+  const texts = typeof body.input === "string" ? [body.input] : body.input;
+  if (!texts.every((t): t is string => typeof t === "string")) throw new ApiError(400, `model '${serving.name}' takes text input, not token ids`, { param: "input" });
+  checkDimensions(body.dimensions, embedder.dimensions);
+  const { vectors, promptTokens } = await embedder.embed(texts);
+  return embeddingList(body, serving.name, vectors, promptTokens);
+}
+
+export function embeddingRoutes(registry: ModelRegistry, repository: ModelRepository): Hono {
   return new Hono().post("/v1/embeddings", async (c) => {
     const body = await readJson(c, EmbeddingRequest);
+    const textModel = registry.list().some((s) => s.name === body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
+    if (textModel?.embedder) return c.json(await onnxEmbeddings(body, textModel, textModel.embedder));
     const serving = registry.get(body.model);
-    const size = serving.model.info.embeddingSize;
-    if (body.dimensions !== undefined && body.dimensions !== null && body.dimensions !== size) {
-      throw new ApiError(400, `this model's embeddings have ${size} dimensions and cannot be shortened to ${body.dimensions}`, { param: "dimensions" });
-    }
+    checkDimensions(body.dimensions, serving.model.info.embeddingSize);
     const inputs = inputsOf(body.input, serving);
     for (const tokens of inputs) serving.checkPrompt(tokens, 0);
     const vectors = await serving.embedder.embed(inputs);
-    const promptTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);
-    return c.json({
-      object: "list",
-      data: vectors.map((vector, index) => ({ object: "embedding", index, embedding: body.encoding_format === "base64" ? base64(vector) : [...vector] })),
-      model: serving.name,
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-    });
+    return c.json(embeddingList(body, serving.name, vectors, inputs.reduce((sum, tokens) => sum + tokens.length, 0)));
   });
 }

@@ -1,6 +1,8 @@
 // GET /v1/models and /v1/models/{id}
 import { Hono } from "hono";
+import type { ClassicServing } from "../../serving/classic-serving.js";
 import type { LlmServing } from "../../serving/llm-serving.js";
+import type { ModelRepository } from "../../serving/model-repository.js";
 import type { LoadedAdapter } from "../../serving/adapters.js";
 import { ModelNotFoundError } from "../../serving/errors.js";
 import type { ModelRegistry } from "../../serving/registry.js";
@@ -14,16 +16,24 @@ function adapterCard(serving: LlmServing, adapter: LoadedAdapter) {
   return { id: adapter.name, object: "model", created: adapter.createdSeconds, owned_by: "loom", root: adapter.path, parent: serving.name, max_model_len: serving.maxModelLen };
 }
 
-function cards(registry: ModelRegistry) {
-  return registry.list().flatMap((serving) => [modelCard(serving), ...serving.adapters.list().map((a) => adapterCard(serving, a))]);
+/** Text models of the repository, which /v1/embeddings serves. */
+function textModelCard(serving: ClassicServing) {
+  return { id: serving.name, object: "model", created: serving.createdSeconds, owned_by: "loom", root: serving.name, parent: null };
 }
 
-export function modelRoutes(registry: ModelRegistry): Hono {
+function cards(registry: ModelRegistry, repository: ModelRepository) {
+  return [
+    ...registry.list().flatMap((serving) => [modelCard(serving), ...serving.adapters.list().map((a) => adapterCard(serving, a))]),
+    ...repository.textModels().map(textModelCard),
+  ];
+}
+
+export function modelRoutes(registry: ModelRegistry, repository: ModelRepository): Hono {
   return new Hono()
-    .get("/v1/models", (c) => c.json({ object: "list", data: cards(registry) }))
+    .get("/v1/models", (c) => c.json({ object: "list", data: cards(registry, repository) }))
     .get("/v1/models/:id{.+}", (c) => {
       const id = c.req.param("id");
-      const card = cards(registry).find((m) => m.id === id);
+      const card = cards(registry, repository).find((m) => m.id === id);
       if (!card) throw new ModelNotFoundError(id);
       return c.json(card);
     });
