@@ -3,7 +3,6 @@
 // falls on both alike. Without LLAMA_SERVER_BIN only Loom is measured.
 // usage: [LLAMA_SERVER_BIN=/tmp/llama-peer/build/bin/llama-server] npm run bench -- [--threads N]
 //        [--concurrency 1,8,32] [--workloads uniform,shared-prefix] [--max-tokens 64] [--rounds 1]
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,9 +12,9 @@ import { defaultThreads } from "../src/backend/llama/threads.js";
 import { htmlReport } from "./report-html.js";
 import { summaryTable } from "./report-table.js";
 import { runWorkload, type RunResult } from "./runner.js";
+import { root, startLoom, startServerProcess, type ServerProcess } from "./server-process.js";
 import type { WorkloadName } from "./workloads.js";
 
-const root = join(import.meta.dirname, "..");
 const { values } = parseArgs({
   options: {
     threads: { type: "string" }, concurrency: { type: "string", default: "1,8,32" },
@@ -29,49 +28,16 @@ const maxRunning = 32;
 const modelPath = join(root, "models", "smollm2-135m.gguf");
 const modelName = "smollm2-135m";
 
-interface Server {
-  readonly name: string;
-  readonly url: string;
-  readonly process: ChildProcess;
-}
-
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${url}: the server exited with code ${child.exitCode}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${url} did not become healthy within ${timeoutMs} ms`);
-}
-
-async function start(name: string, command: string, args: string[], port: number): Promise<Server> {
-  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], cwd: root });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitHealthy(url, child);
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}\n${stderr}`);
-  }
-  return { name, url, process: child };
-}
-
 if (!existsSync(modelPath)) {
   console.error(`making ${modelPath} (about a minute)`);
   synthModel({ preset: PRESETS["smollm2-135m"], name: modelName, out: modelPath });
 }
-const servers: Server[] = [];
-const stopAll = () => { for (const s of servers) s.process.kill("SIGTERM"); };
-process.on("exit", stopAll);
+const servers: ServerProcess[] = [];
 try {
-  servers.push(await start("loom", process.execPath, [join(root, "bin", "loom.mjs"), "serve", modelPath, "--port", "18080", "--threads", String(threads), "--kv-tokens", String(kvTokens), "--max-running", String(maxRunning), "--served-model-name", modelName], 18080));
+  servers.push(await startLoom(modelPath, 18080, ["--threads", String(threads), "--kv-tokens", String(kvTokens), "--max-running", String(maxRunning), "--served-model-name", modelName]));
   const peer = process.env.LLAMA_SERVER_BIN;
   if (peer) {
-    servers.push(await start("llama-server", peer, ["-m", modelPath, "--host", "127.0.0.1", "--port", "18081", "-t", String(threads), "-tb", String(threads), "-np", String(maxRunning), "-c", String(kvTokens), "--alias", modelName, "--no-webui"], 18081));
+    servers.push(await startServerProcess("llama-server", peer, ["-m", modelPath, "--host", "127.0.0.1", "--port", "18081", "-t", String(threads), "-tb", String(threads), "-np", String(maxRunning), "-c", String(kvTokens), "--alias", modelName, "--no-webui"], 18081));
   }
   console.error(`threads ${threads}, KV context ${kvTokens} tokens, ${maxRunning} parallel sequences; servers: ${servers.map((s) => `${s.name} ${s.url}`).join(", ")}`);
   const maxTokens = Number(values["max-tokens"]);
@@ -115,5 +81,5 @@ try {
   writeFileSync(join(outDir, "bench.html"), htmlReport(runs, "Loom vs llama-server"));
   console.error(`wrote loadtest/results/bench.json and bench.html`);
 } finally {
-  stopAll();
+  for (const s of servers) s.process.kill("SIGTERM");
 }

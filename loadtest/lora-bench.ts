@@ -3,7 +3,6 @@
 // two; (2) p99 inter-token latency of running requests while adapters are loaded and unloaded at run time,
 // against the same load with no loading.
 // usage: npm run bench:lora -- [--threads N] [--rounds 2] [--max-tokens 64]
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,8 +12,8 @@ import { synthModel } from "../models/synth-model.js";
 import { defaultThreads } from "../src/backend/llama/threads.js";
 import { summaryTable } from "./report-table.js";
 import { runWorkload, type RunResult } from "./runner.js";
+import { root, startLoom } from "./server-process.js";
 
-const root = join(import.meta.dirname, "..");
 const { values } = parseArgs({ options: { threads: { type: "string" }, rounds: { type: "string", default: "2" }, "max-tokens": { type: "string", default: "64" } } });
 const threads = Number(values.threads ?? defaultThreads());
 const modelName = "smollm2-135m";
@@ -29,17 +28,10 @@ adapters.forEach((name, i) => {
   if (!existsSync(out)) synthLora({ base: modelPath, out, seed: 100 + i });
 });
 
-const port = 18082;
-const url = `http://127.0.0.1:${port}`;
-const child = spawn(process.execPath, [
-  join(root, "bin", "loom.mjs"), "serve", modelPath, "--port", String(port), "--threads", String(threads), "--kv-tokens", "32768", "--max-running", "32",
+const { url, process: child } = await startLoom(modelPath, 18082, [
+  "--threads", String(threads), "--kv-tokens", "32768", "--max-running", "32",
   "--log-level", "warn", "--lora-dir", loraDir, ...adapters.flatMap((name) => ["--lora", `${name}=${join(loraDir, `${name}.gguf`)}`]),
-], { stdio: ["ignore", "ignore", "inherit"], cwd: root });
-process.on("exit", () => child.kill("SIGTERM"));
-for (let i = 0; !(await fetch(`${url}/health`).then((r) => r.ok, () => false)); i++) {
-  if (i > 600 || child.exitCode !== null) throw new Error("the server did not start");
-  await new Promise((resolve) => setTimeout(resolve, 200));
-}
+]);
 
 const target = { url, model: modelName, endpoint: "chat" as const, ignoreEos: true };
 const slo = { ttftMs: 1000, tpotMs: 100 };

@@ -28,7 +28,8 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --lora-dir DIR              a folder run-time adapter loads may read from (repeatable; none: run-time loads refused)
   --max-loras N               adapters resident at once; idle ones beyond it are unloaded (default 8)
   --admin-key KEY             a key for /v1/load_lora_adapter and /v1/unload_lora_adapter (repeatable)
-  --model-repository DIR      classic ONNX models served over KServe v2 (LOOM_MODEL_REPOSITORY, default models)`;
+  --model-repository DIR      classic ONNX models served over KServe v2 (LOOM_MODEL_REPOSITORY, default models)
+  --onnx-threads N            onnxruntime intra-op threads per model instance (default 1)`;
 
 const FLAGS = {
   host: { type: "string" },
@@ -55,6 +56,7 @@ const FLAGS = {
   "max-loras": { type: "string" },
   "admin-key": { type: "string", multiple: true },
   "model-repository": { type: "string" },
+  "onnx-threads": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -114,6 +116,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     loraDirs: values["lora-dir"],
     maxLoras: integer("max-loras", flag("max-loras", "LOOM_MAX_LORAS")),
     modelRepository: flag("model-repository", "LOOM_MODEL_REPOSITORY"),
+    onnxThreads: integer("onnx-threads", flag("onnx-threads")),
     adminKeys: values["admin-key"] ?? (env.LOOM_ADMIN_KEY ? [env.LOOM_ADMIN_KEY] : undefined),
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as ConfigInput;

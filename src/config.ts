@@ -37,6 +37,8 @@ export const ConfigSchema = z.object({
   adminKeys: z.array(z.string().min(1)).default([]),
   /** Triton-style repository of classic (ONNX) models: NAME/config.json and NAME/VERSION/model.onnx. */
   modelRepository: z.string().min(1).default("models"),
+  /** onnxruntime intra-op threads per model instance; one leaves the other core to the event loop on small machines. */
+  onnxThreads: z.number().int().min(1).default(1),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -39,7 +39,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const registry = new ModelRegistry();
   const health = new HealthState();
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
-  const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger });
+  const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
   const app = createApp({ registry, repository, health, logger, metrics, apiKeys: config.apiKeys, adminKeys: config.adminKeys, maxBodyBytes: config.maxBodyBytes });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
