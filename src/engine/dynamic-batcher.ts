@@ -40,7 +40,7 @@ export class DynamicBatcher<I, O> {
   readonly #now: () => number;
   #queued = 0;
   #running = 0;
-  #timer: NodeJS.Timeout | null = null;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   #closed = false;
   #onIdle: (() => void) | null = null;
 
@@ -156,14 +156,17 @@ export class DynamicBatcher<I, O> {
     }
   }
 
+  // Node timers have millisecond granularity and fire up to a millisecond late, which at low load would add as
+  // much again to a 1-2 ms queue delay; the last millisecond is waited by yielding to the loop instead.
   #armTimer(): void {
     if (this.#timer || this.#queued === 0 || this.#running >= this.#options.maxConcurrentRuns) return;
     let oldest = Number.POSITIVE_INFINITY;
     for (const queue of this.#queues.values()) oldest = Math.min(oldest, queue[0]!.enqueuedMs);
-    const waitMs = Math.max(0, oldest + this.#options.maxQueueDelayMs - this.#now());
-    this.#timer = setTimeout(() => {
+    const waitMs = oldest + this.#options.maxQueueDelayMs - this.#now();
+    const fire = () => {
       this.#timer = null;
       this.#pump();
-    }, waitMs);
+    };
+    this.#timer = waitMs >= 1 ? setTimeout(fire, Math.floor(waitMs)) : setImmediate(fire);
   }
 }
