@@ -13,6 +13,7 @@ export interface BatcherOptions<I, O> {
   /** Runs in flight at once (instances). */
   readonly maxConcurrentRuns: number;
   readonly rowsOf: (input: I) => number;
+  /** Inputs with different keys never share a batch. */
   readonly keyOf: (input: I) => string;
   readonly run: (inputs: readonly I[]) => Promise<O[]>;
   readonly onBatch?: (batch: { readonly rows: number; readonly queueMs: readonly number[]; readonly computeMs: number }) => void;
@@ -52,10 +53,6 @@ export class DynamicBatcher<I, O> {
     if (!(Number.isInteger(maxConcurrentRuns) && maxConcurrentRuns > 0)) throw new RangeError(`maxConcurrentRuns must be a positive integer, got ${maxConcurrentRuns}`);
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
-  }
-
-  get numQueued(): number {
-    return this.#queued;
   }
 
   submit(input: I): Promise<O> {

@@ -1,19 +1,15 @@
 // BatchedRunner: how requests reach one version of a classic model. With dynamic batching configured they go
 // through the DynamicBatcher; without it each runs alone as soon as an instance is free. Either way the model's
 // batch, queue and compute metrics are recorded the same way.
-import { DynamicBatcher, QueueFullError } from "../engine/dynamic-batcher.js";
+import { DynamicBatcher, QueueFullError, type BatcherOptions } from "../engine/dynamic-batcher.js";
 import type { Metrics } from "../ops/metrics.js";
 import { OverloadedError } from "./errors.js";
 import type { ResolvedConfig } from "./model-config.js";
 
-export interface BatchedRunnerOptions<I, O> {
+export interface BatchedRunnerOptions<I, O> extends Pick<BatcherOptions<I, O>, "rowsOf" | "keyOf" | "run"> {
   readonly name: string;
   readonly version: number;
   readonly config: ResolvedConfig;
-  readonly rowsOf: (input: I) => number;
-  /** Inputs with different keys never share a batch. */
-  readonly keyOf: (input: I) => string;
-  readonly run: (inputs: readonly I[]) => Promise<O[]>;
   readonly metrics?: Metrics;
 }
 
@@ -31,10 +27,6 @@ export class BatchedRunner<I, O> {
       rowsOf: options.rowsOf, keyOf: options.keyOf, run: options.run,
       onBatch: ({ rows, queueMs, computeMs }) => metrics?.observeInferenceBatch(name, String(version), rows, queueMs.map((ms) => ms / 1000), computeMs / 1000),
     });
-  }
-
-  get numQueued(): number {
-    return this.#batcher?.numQueued ?? 0;
   }
 
   async submit(input: I): Promise<O> {

@@ -64,10 +64,6 @@ export class ClassicServing {
     });
   }
 
-  get numQueued(): number {
-    return this.#runner.numQueued;
-  }
-
   async infer(request: InferRequest): Promise<InferResult> {
     let ok = false;
     try {

@@ -140,21 +140,27 @@ function resolveTensors(model: string, kind: "input" | "output", stated: ModelCo
   });
 }
 
+/** Sessions to run side by side and where: Triton's instance groups summed, on the GPU when any group asks for it. */
+export function instanceGroup(config: ModelConfig): { readonly instances: number; readonly device: "cpu" | "cuda" } {
+  return {
+    instances: config.instance_group.reduce((sum, g) => sum + g.count, 0),
+    device: config.instance_group.some((g) => g.kind === "KIND_GPU") ? "cuda" : "cpu",
+  };
+}
+
 export function resolveConfig(name: string, config: ModelConfig, model: Pick<OnnxModel, "inputs" | "outputs">): ResolvedConfig {
   const batching = config.dynamic_batching;
   if (batching && config.max_batch_size === 0) throw new ModelConfigError(name, "dynamic_batching needs max_batch_size > 0");
   for (const size of batching?.preferred_batch_size ?? []) {
     if (size > config.max_batch_size) throw new ModelConfigError(name, `preferred_batch_size ${size} exceeds max_batch_size ${config.max_batch_size}`);
   }
-  const kinds = new Set(config.instance_group.map((g) => g.kind));
   return {
     name,
     maxBatchSize: config.max_batch_size,
     inputs: resolveTensors(name, "input", config.input, model.inputs, config.max_batch_size),
     outputs: resolveTensors(name, "output", config.output, model.outputs, config.max_batch_size),
     batching: batching ? { preferredBatchSizes: batching.preferred_batch_size, maxQueueDelayMs: batching.max_queue_delay_microseconds / 1000, maxQueueSize: batching.max_queue_size } : null,
-    instances: config.instance_group.reduce((sum, g) => sum + g.count, 0),
-    device: kinds.has("KIND_GPU") ? "cuda" : "cpu",
+    ...instanceGroup(config),
   };
 }
 

@@ -10,7 +10,7 @@ import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { ClassicServing } from "./classic-serving.js";
 import { ModelLoadError, ModelNotFoundError } from "./errors.js";
-import { parseModelConfig, resolveConfig, selectVersions, textSettings } from "./model-config.js";
+import { instanceGroup, parseModelConfig, resolveConfig, selectVersions, textSettings } from "./model-config.js";
 
 export interface RepositoryEntry {
   readonly name: string;
@@ -115,12 +115,11 @@ export class ModelRepository {
     if (versions.length === 0) throw new Error(`model '${name}': no version folder with a model.onnx matches its version policy`);
     const settings = textSettings(name, config, existsSync(join(folder, "tokenizer.json")));
     const text = settings ? { settings, tokenizer: await HfTokenizer.load(resolve(folder, settings.tokenizer)) } : undefined;
+    const sessions = { ...instanceGroup(config), threadsPerInstance: this.#threads };
     const servings: ClassicServing[] = [];
     try {
       for (const version of versions) {
-        const instances = config.instance_group.reduce((sum, g) => sum + g.count, 0);
-        const device = config.instance_group.some((g) => g.kind === "KIND_GPU") ? "cuda" : "cpu";
-        const model = await OnnxModel.load(join(folder, String(version), "model.onnx"), { instances, threadsPerInstance: this.#threads, device });
+        const model = await OnnxModel.load(join(folder, String(version), "model.onnx"), sessions);
         try {
           servings.push(new ClassicServing({ name, version, config: resolveConfig(name, config, model), model, metrics: this.#metrics, text }));
         } catch (error) {

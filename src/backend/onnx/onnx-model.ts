@@ -110,15 +110,13 @@ class SessionWorker {
 }
 
 export class OnnxModel {
-  readonly path: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   readonly #sessions: SessionWorker[];
   readonly #idle: SessionWorker[];
   readonly #waiters: ((session: SessionWorker) => void)[] = [];
 
-  private constructor(path: string, sessions: SessionWorker[], inputs: readonly unknown[], outputs: readonly unknown[]) {
-    this.path = path;
+  private constructor(sessions: SessionWorker[], inputs: readonly unknown[], outputs: readonly unknown[]) {
     this.#sessions = sessions;
     this.#idle = [...sessions];
     this.inputs = inputs.map(specOf);
@@ -134,7 +132,7 @@ export class OnnxModel {
       await Promise.all(sessions.map((s) => s.session.stop()));
       throw failed.reason;
     }
-    return new OnnxModel(path, sessions.map((s) => s.session), sessions[0]!.inputs, sessions[0]!.outputs);
+    return new OnnxModel(sessions.map((s) => s.session), sessions[0]!.inputs, sessions[0]!.outputs);
   }
 
   /**
