@@ -18,8 +18,10 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --flash-attention MODE      auto|on|off (LOOM_FLASH_ATTENTION, default auto)
   --api-key KEY               require 'Authorization: Bearer KEY' on /v1 (LOOM_API_KEY; repeatable)
   --chat-template FILE        a Jinja chat template replacing the model's own
-  --max-body-bytes N          largest accepted request body (default 4 MiB)
+  --max-body-bytes N          largest accepted request body (default 32 MiB)
   --no-prefix-caching         do not share prompt prefixes between requests
+  --prefix-cache-tokens N     KV cells kept for finished requests' prompts while one sequence runs, divided
+                              among running sequences (LOOM_PREFIX_CACHE_TOKENS, default 8192)
   --max-waiting N             sequences allowed to wait per model; beyond it 429 (LOOM_MAX_WAITING, default 512)
   --request-timeout S         default per-request timeout in seconds, 0 for none (LOOM_REQUEST_TIMEOUT, default 600)
   --shutdown-grace S          seconds running requests get to finish on SIGTERM (LOOM_SHUTDOWN_GRACE, default 30)
@@ -47,6 +49,7 @@ const FLAGS = {
   "chat-template": { type: "string" },
   "max-body-bytes": { type: "string" },
   "no-prefix-caching": { type: "boolean" },
+  "prefix-cache-tokens": { type: "string" },
   "max-waiting": { type: "string" },
   "request-timeout": { type: "string" },
   "shutdown-grace": { type: "string" },
@@ -108,6 +111,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     chatTemplateFile: flag("chat-template", "LOOM_CHAT_TEMPLATE"),
     maxBodyBytes: integer("max-body-bytes", flag("max-body-bytes")),
     enablePrefixCaching: values["no-prefix-caching"] ? false : undefined,
+    prefixCacheTokens: integer("prefix-cache-tokens", flag("prefix-cache-tokens", "LOOM_PREFIX_CACHE_TOKENS")),
     maxWaiting: integer("max-waiting", flag("max-waiting", "LOOM_MAX_WAITING")),
     requestTimeoutSeconds: number("request-timeout", flag("request-timeout", "LOOM_REQUEST_TIMEOUT")),
     shutdownGraceSeconds: number("shutdown-grace", flag("shutdown-grace", "LOOM_SHUTDOWN_GRACE")),

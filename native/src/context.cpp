@@ -133,8 +133,11 @@ class StepWorker : public PromiseWorker {
       state_->activeAdapters = request_.adapters;
     }
     const int32_t n = static_cast<int32_t>(request_.tokens.size());
-    if (n == 0) return;
+    if (n > 0) decodeRows(n);
+    kvSpanCells_ = kvSpanCells(ctx);
+  }
 
+  void decodeRows(int32_t n) {
     const size_t nOut = request_.outputRows.size();
     sampled_.assign(nOut, -1);
     sampledLogprobs_.assign(nOut, NAN);
@@ -232,6 +235,7 @@ class StepWorker : public PromiseWorker {
     out.Set("errors", errors);
     out.Set("decodeMs", decodeMs_);
     out.Set("sampleMs", sampleMs_);
+    out.Set("kvSpanCells", kvSpanCells_);
     return out;
   }
 
@@ -252,6 +256,7 @@ class StepWorker : public PromiseWorker {
   std::vector<std::vector<float>> topLogprobsPerOutput_;
   std::vector<RowError> errors_;
   double decodeMs_ = 0, sampleMs_ = 0;
+  int64_t kvSpanCells_ = -1;
 };
 
 class InspectWorker : public PromiseWorker {
@@ -264,6 +269,7 @@ class InspectWorker : public PromiseWorker {
     std::lock_guard<std::mutex> lock(state_->mutex);
     llama_memory_t memory = llama_get_memory(state_->ctx);
     usedCells_ = kvUsedCells(state_->ctx);
+    spanCells_ = kvSpanCells(state_->ctx);
     for (int32_t seq : seqIds_) {
       posMin_.push_back(llama_memory_seq_pos_min(memory, seq));
       posMax_.push_back(llama_memory_seq_pos_max(memory, seq));
@@ -272,6 +278,7 @@ class InspectWorker : public PromiseWorker {
   Napi::Value Resolve(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     out.Set("usedCells", usedCells_);
+    out.Set("spanCells", spanCells_);
     out.Set("totalCells", llama_n_ctx(state_->ctx));
     Napi::Int32Array posMin = Napi::Int32Array::New(env, posMin_.size());
     Napi::Int32Array posMax = Napi::Int32Array::New(env, posMax_.size());
@@ -285,7 +292,7 @@ class InspectWorker : public PromiseWorker {
  private:
   std::shared_ptr<ContextState> state_;
   std::vector<int32_t> seqIds_, posMin_, posMax_;
-  int64_t usedCells_ = -1;
+  int64_t usedCells_ = -1, spanCells_ = -1;
 };
 
 // Pooled embeddings: sequences are packed into batches of up to n_ubatch tokens, one llama sequence id each, and

@@ -6,10 +6,19 @@
 
 namespace loom {
 
-int64_t kvUsedCells(llama_context* ctx) {
+static const llama_kv_cache* plainCache(llama_context* ctx) {
   auto* cache = dynamic_cast<llama_kv_cache*>(llama_get_memory(ctx));
-  if (!cache || cache->get_n_stream() != 1) return -1;
-  return cache->get_cells(0).get_used();
+  return cache && cache->get_n_stream() == 1 ? cache : nullptr;
+}
+
+int64_t kvUsedCells(llama_context* ctx) {
+  const auto* cache = plainCache(ctx);
+  return cache ? cache->get_cells(0).get_used() : -1;
+}
+
+int64_t kvSpanCells(llama_context* ctx) {
+  const auto* cache = plainCache(ctx);
+  return cache ? cache->get_cells(0).used_max_p1() : -1;
 }
 
 }  // namespace loom

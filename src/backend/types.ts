@@ -52,11 +52,15 @@ export interface StepResult {
   readonly errors: readonly RowError[];
   readonly decodeMs: number;
   readonly sampleMs: number;
+  /** One past the highest KV cell in use after the step: the span each token's attention scans; -1 if unknown. */
+  readonly kvSpanCells: number;
 }
 
 export interface KvUsage {
   /** Cells holding at least one sequence's token; -1 when the model's memory is not a plain KV cache. */
   readonly usedCells: number;
+  /** One past the highest cell in use (see StepResult.kvSpanCells); -1 as usedCells. */
+  readonly spanCells: number;
   readonly totalCells: number;
   readonly posMin: Int32Array;
   readonly posMax: Int32Array;

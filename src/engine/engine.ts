@@ -48,6 +48,8 @@ export interface EngineStats extends SchedulerStats {
   readonly totalStepMs: number;
   /** Wall time planning, building batches and applying results on the event loop. */
   readonly totalSchedulerMs: number;
+  /** The KV span the last step left (StepResult.kvSpanCells). */
+  readonly kvSpanCells: number;
 }
 
 interface Tracked {
@@ -73,7 +75,7 @@ export class Engine {
   #failure: Error | null = null;
   #nextSeqId = 0;
   #loop: Promise<void>;
-  #counters = { numSteps: 0, numComputedTokens: 0, numGeneratedTokens: 0, lastStepTokens: 0, lastStepMs: 0, totalStepMs: 0, totalSchedulerMs: 0 };
+  #counters = { numSteps: 0, numComputedTokens: 0, numGeneratedTokens: 0, lastStepTokens: 0, lastStepMs: 0, totalStepMs: 0, totalSchedulerMs: 0, kvSpanCells: -1 };
 
   constructor({ backend, scheduler, kv, now = () => performance.now(), onStep, resolveAdapter = () => null }: EngineOptions) {
     this.#resolveAdapter = resolveAdapter;
@@ -177,6 +179,7 @@ export class Engine {
       try {
         const result = await this.#backend.step(this.#withAdapters(toBatch(plan), plan.adapterId));
         this.#appliedAdapterId = plan.adapterId;
+        this.#counters.kvSpanCells = result.kvSpanCells;
         events = this.#scheduler.apply(plan, result);
       } catch (error) {
         events = this.#scheduler.failStep(plan, error instanceof Error ? error.message : String(error));

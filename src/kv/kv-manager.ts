@@ -21,6 +21,13 @@ export interface KvManagerOptions {
   /** Blocks kept free at admission so running sequences can grow (vLLM keeps 1%). */
   readonly watermarkBlocks?: number;
   readonly enablePrefixCaching?: boolean;
+  /**
+   * Cells kept for the prefix cache once no running sequence holds them, while one sequence runs; with N running,
+   * a 1/N share. llama.cpp attends over every cell of the unified pool up to the highest one in use, masking the
+   * rest, so on CPU each kept cell costs time for every running sequence at every step (at 32 sequences, 4096
+   * kept cells cost a third of the throughput). Unbounded by default.
+   */
+  readonly retainedTokens?: number;
 }
 
 export interface AdmitParams {
@@ -49,19 +56,23 @@ export class KvManager {
   readonly #slots: SlotPool;
   readonly #watermark: number;
   readonly #prefixCaching: boolean;
+  readonly #retainedTokens: number;
+  #numLiveTables = 0;
   #ops: KvOp[] = [];
   #queries = 0;
   #hits = 0;
 
-  constructor({ numBlocks, blockSize = 16, numSlots, watermarkBlocks = Math.ceil(numBlocks * 0.01), enablePrefixCaching = true }: KvManagerOptions) {
+  constructor({ numBlocks, blockSize = 16, numSlots, watermarkBlocks = Math.ceil(numBlocks * 0.01), enablePrefixCaching = true, retainedTokens = Infinity }: KvManagerOptions) {
     if (!(Number.isInteger(blockSize) && blockSize > 0)) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
     if (!(Number.isInteger(watermarkBlocks) && watermarkBlocks >= 0)) throw new RangeError(`watermarkBlocks must be a non-negative integer, got ${watermarkBlocks}`);
+    if (!(retainedTokens >= 0)) throw new RangeError(`retainedTokens must be non-negative, got ${retainedTokens}`);
     this.blockSize = blockSize;
     this.#pool = new BlockPool(numBlocks);
     this.#cache = new PrefixCache(blockSize);
     this.#slots = new SlotPool(numSlots);
     this.#watermark = watermarkBlocks;
     this.#prefixCaching = enablePrefixCaching;
+    this.#retainedTokens = retainedTokens;
   }
 
   get numFreeBlocks(): number { return this.#pool.numFree; }
@@ -92,6 +103,8 @@ export class KvManager {
     if (!grown) throw new Error("admission reserved blocks it then could not allocate");
     this.#queries += tokens.length;
     this.#hits += numCachedTokens;
+    this.#numLiveTables++;
+    this.#trimRetained();
     return { table, numCachedTokens };
   }
 
@@ -147,6 +160,8 @@ export class KvManager {
     // Released tail first, so a sequence's last blocks are the first evicted.
     for (let i = seq.blockIds.length - 1; i >= 0; i--) this.#pool.release(seq.blockIds[i]!);
     seq.blockIds.length = 0;
+    this.#numLiveTables--;
+    this.#trimRetained();
   }
 
   /** The KV operations decided since the last call, to run before the next decode. */
@@ -172,6 +187,11 @@ export class KvManager {
   /** Block ids free for allocation, least recently used first. */
   freeQueueIds(): BlockId[] {
     return this.#pool.freeQueueIds();
+  }
+
+  #trimRetained(): void {
+    const maxBlocks = Math.floor(this.#retainedTokens / Math.max(1, this.#numLiveTables) / this.blockSize);
+    while (this.#pool.numCachedUnheld > maxBlocks) this.#pool.evictLeastRecentCached((block) => this.#evict(block));
   }
 
   // Copies each cached block from one of its holders, in coalesced position ranges.

@@ -8,6 +8,7 @@ export interface ModelStatsSnapshot {
   readonly numRunning: number;
   readonly numWaiting: number;
   readonly numPreemptions: number;
+  readonly kvSpanCells: number;
   readonly kv: {
     readonly numBlocks: number;
     readonly numUsedBlocks: number;
@@ -42,6 +43,7 @@ export class Metrics {
   readonly #running = this.#gauge("vllm:num_requests_running", "Sequences in the running batch.");
   readonly #waiting = this.#gauge("vllm:num_requests_waiting", "Sequences waiting to be scheduled.");
   readonly #kvUsage = this.#gauge("vllm:kv_cache_usage_perc", "Fraction of KV blocks held by running sequences (1 is full).");
+  readonly #kvSpan = this.#gauge("loom:kv_attention_span_cells", "KV cells each token's attention scans after the last step: one past the highest cell in use of the unified pool.");
   readonly #kvBlocks = new Gauge({ name: "loom:kv_blocks", help: "KV blocks by state: used by running sequences, cached for prefix reuse, free.", labelNames: ["model_name", "state"], registers: [this.registry] });
   readonly #prefixQueries = this.#counter("vllm:prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache.");
   readonly #prefixHits = this.#counter("vllm:prefix_cache_hits_total", "Prompt tokens found in the prefix cache.");
@@ -145,6 +147,7 @@ export class Metrics {
       this.#running.set(labels, s.numRunning);
       this.#waiting.set(labels, s.numWaiting);
       this.#kvUsage.set(labels, s.kv.numBlocks === 0 ? 0 : s.kv.numUsedBlocks / s.kv.numBlocks);
+      if (s.kvSpanCells >= 0) this.#kvSpan.set(labels, s.kvSpanCells);
       this.#kvBlocks.set({ ...labels, state: "used" }, s.kv.numUsedBlocks);
       this.#kvBlocks.set({ ...labels, state: "cached" }, s.kv.numCachedBlocks);
       this.#kvBlocks.set({ ...labels, state: "free" }, s.kv.numFreeBlocks);

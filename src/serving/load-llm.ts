@@ -50,6 +50,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
     const kv = new KvManager({
       numBlocks: Math.floor(config.kvTokens / config.blockSize), blockSize: config.blockSize,
       numSlots: context.maxSequences, enablePrefixCaching: config.enablePrefixCaching,
+      retainedTokens: config.prefixCacheTokens,
     });
     const scheduler = new Scheduler({
       kv, maxBatchTokens: config.maxBatchTokens, maxRunning: Math.min(config.maxRunning, context.maxSequences),

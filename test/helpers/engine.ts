@@ -15,9 +15,9 @@ export interface TestEngine {
   close(): Promise<void>;
 }
 
-export async function startEngine(model: LlamaModel, { kvTokens = 4096, blockSize = 16, maxBatchTokens = 256, maxRunning = 32 } = {}): Promise<TestEngine> {
+export async function startEngine(model: LlamaModel, { kvTokens = 4096, blockSize = 16, maxBatchTokens = 256, maxRunning = 32, retainedTokens = Infinity } = {}): Promise<TestEngine> {
   const context = await model.createContext({ kvTokens, maxSequences: 128, threads: 1, batchTokens: maxBatchTokens });
-  const kv = new KvManager({ numBlocks: Math.floor(kvTokens / blockSize), blockSize, numSlots: context.maxSequences });
+  const kv = new KvManager({ numBlocks: Math.floor(kvTokens / blockSize), blockSize, numSlots: context.maxSequences, retainedTokens });
   const scheduler = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: kvTokens, endOfGenerationTokens: model.info.endOfGenerationTokens });
   const engine = new Engine({ backend: context, scheduler, kv });
   return { engine, kv, context, close: async () => { await engine.close(); await context.dispose(); } };

@@ -19,8 +19,8 @@ export function makeSeq(promptTokens: ArrayLike<number>, options: { params?: Par
   });
 }
 
-export function tinyKv(numBlocks = 11, blockSize = 16, numSlots = 32): KvManager {
-  return new KvManager({ numBlocks, blockSize, numSlots, watermarkBlocks: 0 });
+export function tinyKv(numBlocks = 11, blockSize = 16, numSlots = 32, retainedTokens = Infinity): KvManager {
+  return new KvManager({ numBlocks, blockSize, numSlots, watermarkBlocks: 0, retainedTokens });
 }
 
 /** A deterministic stand-in for the model: the next token depends on the whole sequence, like a real one. */
@@ -43,5 +43,5 @@ export function simulateStep(plan: StepPlan, cells: CellPool): StepResult {
     if (chunk.sample) tokens.push(nextToken(expected));
   }
   const n = tokens.length;
-  return { tokens: Int32Array.from(tokens), sampledLogprobs: new Float32Array(n).fill(NaN), topCounts: new Int32Array(n), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [], decodeMs: 0, sampleMs: 0 };
+  return { tokens: Int32Array.from(tokens), sampledLogprobs: new Float32Array(n).fill(NaN), topCounts: new Int32Array(n), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [], decodeMs: 0, sampleMs: 0, kvSpanCells: -1 };
 }

@@ -71,6 +71,35 @@ describe.each([
     await small.close();
   });
 
+  it("retains finished prompts only within the budget, so the KV span scanned by attention stays near the live cells", async () => {
+    const all = prompts().slice(0, 16);
+    const run = async (retainedTokens: number) => {
+      const e = await startEngine(model, { retainedTokens });
+      let maxSpan = 0;
+      const outcomes = all.map(async (prompt) => {
+        for await (const event of e.engine.submit(greedyRequest(prompt, { maxTokens: 12, ignoreEos: true }))) {
+          if (event.type === "token") maxSpan = Math.max(maxSpan, e.engine.stats().kvSpanCells);
+        }
+      });
+      await Promise.all(outcomes);
+      await e.engine.drain();
+      const retained = e.engine.stats().kv.numCachedBlocks * 16;
+      // One empty step applies the releases decided after the last decode.
+      await collect(e.engine.submit(greedyRequest(model.tokenize("x"), { maxTokens: 1 })));
+      const usage = await e.context.inspect();
+      await e.close();
+      return { maxSpan, retained, usage };
+    };
+    const unbounded = await run(Infinity);
+    const bounded = await run(32);
+    expect(unbounded.retained).toBeGreaterThan(128);
+    for (const r of [unbounded, bounded]) expect(r.usage.usedCells).toBe(r.retained);
+    expect(bounded.retained).toBeLessThanOrEqual(32);
+    expect(bounded.usage.spanCells).toBeGreaterThanOrEqual(bounded.usage.usedCells);
+    expect(bounded.usage.spanCells).toBeLessThan(unbounded.usage.spanCells);
+    expect(bounded.maxSpan).toBeGreaterThan(0);
+  });
+
   it("cancelling mid-generation returns the block counters and cells to baseline", async () => {
     const e = await startEngine(model);
     const baseline = e.engine.stats().kv;

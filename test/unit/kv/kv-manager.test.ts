@@ -97,3 +97,45 @@ describe("KvManager", () => {
     expect(m.stats().numUsedBlocks).toBe(0);
   });
 });
+
+describe("KvManager retention", () => {
+  const finish = (m: KvManager, prompt: number[]) => {
+    const a = m.admit({ tokens: prompt, adapterId: 0, maxNewTokens: 64 })!;
+    m.commit(a.table, prompt, prompt.length);
+    m.free(a.table);
+    return a.table;
+  };
+
+  it("allocates plain free blocks before it evicts a cached prefix", () => {
+    const m = kv();
+    finish(m, tokens(8)); // blocks 0,1 cached; 9 plain free
+    m.takeOps();
+    const other = m.admit({ tokens: tokens(36, 500), adapterId: 0, maxNewTokens: 36 })!;
+    expect(other.table.blockIds).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(m.takeOps()).toEqual([]);
+    expect(m.stats().numCachedBlocks).toBe(2);
+  });
+
+  it("keeps at most retainedTokens of finished prompts, the prefix blocks before the tail", () => {
+    const m = new KvManager({ numBlocks: 11, blockSize: 4, numSlots: 4, watermarkBlocks: 0, retainedTokens: 8 });
+    finish(m, tokens(17)); // 4 full blocks cached, then the budget of 2 blocks trims the tail ones
+    expect(m.takeOps()).toEqual([
+      { kind: "remove", slot: 0, fromPos: 16, toPos: -1 },
+      { kind: "remove", slot: 0, fromPos: 12, toPos: 16 },
+      { kind: "remove", slot: 0, fromPos: 8, toPos: 12 },
+    ]);
+    expect(m.stats()).toMatchObject({ numCachedBlocks: 2, numParkedSlots: 1 });
+    expect(m.admit({ tokens: tokens(17), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(8);
+  });
+
+  it("shares the retention budget among running sequences", () => {
+    const m = new KvManager({ numBlocks: 11, blockSize: 4, numSlots: 4, watermarkBlocks: 0, retainedTokens: 8 });
+    finish(m, tokens(8, 100));
+    m.takeOps();
+    m.admit({ tokens: tokens(3, 300), adapterId: 0, maxNewTokens: 8 }); // one running: 8 cells still fit
+    expect(m.stats().numCachedBlocks).toBe(2);
+    m.admit({ tokens: tokens(3, 400), adapterId: 0, maxNewTokens: 8 }); // two running: 4 cells each
+    expect(m.stats().numCachedBlocks).toBe(1);
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 4, toPos: 8 }]);
+  });
+});

@@ -1,6 +1,6 @@
 // Random workloads (fast-check) against a model of llama.cpp's cells: every plan stays within the budget and the
 // running cap, every sequence's cells hold exactly its tokens (prefix copies included), the pool never
-// overflows, outputs equal the solo computation, and all blocks return at the end.
+// overflows, outputs equal the solo computation, all blocks return at the end and retention stays in its budget.
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { Scheduler } from "../../../src/scheduler/scheduler.js";
@@ -19,9 +19,9 @@ const request = fc.record({
 
 it("keeps every invariant under random arrivals, sharing, preemption and aborts", () => {
   fc.assert(
-    fc.property(fc.array(request, { minLength: 1, maxLength: 14 }), fc.integer({ min: 4, max: 24 }), fc.integer({ min: 8, max: 64 }), fc.integer({ min: 1, max: 6 }), (requests, numBlocks, maxBatchTokens, maxRunning) => {
+    fc.property(fc.array(request, { minLength: 1, maxLength: 14 }), fc.integer({ min: 4, max: 24 }), fc.integer({ min: 8, max: 64 }), fc.integer({ min: 1, max: 6 }), fc.option(fc.integer({ min: 0, max: 64 }), { nil: undefined }), (requests, numBlocks, maxBatchTokens, maxRunning, retainedTokens) => {
       const blockSize = 4;
-      const kv = tinyKv(numBlocks, blockSize, 12);
+      const kv = tinyKv(numBlocks, blockSize, 12, retainedTokens);
       const s = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: numBlocks * blockSize, endOfGenerationTokens: [EOS] });
       const cells = new CellPool(numBlocks * blockSize);
       const seqs: { seq: Sequence; abortAtStep: number | undefined; arriveAtStep: number }[] = [];
@@ -55,6 +55,7 @@ it("keeps every invariant under random arrivals, sharing, preemption and aborts"
       const stats = kv.stats();
       expect(stats.numUsedBlocks).toBe(0);
       expect(cells.used).toBe(stats.numCachedBlocks * blockSize);
+      expect(stats.numCachedBlocks * blockSize).toBeLessThanOrEqual(retainedTokens ?? Infinity);
     }),
     { numRuns: 300 },
   );

@@ -76,7 +76,7 @@ describe("plan", () => {
     const seq = makeSeq(prompt(3), { params: { ignoreEos: false, stopTokenIds: [77] } });
     s.add(seq);
     const plan = s.plan(0);
-    const result = { tokens: Int32Array.of(EOS), sampledLogprobs: Float32Array.of(NaN), topCounts: Int32Array.of(0), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [], decodeMs: 0, sampleMs: 0 };
+    const result = { tokens: Int32Array.of(EOS), sampledLogprobs: Float32Array.of(NaN), topCounts: Int32Array.of(0), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [], decodeMs: 0, sampleMs: 0, kvSpanCells: -1 };
     expect(s.apply(plan, result)).toEqual([{ kind: "finished", seq, reason: "stop", message: null }]);
     const other = makeSeq(prompt(3), { params: { ignoreEos: true } });
     s.add(other);
@@ -90,7 +90,7 @@ describe("plan", () => {
     s.add(a!);
     s.add(b!);
     const plan = s.plan(0);
-    const events = s.apply(plan, { tokens: Int32Array.of(-1, 50), sampledLogprobs: Float32Array.of(NaN, NaN), topCounts: Int32Array.of(0, 0), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [{ outputIndex: 0, code: "LOOM_SAMPLING_FAILED", message: "boom" }], decodeMs: 0, sampleMs: 0 });
+    const events = s.apply(plan, { tokens: Int32Array.of(-1, 50), sampledLogprobs: Float32Array.of(NaN, NaN), topCounts: Int32Array.of(0, 0), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [{ outputIndex: 0, code: "LOOM_SAMPLING_FAILED", message: "boom" }], decodeMs: 0, sampleMs: 0, kvSpanCells: -1 });
     expect(events).toEqual([
       { kind: "finished", seq: a, reason: "error", message: "boom" },
       { kind: "token", seq: b, token: 50, logprob: null, topTokens: null, topLogprobs: null },
