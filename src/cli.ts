@@ -21,7 +21,7 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --max-body-bytes N          largest accepted request body (default 32 MiB)
   --no-prefix-caching         do not share prompt prefixes between requests
   --prefix-cache-tokens N     KV cells kept for finished requests' prompts while one sequence runs, divided
-                              among running sequences (LOOM_PREFIX_CACHE_TOKENS, default 8192)
+                              among running sequences (LOOM_PREFIX_CACHE_TOKENS, default 2048)
   --max-waiting N             sequences allowed to wait per model; beyond it 429 (LOOM_MAX_WAITING, default 512)
   --request-timeout S         default per-request timeout in seconds, 0 for none (LOOM_REQUEST_TIMEOUT, default 600)
   --shutdown-grace S          seconds running requests get to finish on SIGTERM (LOOM_SHUTDOWN_GRACE, default 30)

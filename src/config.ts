@@ -22,7 +22,7 @@ export const ConfigSchema = z.object({
   maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
   enablePrefixCaching: z.boolean().default(true),
   /** KV cells kept for finished requests' prompts while one sequence runs, shared out among running sequences (KvManagerOptions.retainedTokens). */
-  prefixCacheTokens: z.number().int().min(0).default(8192),
+  prefixCacheTokens: z.number().int().min(0).default(2048),
   /** Sequences allowed to wait for admission per model; more are refused with 429 and Retry-After. */
   maxWaiting: z.number().int().min(1).default(512),
   /** Default per-request timeout in seconds (a request may set its own); 0 disables it. */

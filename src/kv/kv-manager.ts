@@ -23,7 +23,7 @@ export interface KvManagerOptions {
   readonly enablePrefixCaching?: boolean;
   /**
    * Cells kept for the prefix cache once no running sequence holds them, while one sequence runs; with N running,
-   * a 1/N share. llama.cpp attends over every cell of the unified pool up to the highest one in use, masking the
+   * a 1/N share, enforced whenever a sequence ends. llama.cpp attends over every cell of the unified pool up to the highest one in use, masking the
    * rest, so on CPU each kept cell costs time for every running sequence at every step (at 32 sequences, 4096
    * kept cells cost a third of the throughput). Unbounded by default.
    */
@@ -104,7 +104,6 @@ export class KvManager {
     this.#queries += tokens.length;
     this.#hits += numCachedTokens;
     this.#numLiveTables++;
-    this.#trimRetained();
     return { table, numCachedTokens };
   }
 

@@ -128,14 +128,16 @@ describe("KvManager retention", () => {
     expect(m.admit({ tokens: tokens(17), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(8);
   });
 
-  it("shares the retention budget among running sequences", () => {
+  it("shares the retention budget among the sequences still running when one ends", () => {
     const m = new KvManager({ numBlocks: 11, blockSize: 4, numSlots: 4, watermarkBlocks: 0, retainedTokens: 8 });
     finish(m, tokens(8, 100));
     m.takeOps();
-    m.admit({ tokens: tokens(3, 300), adapterId: 0, maxNewTokens: 8 }); // one running: 8 cells still fit
+    m.admit({ tokens: tokens(3, 300), adapterId: 0, maxNewTokens: 8 });
+    m.admit({ tokens: tokens(3, 400), adapterId: 0, maxNewTokens: 8 });
+    const third = m.admit({ tokens: tokens(3, 500), adapterId: 0, maxNewTokens: 8 })!;
     expect(m.stats().numCachedBlocks).toBe(2);
-    m.admit({ tokens: tokens(3, 400), adapterId: 0, maxNewTokens: 8 }); // two running: 4 cells each
+    m.free(third.table); // two still run: 4 cells each
     expect(m.stats().numCachedBlocks).toBe(1);
-    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 4, toPos: 8 }]);
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 3, fromPos: 0, toPos: -1 }, { kind: "remove", slot: 0, fromPos: 4, toPos: 8 }]);
   });
 });
