@@ -23,9 +23,9 @@ export interface KvManagerOptions {
   readonly enablePrefixCaching?: boolean;
   /**
    * Cells kept for the prefix cache once no running sequence holds them, while one sequence runs; with N running,
-   * a 1/N share, enforced whenever a sequence ends. llama.cpp attends over every cell of the unified pool up to the highest one in use, masking the
-   * rest, so on CPU each kept cell costs time for every running sequence at every step (at 32 sequences, 4096
-   * kept cells cost a third of the throughput). Unbounded by default.
+   * a 1/N share, enforced whenever a sequence ends. llama.cpp attends over every cell of the unified pool up to
+   * the highest one in use, masking the rest, so on CPU each kept cell costs time for every running sequence at
+   * every step (at 32 sequences, 4096 kept cells cost a third of the throughput). Unbounded by default.
    */
   readonly retainedTokens?: number;
 }
@@ -57,7 +57,6 @@ export class KvManager {
   readonly #watermark: number;
   readonly #prefixCaching: boolean;
   readonly #retainedTokens: number;
-  #numLiveTables = 0;
   #ops: KvOp[] = [];
   #queries = 0;
   #hits = 0;
@@ -103,7 +102,6 @@ export class KvManager {
     if (!grown) throw new Error("admission reserved blocks it then could not allocate");
     this.#queries += tokens.length;
     this.#hits += numCachedTokens;
-    this.#numLiveTables++;
     return { table, numCachedTokens };
   }
 
@@ -159,7 +157,6 @@ export class KvManager {
     // Released tail first, so a sequence's last blocks are the first evicted.
     for (let i = seq.blockIds.length - 1; i >= 0; i--) this.#pool.release(seq.blockIds[i]!);
     seq.blockIds.length = 0;
-    this.#numLiveTables--;
     this.#trimRetained();
   }
 
@@ -189,7 +186,7 @@ export class KvManager {
   }
 
   #trimRetained(): void {
-    const maxBlocks = Math.floor(this.#retainedTokens / Math.max(1, this.#numLiveTables) / this.blockSize);
+    const maxBlocks = Math.floor(this.#retainedTokens / Math.max(1, this.#slots.numRunning) / this.blockSize);
     while (this.#pool.numCachedUnheld > maxBlocks) this.#pool.evictLeastRecentCached((block) => this.#evict(block));
   }
 

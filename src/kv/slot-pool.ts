@@ -4,17 +4,21 @@
 import type { BlockId, SlotId } from "./types.js";
 
 export class SlotPool {
+  readonly #numSlots: number;
   readonly #free: SlotId[];
   /** Parked slots and the cached blocks each still holds, least recently parked first (Map keeps order). */
   readonly #parked = new Map<SlotId, Set<BlockId>>();
 
   constructor(numSlots: number) {
     if (!(Number.isInteger(numSlots) && numSlots > 0)) throw new RangeError(`numSlots must be a positive integer, got ${numSlots}`);
+    this.#numSlots = numSlots;
     this.#free = Array.from({ length: numSlots }, (_, i) => numSlots - 1 - i);
   }
 
   get numFree(): number { return this.#free.length; }
   get numParked(): number { return this.#parked.size; }
+  /** Slots of running sequences: neither free nor parked. */
+  get numRunning(): number { return this.#numSlots - this.#free.length - this.#parked.size; }
 
   takeFree(): SlotId | undefined {
     return this.#free.pop();
