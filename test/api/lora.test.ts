@@ -1,5 +1,6 @@
 // LoRA adapters through the server: selection by model name, equality with a context that has only that adapter,
-// mixed traffic, run-time load/unload under load, and every refusal.
+// mixed traffic (equal to solo runs but for float-noise ties: the synthetic adapter's random weights make
+// many), run-time load/unload under load, and every refusal.
 import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { synthLora } from "../../models/synth-lora.js";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { samplingParams } from "../../src/sampling-params.js";
 import { sharedModel, STORIES_260K, STORIES_LORA, tinyLora } from "../helpers/models.js";
+import { expectGreedyAgreement } from "../helpers/greedy.js";
 import { eventually, startTestServer, type TestServer } from "../helpers/server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "loom-lora-"));
@@ -78,11 +80,11 @@ describe("LoRA serving", () => {
   it("serves 24 concurrent requests over the base and two adapters, each as it runs alone", async () => {
     const models = ["stories260K", "stories", "synth"];
     const prompts = Array.from({ length: 24 }, (_, i) => `Once upon a time there was a ${["cat", "dog", "bird", "fish"][i % 4]} number ${i}`);
-    const ask = (i: number) => server.client.completions.create({ model: models[i % 3]!, prompt: prompts[i]!, max_tokens: 16, temperature: 0 }).then((c) => c.choices[0]!.text);
-    const solo: string[] = [];
+    const ask = (i: number) => server.client.completions.create({ model: models[i % 3]!, prompt: prompts[i]!, max_tokens: 16, temperature: 0, logprobs: 2 }).then((c) => c.choices[0]!);
+    const solo = [];
     for (let i = 0; i < 24; i++) solo.push(await ask(i));
-    expect(await Promise.all(prompts.map((_, i) => ask(i)))).toEqual(solo);
-    expect(new Set(solo.filter((_, i) => i % 3 === 0)).size).toBeGreaterThan(1);
+    expect(expectGreedyAgreement(solo, await Promise.all(prompts.map((_, i) => ask(i))))).toBeLessThanOrEqual(2);
+    expect(new Set(solo.filter((_, i) => i % 3 === 0).map((c) => c.text)).size).toBeGreaterThan(1);
   });
 
   it("loads, uses, unloads and reloads an adapter while other requests stream, leaking nothing", async () => {
