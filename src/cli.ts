@@ -8,7 +8,9 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --host HOST                 address to listen on (LOOM_HOST, default 127.0.0.1)
   --port N                    port to listen on (LOOM_PORT, default 8080)
   --served-model-name NAME    model name in the API (default: the file's base name)
-  --kv-tokens N               cells of the unified KV pool (LOOM_KV_TOKENS, default 16384)
+  --kv-tokens N               KV cells in all (LOOM_KV_TOKENS, default 16384)
+  --kv-layout LAYOUT          unified (one shared pool) or per-sequence (a stream of kv-tokens / max-running
+                              cells per sequence; faster at high concurrency on CPU) (LOOM_KV_LAYOUT, default unified)
   --max-running N             most sequences decoding at once (LOOM_MAX_RUNNING, default 64)
   --max-batch-tokens N        token budget of one step (LOOM_MAX_BATCH_TOKENS, default 512)
   --max-model-len N           most tokens of one sequence (default: min(kv tokens, training context))
@@ -38,6 +40,7 @@ const FLAGS = {
   port: { type: "string" },
   "served-model-name": { type: "string" },
   "kv-tokens": { type: "string" },
+  "kv-layout": { type: "string" },
   "max-running": { type: "string" },
   "max-batch-tokens": { type: "string" },
   "max-model-len": { type: "string" },
@@ -100,6 +103,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     port: integer("port", flag("port", "LOOM_PORT")),
     servedModelName: flag("served-model-name", "LOOM_SERVED_MODEL_NAME"),
     kvTokens: integer("kv-tokens", flag("kv-tokens", "LOOM_KV_TOKENS")),
+    kvLayout: flag("kv-layout", "LOOM_KV_LAYOUT"),
     maxRunning: integer("max-running", flag("max-running", "LOOM_MAX_RUNNING")),
     maxBatchTokens: integer("max-batch-tokens", flag("max-batch-tokens", "LOOM_MAX_BATCH_TOKENS")),
     maxModelLen: integer("max-model-len", flag("max-model-len", "LOOM_MAX_MODEL_LEN")),

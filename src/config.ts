@@ -6,8 +6,14 @@ export const ConfigSchema = z.object({
   servedModelName: z.string().min(1).optional(),
   host: z.string().default("127.0.0.1"),
   port: z.number().int().min(0).max(65535).default(8080),
-  /** Cells of the unified KV pool shared by all sequences. */
+  /** KV cells in all: one pool shared by all sequences, or split evenly into one stream per sequence. */
   kvTokens: z.number().int().min(64).default(16384),
+  /**
+   * unified: one pool, prefixes shared in place, any sequence may use any cell. per-sequence: a stream of
+   * kvTokens / maxRunning cells per sequence (llama-server's layout): on CPU much faster decoding of many
+   * sequences at once, since attention scans one stream instead of the whole pool; prefixes are shared by copying.
+   */
+  kvLayout: z.enum(["unified", "per-sequence"]).default("unified"),
   blockSize: z.number().int().min(1).max(256).default(16),
   maxRunning: z.number().int().min(1).max(200).default(64),
   /** Token budget of one step: decode tokens plus prefill chunks. */

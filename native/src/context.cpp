@@ -144,11 +144,12 @@ class StepWorker : public PromiseWorker {
     topCounts_.assign(nOut, 0);
     topTokensPerOutput_.assign(nOut, {});
     topLogprobsPerOutput_.assign(nOut, {});
-    // Decode rows (one token of their sequence) go through llama_decode apart from prefill chunks. In one
-    // micro-batch of 64 or more rows, the CPU flash-attention kernel tiles query rows, and a tile holding many
-    // sequences' decode rows can skip no KV tile of the unified pool, so it attends densely over every cell;
-    // on their own, decode rows take the per-row kernel, which skips other sequences' cells.
-    const int32_t split = leadingDecodeRows();
+    // In a unified pool, decode rows (one token of their sequence) go through llama_decode apart from prefill
+    // chunks. In one micro-batch of 64 or more rows, the CPU flash-attention kernel tiles query rows, and a tile
+    // holding many sequences' decode rows can skip no KV tile of the unified pool, so it attends densely over
+    // every cell; on their own, decode rows take the per-row kernel, which skips other sequences' cells. With a
+    // stream per sequence llama.cpp already splits the batch into equal-length micro-batches itself.
+    const int32_t split = llama_n_ctx_seq(state_->ctx) == llama_n_ctx(state_->ctx) ? leadingDecodeRows() : 0;
     if (split > 0 && split < n) {
       decodeAndSample(0, split);
       decodeAndSample(split, n);
@@ -392,7 +393,11 @@ int32_t positiveInt(Napi::Env env, Napi::Object options, const char* key, int32_
 
 llama_context_params contextParams(Napi::Env env, Napi::Object options) {
   llama_context_params params = llama_context_default_params();
-  params.kv_unified = true;
+  // Unified: one pool every sequence's cells share (prefix cells shared in place, attention scans the whole
+  // occupied pool). Per sequence: one stream of kvTokens / maxSequences cells each (attention scans only the
+  // sequence's own stream; prefixes are shared by copying whole streams).
+  Napi::Value unified = options.Get("kvUnified");
+  params.kv_unified = !unified.IsBoolean() || unified.As<Napi::Boolean>().Value();
   params.no_perf = true;
   params.n_ctx = positiveInt(env, options, "kvTokens", 4096);
   params.n_batch = positiveInt(env, options, "batchTokens", std::min<int32_t>(params.n_ctx, 2048));
@@ -501,6 +506,7 @@ class CreateWorker : public PromiseWorker {
     context.Set("batchTokens", llama_n_batch(state_->ctx));
     context.Set("microBatchTokens", llama_n_ubatch(state_->ctx));
     context.Set("maxSequences", llama_n_seq_max(state_->ctx));
+    context.Set("cellsPerSequence", llama_n_ctx_seq(state_->ctx));
     context.Set("threads", llama_n_threads(state_->ctx));
     context.Set("threadsBatch", llama_n_threads_batch(state_->ctx));
     context.Set("embeddings", params_.embeddings);

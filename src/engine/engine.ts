@@ -2,8 +2,7 @@
 // plan -> await backend.step(batch) -> apply, and while a step runs on the native worker thread the event loop
 // is free to accept requests and stream tokens. Requests join and leave between steps.
 import type { AdapterHandle, Batch, LlmBackend } from "../backend/types.js";
-import type { KvManager } from "../kv/kv-manager.js";
-import type { KvStats } from "../kv/types.js";
+import type { KvAllocator, KvStats } from "../kv/types.js";
 import type { Scheduler, SchedulerStats } from "../scheduler/scheduler.js";
 import { Sequence, type FinishReason } from "../scheduler/sequence.js";
 import type { SchedulerEvent, StepPlan } from "../scheduler/step-plan.js";
@@ -31,7 +30,7 @@ export interface EngineOptions {
   /** Adapter id (other than 0, the base model) to its loaded adapter; requests name ids that resolve. */
   readonly resolveAdapter?: (adapterId: number) => ResolvedAdapter | null;
   readonly scheduler: Scheduler;
-  readonly kv: KvManager;
+  readonly kv: KvAllocator;
   readonly now?: () => number;
   readonly onStep?: (step: StepObservation) => void;
 }
@@ -63,7 +62,7 @@ interface Tracked {
 export class Engine {
   readonly #backend: LlmBackend;
   readonly #scheduler: Scheduler;
-  readonly #kv: KvManager;
+  readonly #kv: KvAllocator;
   readonly #now: () => number;
   readonly #onStep: ((step: StepObservation) => void) | undefined;
   readonly #resolveAdapter: (adapterId: number) => ResolvedAdapter | null;

@@ -11,7 +11,7 @@ import { BlockPool, type KvBlock } from "./block-pool.js";
 import { chainHash } from "./block-hash.js";
 import { PrefixCache } from "./prefix-cache.js";
 import { SlotPool } from "./slot-pool.js";
-import type { BlockHash, BlockId, BlockTable, KvOp, KvStats, SlotId } from "./types.js";
+import type { Admission, AdmitParams, BlockHash, BlockId, BlockTable, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
 
 export interface KvManagerOptions {
   readonly numBlocks: number;
@@ -30,27 +30,15 @@ export interface KvManagerOptions {
   readonly retainedTokens?: number;
 }
 
-export interface AdmitParams {
-  /** Every token the sequence has (prompt, plus output when it was preempted). */
-  readonly tokens: ArrayLike<number>;
-  readonly adapterId: number;
-  /** The most tokens beyond the cached prefix this step may compute. */
-  readonly maxNewTokens: number;
-}
-
-export interface Admission {
-  readonly table: BlockTable;
-  readonly numCachedTokens: number;
-}
-
 interface SeqTable extends BlockTable {
   readonly blockIds: BlockId[];
   numCommittedBlocks: number;
   lastHash: BlockHash | null;
 }
 
-export class KvManager {
+export class KvManager implements KvAllocator {
   readonly blockSize: number;
+  readonly rowsInSlotOrder = false;
   readonly #pool: BlockPool;
   readonly #cache: PrefixCache;
   readonly #slots: SlotPool;
@@ -79,6 +67,10 @@ export class KvManager {
 
   blocksFor(numTokens: number): number {
     return Math.ceil(numTokens / this.blockSize);
+  }
+
+  fits(numTokens: number): boolean {
+    return this.blocksFor(numTokens) <= this.#pool.numBlocks;
   }
 
   /**

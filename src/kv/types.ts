@@ -1,4 +1,5 @@
-// KV accounting types. Blocks are units of `blockSize` cells of the one unified llama.cpp pool.
+// KV accounting types. Blocks are units of `blockSize` cells: of the one unified llama.cpp pool, or of a
+// sequence's own stream.
 
 export type BlockId = number;
 /** Chain hash of a full block: its parent's hash, its tokens and its adapter. */
@@ -29,4 +30,40 @@ export interface KvStats {
   readonly prefixCacheQueries: number;
   readonly prefixCacheHits: number;
   readonly numParkedSlots: number;
+}
+
+export interface AdmitParams {
+  /** Every token the sequence has (prompt, plus output when it was preempted). */
+  readonly tokens: ArrayLike<number>;
+  readonly adapterId: number;
+  /** The most tokens beyond the cached prefix this step may compute. */
+  readonly maxNewTokens: number;
+}
+
+export interface Admission {
+  readonly table: BlockTable;
+  readonly numCachedTokens: number;
+}
+
+/** What the scheduler asks of KV memory, whatever its layout (KvManager: unified pool; StreamKvManager: a stream per sequence). */
+export interface KvAllocator {
+  readonly blockSize: number;
+  /**
+   * Batch rows must reach llama.cpp ordered by slot: with a stream per sequence it computes each run of
+   * consecutive sequence ids as its own micro-batch, so any other order multiplies the passes over the weights.
+   */
+  readonly rowsInSlotOrder: boolean;
+  /** Whether one sequence of this many tokens can ever be held. */
+  fits(numTokens: number): boolean;
+  /** A slot, the longest cached prefix, and room for up to `maxNewTokens` more; null when memory or slots lack. */
+  admit(params: AdmitParams): Admission | null;
+  /** Ensures room for `numTokens` tokens; false (and nothing allocated) when memory lacks. */
+  grow(table: BlockTable, numTokens: number): boolean;
+  /** Registers the sequence's newly full, computed blocks in the prefix cache. */
+  commit(table: BlockTable, tokens: ArrayLike<number>, numComputedTokens: number): void;
+  /** The one release path of a sequence's memory, whatever the reason it ends or is preempted. */
+  free(table: BlockTable): void;
+  /** The KV operations decided since the last call, to run before the next decode. */
+  takeOps(): KvOp[];
+  stats(): KvStats;
 }

@@ -1,14 +1,14 @@
 // Scheduler: the pure planner of continuous batching. plan() decides the next step from the scheduler's state;
 // apply() turns the step's sampled tokens into events. No I/O, no timers, no native calls.
 import type { StepResult } from "../backend/types.js";
-import type { KvManager } from "../kv/kv-manager.js";
+import type { KvAllocator } from "../kv/types.js";
 import type { FinishReason, Sequence } from "./sequence.js";
 import type { PlannedChunk, SchedulerEvent, StepPlan } from "./step-plan.js";
 import { chooseAdapterGroup, type AdapterTurn } from "./adapter-rotation.js";
 import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
 
 export interface SchedulerOptions {
-  readonly kv: KvManager;
+  readonly kv: KvAllocator;
   /** Token budget of one step (decode tokens plus prefill chunks). */
   readonly maxBatchTokens: number;
   /** Cap on running sequences. */
@@ -35,7 +35,7 @@ export interface SchedulerStats {
 }
 
 export class Scheduler {
-  readonly #kv: KvManager;
+  readonly #kv: KvAllocator;
   readonly #maxBatchTokens: number;
   readonly #maxRunning: number;
   readonly #maxModelLen: number;
@@ -72,7 +72,7 @@ export class Scheduler {
     if (seq.tokens.length >= this.#maxModelLen) {
       throw new RangeError(`a sequence of ${seq.tokens.length} tokens leaves no room to generate within ${this.#maxModelLen} tokens`);
     }
-    if (this.#kv.blocksFor(seq.tokens.length + 1) > this.#kv.stats().numBlocks) {
+    if (!this.#kv.fits(seq.tokens.length + 1)) {
       throw new RangeError(`a sequence of ${seq.tokens.length} tokens does not fit in the KV pool`);
     }
     this.#waiting.push(seq);
@@ -117,6 +117,7 @@ export class Scheduler {
     this.#lastServedMs.set(adapterId, nowMs);
     this.#turn = { adapterId, numSteps: this.#turn?.adapterId === adapterId ? this.#turn.numSteps + 1 : 1 };
     const { chunks, preempted } = step;
+    if (this.#kv.rowsInSlotOrder) chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
     return { chunks, kvOps: this.#kv.takeOps(), adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
   }
 

@@ -5,20 +5,25 @@ import { Engine } from "../../src/engine/engine.js";
 import type { StepEvent } from "../../src/engine/events.js";
 import type { Request } from "../../src/engine/request.js";
 import { KvManager } from "../../src/kv/kv-manager.js";
+import { StreamKvManager } from "../../src/kv/stream-kv-manager.js";
+import type { KvAllocator } from "../../src/kv/types.js";
 import { samplingParams, type SamplingParams } from "../../src/sampling-params.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
 
 export interface TestEngine {
   readonly engine: Engine;
-  readonly kv: KvManager;
+  readonly kv: KvAllocator;
   readonly context: LlamaContext;
   close(): Promise<void>;
 }
 
-export async function startEngine(model: LlamaModel, { kvTokens = 4096, blockSize = 16, maxBatchTokens = 256, maxRunning = 32, retainedTokens = Infinity } = {}): Promise<TestEngine> {
-  const context = await model.createContext({ kvTokens, maxSequences: 128, threads: 1, batchTokens: maxBatchTokens });
-  const kv = new KvManager({ numBlocks: Math.floor(kvTokens / blockSize), blockSize, numSlots: context.maxSequences, retainedTokens });
-  const scheduler = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: kvTokens, endOfGenerationTokens: model.info.endOfGenerationTokens });
+/** A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning cells. */
+export async function startEngine(model: LlamaModel, { kvTokens = 4096, blockSize = 16, maxBatchTokens = 256, maxRunning = 32, retainedTokens = Infinity, perSequence = false } = {}): Promise<TestEngine> {
+  const context = await model.createContext({ kvTokens, maxSequences: perSequence ? maxRunning : 128, kvUnified: !perSequence, threads: 1, batchTokens: maxBatchTokens });
+  const kv = perSequence
+    ? new StreamKvManager({ numSlots: maxRunning, cellsPerSlot: context.cellsPerSequence, blockSize })
+    : new KvManager({ numBlocks: Math.floor(kvTokens / blockSize), blockSize, numSlots: context.maxSequences, retainedTokens });
+  const scheduler = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: context.cellsPerSequence, endOfGenerationTokens: model.info.endOfGenerationTokens });
   const engine = new Engine({ backend: context, scheduler, kv });
   return { engine, kv, context, close: async () => { await engine.close(); await context.dispose(); } };
 }

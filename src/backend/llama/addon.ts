@@ -59,6 +59,8 @@ export interface NativeContextOptions {
   batchTokens?: number;
   microBatchTokens?: number;
   maxSequences?: number;
+  /** One KV pool shared by all sequences (default), or a stream of kvTokens / maxSequences cells per sequence. */
+  kvUnified?: boolean;
   threads?: number;
   threadsBatch?: number;
   flashAttention?: "on" | "off" | "auto";
@@ -74,6 +76,8 @@ export interface NativeContext {
   readonly batchTokens: number;
   readonly microBatchTokens: number;
   readonly maxSequences: number;
+  /** KV cells one sequence can use: kvTokens in a unified pool, its stream's size otherwise. */
+  readonly cellsPerSequence: number;
   readonly threads: number;
   readonly threadsBatch: number;
   readonly embeddings: boolean;

@@ -1,5 +1,5 @@
-// LlamaContext: the llama.cpp backend of the engine. One unified KV pool; every call runs on a worker thread,
-// one at a time and in call order.
+// LlamaContext: the llama.cpp backend of the engine. One unified KV pool or a stream per sequence; every call
+// runs on a worker thread, one at a time and in call order.
 import type { SamplingParams } from "../../sampling-params.js";
 import type { Batch, KvUsage, LlmBackend, SequenceSampler, StepResult } from "../types.js";
 import { loadAddon, type NativeContext, type NativeContextOptions, type NativeSamplerOptions } from "./addon.js";
@@ -50,6 +50,7 @@ export class LlamaContext implements LlmBackend {
   get batchTokens(): number { return this.#native.batchTokens; }
   get microBatchTokens(): number { return this.#native.microBatchTokens; }
   get maxSequences(): number { return this.#native.maxSequences; }
+  get cellsPerSequence(): number { return this.#native.cellsPerSequence; }
   get threads(): number { return this.#native.threads; }
 
   /** Applies the batch's KV ops and adapters, decodes, and samples each output row with its sampler. */

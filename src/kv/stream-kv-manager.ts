@@ -1,0 +1,178 @@
+// StreamKvManager: KV accounting when llama.cpp gives every sequence id its own stream of `cellsPerSlot` cells
+// (kv_unified = false). Attention then scans only a sequence's own stream instead of the whole occupied pool,
+// which on CPU makes wide batches much cheaper; the price is memory. A stream is reserved whole, so a sequence
+// can never outgrow it, and a prefix is shared by copying: llama.cpp copies streams whole, and the copy's cells
+// past the prefix are then removed. A finished sequence's stream stays as prefix cache until its slot is needed
+// (least recently finished first); a new sequence whose longest cached prefix sits in such a stream takes that
+// slot over and copies nothing.
+import { chainHash } from "./block-hash.js";
+import type { Admission, AdmitParams, BlockHash, BlockTable, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
+
+export interface StreamKvManagerOptions {
+  /** llama sequence ids, one stream each: running sequences and finished ones kept as prefix cache. */
+  readonly numSlots: number;
+  readonly cellsPerSlot: number;
+  readonly blockSize?: number;
+  readonly enablePrefixCaching?: boolean;
+}
+
+interface StreamTable extends BlockTable {
+  readonly blockIds: number[];
+  lastHash: BlockHash | null;
+}
+
+interface Stream {
+  /** Chain hashes of the computed full blocks the stream holds, in position order. */
+  readonly hashes: BlockHash[];
+  table: StreamTable | null;
+}
+
+export class StreamKvManager implements KvAllocator {
+  readonly blockSize: number;
+  readonly rowsInSlotOrder = true;
+  readonly #cellsPerSlot: number;
+  readonly #blocksPerSlot: number;
+  readonly #prefixCaching: boolean;
+  readonly #streams: Stream[];
+  /** Finished slots still holding cached blocks, least recently finished first (Map keeps order). */
+  readonly #parked = new Map<SlotId, true>();
+  /** The slots whose streams hold each cached block (holding a block means holding its whole prefix). */
+  readonly #holders = new Map<BlockHash, Set<SlotId>>();
+  #ops: KvOp[] = [];
+  #queries = 0;
+  #hits = 0;
+
+  constructor({ numSlots, cellsPerSlot, blockSize = 16, enablePrefixCaching = true }: StreamKvManagerOptions) {
+    if (!(Number.isInteger(numSlots) && numSlots > 0)) throw new RangeError(`numSlots must be a positive integer, got ${numSlots}`);
+    if (!(Number.isInteger(blockSize) && blockSize > 0)) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
+    if (!(Number.isInteger(cellsPerSlot) && cellsPerSlot >= blockSize)) throw new RangeError(`cellsPerSlot must be an integer of at least blockSize, got ${cellsPerSlot}`);
+    this.blockSize = blockSize;
+    this.#cellsPerSlot = cellsPerSlot;
+    this.#blocksPerSlot = Math.floor(cellsPerSlot / blockSize);
+    this.#prefixCaching = enablePrefixCaching;
+    this.#streams = Array.from({ length: numSlots }, () => ({ hashes: [], table: null }));
+  }
+
+  fits(numTokens: number): boolean {
+    return numTokens <= this.#cellsPerSlot;
+  }
+
+  admit({ tokens, adapterId, maxNewTokens }: AdmitParams): Admission | null {
+    const cached = this.#longestCachedPrefix(tokens, adapterId);
+    const takeOver = [...cached.holders].find((slot) => this.#parked.has(slot));
+    const slot = takeOver ?? this.#lowestEmptySlot() ?? this.#parked.keys().next().value;
+    if (slot === undefined) return null;
+    const numCachedTokens = cached.hashes.length * this.blockSize;
+    if (slot === takeOver) {
+      this.#parked.delete(slot);
+      this.#truncate(slot, cached.hashes.length);
+    } else {
+      if (this.#parked.delete(slot)) this.#truncate(slot, 0);
+      const source = cached.holders.values().next().value;
+      if (source !== undefined) {
+        this.#ops.push({ kind: "copy", srcSlot: source, dstSlot: slot, fromPos: 0, toPos: -1 });
+        this.#ops.push({ kind: "remove", slot, fromPos: numCachedTokens, toPos: -1 });
+        for (const hash of cached.hashes) this.#hold(hash, slot);
+      }
+    }
+    const stream = this.#streams[slot]!;
+    const table: StreamTable = { slot, blockIds: [], adapterId, lastHash: stream.hashes.at(-1) ?? null };
+    stream.table = table;
+    this.grow(table, numCachedTokens + Math.min(maxNewTokens, tokens.length - numCachedTokens));
+    this.#queries += tokens.length;
+    this.#hits += numCachedTokens;
+    return { table, numCachedTokens };
+  }
+
+  grow(table: BlockTable, numTokens: number): boolean {
+    if (!this.fits(numTokens)) return false;
+    const seq = table as StreamTable;
+    while (seq.blockIds.length * this.blockSize < numTokens) seq.blockIds.push(seq.slot * this.#blocksPerSlot + seq.blockIds.length);
+    return true;
+  }
+
+  commit(table: BlockTable, tokens: ArrayLike<number>, numComputedTokens: number): void {
+    if (!this.#prefixCaching) return;
+    const seq = table as StreamTable;
+    const { hashes } = this.#streams[seq.slot]!;
+    while ((hashes.length + 1) * this.blockSize <= numComputedTokens) {
+      const start = hashes.length * this.blockSize;
+      const hash = chainHash(seq.lastHash, Array.prototype.slice.call(tokens, start, start + this.blockSize) as number[], seq.adapterId);
+      this.#hold(hash, seq.slot);
+      seq.lastHash = hash;
+    }
+  }
+
+  free(table: BlockTable): void {
+    const { slot } = table;
+    const stream = this.#streams[slot]!;
+    stream.table = null;
+    (table as StreamTable).blockIds.length = 0;
+    if (stream.hashes.length > 0) {
+      this.#ops.push({ kind: "remove", slot, fromPos: stream.hashes.length * this.blockSize, toPos: -1 });
+      this.#parked.set(slot, true);
+    } else {
+      this.#ops.push({ kind: "remove", slot, fromPos: 0, toPos: -1 });
+    }
+  }
+
+  takeOps(): KvOp[] {
+    const ops = this.#ops;
+    this.#ops = [];
+    return ops;
+  }
+
+  stats(): KvStats {
+    let used = 0, cached = 0;
+    for (const stream of this.#streams) {
+      if (stream.table) used += stream.table.blockIds.length;
+      else cached += stream.hashes.length;
+    }
+    const numBlocks = this.#streams.length * this.#blocksPerSlot;
+    return {
+      numBlocks, blockSize: this.blockSize, numUsedBlocks: used, numCachedBlocks: cached, numFreeBlocks: numBlocks - used - cached,
+      prefixCacheQueries: this.#queries, prefixCacheHits: this.#hits, numParkedSlots: this.#parked.size,
+    };
+  }
+
+  // The longest run of full blocks (never the last token, whose logits must be computed) some stream holds.
+  #longestCachedPrefix(tokens: ArrayLike<number>, adapterId: number): { hashes: BlockHash[]; holders: ReadonlySet<SlotId> } {
+    const hashes: BlockHash[] = [];
+    let holders: ReadonlySet<SlotId> = new Set();
+    if (!this.#prefixCaching) return { hashes, holders };
+    const maxBlocks = Math.floor((tokens.length - 1) / this.blockSize);
+    for (let i = 0; i < maxBlocks; i++) {
+      const start = i * this.blockSize;
+      const hash = chainHash(hashes.at(-1) ?? null, Array.prototype.slice.call(tokens, start, start + this.blockSize) as number[], adapterId);
+      const next = this.#holders.get(hash);
+      if (!next) break;
+      hashes.push(hash);
+      holders = next;
+    }
+    return { hashes, holders };
+  }
+
+  // Lowest first, so running sequences stay on consecutive ids and llama.cpp decodes them in few micro-batches.
+  #lowestEmptySlot(): SlotId | undefined {
+    const slot = this.#streams.findIndex((stream, id) => stream.table === null && !this.#parked.has(id));
+    return slot < 0 ? undefined : slot;
+  }
+
+  #hold(hash: BlockHash, slot: SlotId): void {
+    let holders = this.#holders.get(hash);
+    if (!holders) this.#holders.set(hash, holders = new Set());
+    holders.add(slot);
+    this.#streams[slot]!.hashes.push(hash);
+  }
+
+  // Keeps the stream's first `numBlocks` cached blocks and drops its other cells.
+  #truncate(slot: SlotId, numBlocks: number): void {
+    const { hashes } = this.#streams[slot]!;
+    for (const hash of hashes.splice(numBlocks)) {
+      const holders = this.#holders.get(hash)!;
+      holders.delete(slot);
+      if (holders.size === 0) this.#holders.delete(hash);
+    }
+    this.#ops.push({ kind: "remove", slot, fromPos: numBlocks * this.blockSize, toPos: -1 });
+  }
+}

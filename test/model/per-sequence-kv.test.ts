@@ -1,0 +1,98 @@
+// The engine over llama.cpp streams, one per sequence (kv_unified = false): concurrent requests keep their solo
+// outputs, prefixes are shared by taking over a finished stream or copying a running one, and cancellation
+// returns every stream.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LlamaModel } from "../../src/backend/llama/llama-model.js";
+import { collect, greedyRequest, startEngine, type TestEngine } from "../helpers/engine.js";
+import { engineTrace, expectGreedyAgreement } from "../helpers/greedy.js";
+import { sharedModel, STORIES_260K, tinyModel } from "../helpers/models.js";
+
+describe.each([
+  ["stories260K", () => sharedModel(STORIES_260K)],
+  ["synthetic tiny", () => tinyModel()],
+])("per-sequence KV streams on %s", (_name, modelPath) => {
+  let model: LlamaModel;
+  let solo: TestEngine;
+
+  beforeAll(async () => {
+    model = await LlamaModel.load(modelPath());
+    solo = await startEngine(model);
+  });
+
+  afterAll(async () => {
+    await solo.close();
+    model.dispose();
+  });
+
+  const prompts = () => Array.from({ length: 32 }, (_, i) => model.tokenize(`Once upon a time ${"there was a dog ".repeat(i % 7)}and ${i}`));
+  const shared = () => model.tokenize("The sun was warm and the sky was blue. ".repeat(30)).slice(0, 200);
+
+  // Equal but for float-noise ties (see helpers/greedy.ts): stories260K has one at 1e-3 nats among these prompts.
+  it("runs 32 concurrent requests, each identical to its solo run", async () => {
+    const all = prompts();
+    const streams = await startEngine(model, { kvTokens: 8192, maxRunning: 32, maxBatchTokens: 128, perSequence: true });
+    expect(streams.context.cellsPerSequence).toBe(256);
+    const request = (i: number) => greedyRequest(all[i]!, { maxTokens: 8 + (i % 9), ignoreEos: true, logprobs: 2 });
+    const expected = [];
+    for (let i = 0; i < all.length; i++) expected.push(await engineTrace(streams.engine.submit(request(i))));
+    const soloSteps = streams.engine.stats().numSteps;
+    const outcomes = await Promise.all(all.map((_, i) => engineTrace(streams.engine.submit(request(i)))));
+    expect(expectGreedyAgreement(expected, outcomes)).toBeLessThanOrEqual(2);
+    const stats = streams.engine.stats();
+    expect(stats.numSteps - soloSteps).toBeLessThan(all.length * 8);
+    expect(stats.kv.numUsedBlocks).toBe(0);
+    await streams.close();
+  });
+
+  it("a request whose prefix a finished stream holds takes that stream over and prefills only its suffix", async () => {
+    const first = Int32Array.from([...shared(), ...model.tokenize(" Lily ran", { addSpecial: false })]);
+    const second = Int32Array.from([...shared(), ...model.tokenize(" Tom sat", { addSpecial: false })]);
+    const reference = await collect(solo.engine.submit(greedyRequest(second, { ignoreEos: true })));
+    const e = await startEngine(model, { kvTokens: 2048, maxRunning: 4, perSequence: true });
+    await collect(e.engine.submit(greedyRequest(first, { ignoreEos: true })));
+    const before = e.engine.stats();
+    const outcome = await collect(e.engine.submit(greedyRequest(second, { ignoreEos: true })));
+    const after = e.engine.stats();
+    expect(outcome.tokens).toEqual(reference.tokens);
+    expect(outcome.finished[0]!.usage.cachedPromptTokens).toBe(192);
+    expect(after.numComputedTokens - before.numComputedTokens).toBe(second.length - 192 + 15);
+    expect(after.kv.numParkedSlots).toBe(1); // the second ran in the first's stream
+    await e.close();
+  });
+
+  it("n = 3 choices copy their prompt out of the first choice's running stream", async () => {
+    const prompt = Int32Array.from([...shared(), ...model.tokenize(" and then", { addSpecial: false })]);
+    const reference = await collect(solo.engine.submit(greedyRequest(prompt, { ignoreEos: true })));
+    const e = await startEngine(model, { kvTokens: 2048, maxRunning: 4, perSequence: true });
+    const outcome = await collect(e.engine.submit(greedyRequest(prompt, { ignoreEos: true, n: 3 })));
+    expect(outcome.tokens).toEqual([reference.tokens[0], reference.tokens[0], reference.tokens[0]]);
+    const stats = e.engine.stats();
+    expect(stats.kv.prefixCacheHits).toBe(2 * 192);
+    expect(stats.numComputedTokens).toBe(prompt.length + 2 * (prompt.length - 192) + 3 * 15);
+    const usage = await e.context.inspect();
+    expect(usage.usedCells).toBe(stats.kv.numCachedBlocks * 16); // three streams, each with its own copy
+    expect(stats.kv.numCachedBlocks).toBe(3 * Math.floor((prompt.length + 15) / 16));
+    await e.close();
+  });
+
+  it("cancelling mid-generation empties every stream but the cached prompt blocks", async () => {
+    const e = await startEngine(model, { kvTokens: 4096, maxRunning: 8, perSequence: true });
+    const controllers = Array.from({ length: 6 }, () => new AbortController());
+    const runs = controllers.map((controller, i) => (async () => {
+      let seen = 0;
+      const reasons: string[] = [];
+      for await (const event of e.engine.submit(greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true }, { signal: controller.signal }))) {
+        if (event.type === "token" && ++seen === 3 + i) controller.abort();
+        if (event.type === "finished") reasons.push(event.reason);
+      }
+      return reasons.join();
+    })());
+    expect(await Promise.all(runs)).toEqual(Array(6).fill("abort"));
+    const stats = e.engine.stats();
+    expect(stats.numRunning + stats.numWaiting).toBe(0);
+    expect(stats.kv.numUsedBlocks).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await e.context.inspect()).usedCells).toBe(stats.kv.numCachedBlocks * 16);
+    await e.close();
+  });
+});

@@ -1,0 +1,94 @@
+// The per-sequence-stream KV manager with 3 streams of 16 cells and blocks of 4: slot choice, prefix take-over
+// and copy, the ops that make llama.cpp's streams match, and the counters.
+import { describe, expect, it } from "vitest";
+import { StreamKvManager } from "../../../src/kv/stream-kv-manager.js";
+import type { BlockTable } from "../../../src/kv/types.js";
+
+const tokens = (n: number, from = 100) => Array.from({ length: n }, (_, i) => from + i);
+const kv = (enablePrefixCaching = true) => new StreamKvManager({ numSlots: 3, cellsPerSlot: 16, blockSize: 4, enablePrefixCaching });
+
+/** Admits `prompt`, computes all of it, and frees the sequence: its stream stays as prefix cache. */
+function runToEnd(m: StreamKvManager, prompt: number[]): BlockTable {
+  const { table } = m.admit({ tokens: prompt, adapterId: 0, maxNewTokens: 64 })!;
+  m.commit(table, prompt, prompt.length);
+  m.free(table);
+  return table;
+}
+
+describe("StreamKvManager", () => {
+  it("holds a sequence only within one stream", () => {
+    const m = kv();
+    expect(m.fits(16)).toBe(true);
+    expect(m.fits(17)).toBe(false);
+    const { table } = m.admit({ tokens: tokens(10), adapterId: 0, maxNewTokens: 4 })!;
+    expect(table.blockIds).toHaveLength(1);
+    expect(m.grow(table, 16)).toBe(true);
+    expect(table.blockIds).toHaveLength(4);
+    expect(m.grow(table, 17)).toBe(false);
+    expect(m.rowsInSlotOrder).toBe(true);
+  });
+
+  it("gives new sequences the lowest empty slot, and none once every stream runs", () => {
+    const m = kv();
+    const slots = [0, 1, 2].map(() => m.admit({ tokens: tokens(5), adapterId: 0, maxNewTokens: 8 })!.table.slot);
+    expect(slots).toEqual([0, 1, 2]);
+    expect(m.admit({ tokens: tokens(5), adapterId: 0, maxNewTokens: 8 })).toBeNull();
+    expect(m.takeOps()).toEqual([]);
+  });
+
+  it("a new sequence takes over the finished stream holding its longest prefix, keeping only that prefix", () => {
+    const m = kv();
+    runToEnd(m, tokens(6, 500));
+    runToEnd(m, tokens(10));
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 4, toPos: -1 }, { kind: "remove", slot: 1, fromPos: 8, toPos: -1 }]);
+    expect(m.stats()).toMatchObject({ numUsedBlocks: 0, numCachedBlocks: 3, numParkedSlots: 2 });
+
+    const b = m.admit({ tokens: [...tokens(6), 7, 7], adapterId: 0, maxNewTokens: 64 })!;
+    expect(b.numCachedTokens).toBe(4);
+    expect(b.table.slot).toBe(1);
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 1, fromPos: 4, toPos: -1 }]);
+    expect(m.stats()).toMatchObject({ prefixCacheQueries: 6 + 10 + 8, prefixCacheHits: 4, numParkedSlots: 1, numCachedBlocks: 1 });
+  });
+
+  it("copies a prefix out of a running sequence's stream, then drops the copy's cells past the prefix", () => {
+    const m = kv();
+    const prompt = tokens(10);
+    const a = m.admit({ tokens: prompt, adapterId: 0, maxNewTokens: 64 })!;
+    m.commit(a.table, prompt, 10);
+    const b = m.admit({ tokens: [...tokens(9), 1, 2], adapterId: 0, maxNewTokens: 64 })!;
+    expect(b).toMatchObject({ numCachedTokens: 8, table: { slot: 1 } });
+    expect(m.takeOps()).toEqual([{ kind: "copy", srcSlot: 0, dstSlot: 1, fromPos: 0, toPos: -1 }, { kind: "remove", slot: 1, fromPos: 8, toPos: -1 }]);
+    // The copy holds the prefix too: it outlives the stream it came from.
+    m.free(a.table);
+    m.free(b.table);
+    expect(m.admit({ tokens: tokens(12), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(8);
+  });
+
+  it("never matches the last token, nor a prefix cached under another adapter", () => {
+    const m = kv();
+    runToEnd(m, tokens(8));
+    expect(m.admit({ tokens: tokens(8), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(4);
+    expect(m.admit({ tokens: tokens(9), adapterId: 3, maxNewTokens: 64 })!.numCachedTokens).toBe(0);
+  });
+
+  it("reuses the least recently finished stream when no stream is empty, forgetting its prefix", () => {
+    const m = kv();
+    runToEnd(m, tokens(8, 100));
+    runToEnd(m, tokens(8, 200));
+    runToEnd(m, tokens(8, 300));
+    m.takeOps();
+    const d = m.admit({ tokens: tokens(8, 400), adapterId: 0, maxNewTokens: 64 })!;
+    expect(d).toMatchObject({ numCachedTokens: 0, table: { slot: 0 } });
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 0, toPos: -1 }]);
+    expect(m.admit({ tokens: tokens(9, 100), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(0);
+    expect(m.admit({ tokens: tokens(9, 300), adapterId: 0, maxNewTokens: 64 })).toMatchObject({ numCachedTokens: 8, table: { slot: 2 } });
+  });
+
+  it("without prefix caching, a finished stream is emptied and its slot is free again", () => {
+    const m = kv(false);
+    runToEnd(m, tokens(10));
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 0, toPos: -1 }]);
+    expect(m.stats()).toMatchObject({ numUsedBlocks: 0, numCachedBlocks: 0, numFreeBlocks: 12, numParkedSlots: 0 });
+    expect(m.admit({ tokens: tokens(10), adapterId: 0, maxNewTokens: 64 })).toMatchObject({ numCachedTokens: 0, table: { slot: 0 } });
+  });
+});
