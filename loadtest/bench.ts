@@ -3,6 +3,7 @@
 // falls on both alike. Without LLAMA_SERVER_BIN only Loom is measured.
 // usage: [LLAMA_SERVER_BIN=/tmp/llama-peer/build/bin/llama-server] npm run bench -- [--threads N]
 //        [--concurrency 1,8,32] [--workloads uniform,shared-prefix] [--max-tokens 64] [--rounds 1]
+//        [--kv-layout unified|per-sequence]
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     threads: { type: "string" }, concurrency: { type: "string", default: "1,8,32" },
     workloads: { type: "string", default: "uniform,shared-prefix" }, "max-tokens": { type: "string", default: "64" },
     rounds: { type: "string", default: "1" }, "kv-tokens": { type: "string", default: "32768" },
+    "kv-layout": { type: "string", default: "unified" },
   },
 });
 const threads = Number(values.threads ?? defaultThreads());
@@ -34,7 +36,7 @@ if (!existsSync(modelPath)) {
 }
 const servers: ServerProcess[] = [];
 try {
-  servers.push(await startLoom(modelPath, 18080, ["--threads", String(threads), "--kv-tokens", String(kvTokens), "--max-running", String(maxRunning), "--served-model-name", modelName]));
+  servers.push(await startLoom(modelPath, 18080, ["--threads", String(threads), "--kv-tokens", String(kvTokens), "--max-running", String(maxRunning), "--kv-layout", values["kv-layout"], "--served-model-name", modelName]));
   const peer = process.env.LLAMA_SERVER_BIN;
   if (peer) {
     servers.push(await startServerProcess("llama-server", peer, ["-m", modelPath, "--host", "127.0.0.1", "--port", "18081", "-t", String(threads), "-tb", String(threads), "-np", String(maxRunning), "-c", String(kvTokens), "--alias", modelName, "--no-webui"], 18081));
