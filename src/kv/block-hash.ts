@@ -11,3 +11,9 @@ export function chainHash(parent: BlockHash | null, tokens: ArrayLike<number>, a
   hash.update(new Uint8Array(Int32Array.from(tokens).buffer));
   return hash.digest("base64");
 }
+
+/** The chain hash of full block `index` of `tokens` (blocks of `blockSize`), given its parent's hash. */
+export function blockHashAt(parent: BlockHash | null, tokens: ArrayLike<number>, index: number, blockSize: number, adapterId: number): BlockHash {
+  const start = index * blockSize;
+  return chainHash(parent, Array.prototype.slice.call(tokens, start, start + blockSize) as number[], adapterId);
+}

@@ -8,7 +8,7 @@
 // them. Accounting counts a shared block once, as llama.cpp stores it once, so as long as every decoded token
 // has a block, llama_decode never lacks cells.
 import { BlockPool, type KvBlock } from "./block-pool.js";
-import { chainHash } from "./block-hash.js";
+import { blockHashAt } from "./block-hash.js";
 import { PrefixCache } from "./prefix-cache.js";
 import { SlotPool } from "./slot-pool.js";
 import type { Admission, AdmitParams, BlockHash, BlockId, BlockTable, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
@@ -119,8 +119,7 @@ export class KvManager implements KvAllocator {
     const seq = table as SeqTable;
     while ((seq.numCommittedBlocks + 1) * this.blockSize <= numComputedTokens) {
       const index = seq.numCommittedBlocks;
-      const start = index * this.blockSize;
-      const hash = chainHash(seq.lastHash, Array.prototype.slice.call(tokens, start, start + this.blockSize) as number[], seq.adapterId);
+      const hash = blockHashAt(seq.lastHash, tokens, index, this.blockSize, seq.adapterId);
       const id = seq.blockIds[index]!;
       if (this.#cache.insert(hash, id)) this.#pool.block(id).hash = hash;
       seq.lastHash = hash;

@@ -1,5 +1,5 @@
 // PrefixCache: full blocks by chain hash; the longest cached prefix of a token sequence.
-import { chainHash } from "./block-hash.js";
+import { blockHashAt } from "./block-hash.js";
 import type { BlockHash, BlockId } from "./types.js";
 
 export interface CachedPrefix {
@@ -27,8 +27,8 @@ export class PrefixCache {
     const blockIds: BlockId[] = [];
     const hashes: BlockHash[] = [];
     let parent: BlockHash | null = null;
-    for (let start = 0; start + this.#blockSize <= maxTokens; start += this.#blockSize) {
-      const hash = chainHash(parent, Array.prototype.slice.call(tokens, start, start + this.#blockSize) as number[], adapterId);
+    for (let index = 0; (index + 1) * this.#blockSize <= maxTokens; index++) {
+      const hash = blockHashAt(parent, tokens, index, this.#blockSize, adapterId);
       const blockId = this.#byHash.get(hash);
       if (blockId === undefined) break;
       blockIds.push(blockId);

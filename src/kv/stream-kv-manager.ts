@@ -5,7 +5,7 @@
 // past the prefix are then removed. A finished sequence's stream stays as prefix cache until its slot is needed
 // (least recently finished first); a new sequence whose longest cached prefix sits in such a stream takes that
 // slot over and copies nothing.
-import { chainHash } from "./block-hash.js";
+import { blockHashAt } from "./block-hash.js";
 import type { Admission, AdmitParams, BlockHash, BlockTable, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
 
 export interface StreamKvManagerOptions {
@@ -96,8 +96,7 @@ export class StreamKvManager implements KvAllocator {
     const seq = table as StreamTable;
     const { hashes } = this.#streams[seq.slot]!;
     while ((hashes.length + 1) * this.blockSize <= numComputedTokens) {
-      const start = hashes.length * this.blockSize;
-      const hash = chainHash(seq.lastHash, Array.prototype.slice.call(tokens, start, start + this.blockSize) as number[], seq.adapterId);
+      const hash = blockHashAt(seq.lastHash, tokens, hashes.length, this.blockSize, seq.adapterId);
       this.#hold(hash, seq.slot);
       seq.lastHash = hash;
     }
@@ -142,8 +141,7 @@ export class StreamKvManager implements KvAllocator {
     if (!this.#prefixCaching) return { hashes, holders };
     const maxBlocks = Math.floor((tokens.length - 1) / this.blockSize);
     for (let i = 0; i < maxBlocks; i++) {
-      const start = i * this.blockSize;
-      const hash = chainHash(hashes.at(-1) ?? null, Array.prototype.slice.call(tokens, start, start + this.blockSize) as number[], adapterId);
+      const hash = blockHashAt(hashes.at(-1) ?? null, tokens, i, this.blockSize, adapterId);
       const next = this.#holders.get(hash);
       if (!next) break;
       hashes.push(hash);

@@ -28,6 +28,11 @@ export async function startEngine(model: LlamaModel, { kvTokens = 4096, blockSiz
   return { engine, kv, context, close: async () => { await engine.close(); await context.dispose(); } };
 }
 
+/** 32 prompts of different lengths that share their beginnings, tokenized by `model`. */
+export function varyingPrompts(model: LlamaModel): Int32Array[] {
+  return Array.from({ length: 32 }, (_, i) => model.tokenize(`Once upon a time ${"there was a dog ".repeat(i % 7)}and ${i}`));
+}
+
 let nextId = 0;
 
 export function greedyRequest(promptTokens: ArrayLike<number>, params: Partial<SamplingParams> = {}, extra: Partial<Request> = {}): Request {

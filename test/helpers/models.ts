@@ -31,6 +31,12 @@ export function tinyModel(): string {
 }
 
 /** A synthetic LoRA for models/tiny.gguf. */
+/** The two GGUF models the engine tests run on: a trained one and a synthetic one with a real vocabulary. */
+export const ENGINE_MODELS: readonly (readonly [string, () => string])[] = [
+  ["stories260K", () => sharedModel(STORIES_260K)],
+  ["synthetic tiny", () => tinyModel()],
+];
+
 export function tinyLora(): string {
   const path = join(madeDir, "tiny-lora.gguf");
   if (!existsSync(path)) synthLora({ base: tinyModel(), out: path });

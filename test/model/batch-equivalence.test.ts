@@ -3,14 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LlamaContext } from "../../src/backend/llama/llama-context.js";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { clearPool, generateTogether } from "../helpers/llama.js";
-import { sharedModel, STORIES_260K, tinyModel } from "../helpers/models.js";
+import { ENGINE_MODELS } from "../helpers/models.js";
 
 const PROMPTS = ["Once upon a time", "The little dog", "Tom and Sue went to the park. They", "One day, a big red"];
 
-describe.each([
-  ["stories260K", () => sharedModel(STORIES_260K)],
-  ["synthetic tiny", () => tinyModel()],
-])("%s", (_name, modelPath) => {
+describe.each(ENGINE_MODELS)("%s", (_name, modelPath) => {
   let model: LlamaModel;
   let context: LlamaContext;
 

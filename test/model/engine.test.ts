@@ -2,13 +2,10 @@
 // requests, preemption under a small pool and cancellation all keep outputs right and return every block.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
-import { collect, greedyRequest, startEngine, type TestEngine } from "../helpers/engine.js";
-import { sharedModel, STORIES_260K, tinyModel } from "../helpers/models.js";
+import { collect, greedyRequest, startEngine, varyingPrompts, type TestEngine } from "../helpers/engine.js";
+import { ENGINE_MODELS } from "../helpers/models.js";
 
-describe.each([
-  ["stories260K", () => sharedModel(STORIES_260K)],
-  ["synthetic tiny", () => tinyModel()],
-])("engine on %s", (_name, modelPath) => {
+describe.each(ENGINE_MODELS)("engine on %s", (_name, modelPath) => {
   let model: LlamaModel;
   let solo: TestEngine;
 
@@ -22,7 +19,7 @@ describe.each([
     model.dispose();
   });
 
-  const prompts = () => Array.from({ length: 32 }, (_, i) => model.tokenize(`Once upon a time ${"there was a dog ".repeat(i % 7)}and ${i}`));
+  const prompts = () => varyingPrompts(model);
 
   it("runs 32 concurrent requests of different lengths, each identical to its solo run", async () => {
     const all = prompts();

@@ -3,14 +3,11 @@
 // returns every stream.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
-import { collect, greedyRequest, startEngine, type TestEngine } from "../helpers/engine.js";
+import { collect, greedyRequest, startEngine, varyingPrompts, type TestEngine } from "../helpers/engine.js";
 import { engineTrace, expectGreedyAgreement } from "../helpers/greedy.js";
-import { sharedModel, STORIES_260K, tinyModel } from "../helpers/models.js";
+import { ENGINE_MODELS } from "../helpers/models.js";
 
-describe.each([
-  ["stories260K", () => sharedModel(STORIES_260K)],
-  ["synthetic tiny", () => tinyModel()],
-])("per-sequence KV streams on %s", (_name, modelPath) => {
+describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath) => {
   let model: LlamaModel;
   let solo: TestEngine;
 
@@ -24,7 +21,7 @@ describe.each([
     model.dispose();
   });
 
-  const prompts = () => Array.from({ length: 32 }, (_, i) => model.tokenize(`Once upon a time ${"there was a dog ".repeat(i % 7)}and ${i}`));
+  const prompts = () => varyingPrompts(model);
   const shared = () => model.tokenize("The sun was warm and the sky was blue. ".repeat(30)).slice(0, 200);
 
   // Equal but for float-noise ties (see helpers/greedy.ts): stories260K has one at 1e-3 nats among these prompts.
