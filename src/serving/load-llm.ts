@@ -1,11 +1,14 @@
-// loadLlmServing: a GGUF file to a running LlmServing (model, unified KV pool, KV manager, scheduler, engine),
-// sized by the config.
+// loadLlmServing: a GGUF file to a running LlmServing (model, KV pool in the configured layout, its KV manager,
+// scheduler, engine), sized by the config.
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
+import type { LlamaContext } from "../backend/llama/llama-context.js";
 import { LlamaModel } from "../backend/llama/llama-model.js";
 import type { Config } from "../config.js";
 import { Engine, type StepObservation } from "../engine/engine.js";
 import { KvManager } from "../kv/kv-manager.js";
+import { StreamKvManager } from "../kv/stream-kv-manager.js";
+import type { KvAllocator } from "../kv/types.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
@@ -37,21 +40,30 @@ export interface LoadServices {
 export async function loadLlmServing(config: Config, { metrics, logger }: LoadServices): Promise<LlmServing> {
   const templateOverride = config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
   const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
+  let context: LlamaContext | undefined;
   try {
     const chatTemplate = compileTemplate(templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE, templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!);
-    const maxModelLen = config.maxModelLen ?? Math.min(config.kvTokens, model.info.contextLengthTrain);
-    if (maxModelLen > config.kvTokens) throw new RangeError(`maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`);
-    // Twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
-    const maxSequences = Math.min(MAX_LLAMA_SEQUENCES, config.maxRunning * 2);
-    const context = await model.createContext({
-      kvTokens: config.kvTokens, maxSequences, batchTokens: config.maxBatchTokens, flashAttention: config.flashAttention,
+    const perSequence = config.kvLayout === "per-sequence";
+    // Unified: twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
+    // Per-sequence: one stream per running sequence; finished streams stay as prefix cache until reused.
+    const maxSequences = perSequence ? config.maxRunning : Math.min(MAX_LLAMA_SEQUENCES, config.maxRunning * 2);
+    context = await model.createContext({
+      kvTokens: config.kvTokens, maxSequences, kvUnified: !perSequence, batchTokens: config.maxBatchTokens, flashAttention: config.flashAttention,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
     });
-    const kv = new KvManager({
-      numBlocks: Math.floor(config.kvTokens / config.blockSize), blockSize: config.blockSize,
-      numSlots: context.maxSequences, enablePrefixCaching: config.enablePrefixCaching,
-      retainedTokens: config.prefixCacheTokens,
-    });
+    const maxModelLen = config.maxModelLen ?? Math.min(context.cellsPerSequence, model.info.contextLengthTrain);
+    if (maxModelLen > context.cellsPerSequence) {
+      throw new RangeError(perSequence
+        ? `maxModelLen (${maxModelLen}) cannot exceed a sequence's stream (kvTokens / maxRunning = ${context.cellsPerSequence} cells)`
+        : `maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`);
+    }
+    const kv: KvAllocator = perSequence
+      ? new StreamKvManager({ numSlots: context.maxSequences, cellsPerSlot: context.cellsPerSequence, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching })
+      : new KvManager({
+        numBlocks: Math.floor(config.kvTokens / config.blockSize), blockSize: config.blockSize,
+        numSlots: context.maxSequences, enablePrefixCaching: config.enablePrefixCaching,
+        retainedTokens: config.prefixCacheTokens,
+      });
     const scheduler = new Scheduler({
       kv, maxBatchTokens: config.maxBatchTokens, maxRunning: Math.min(config.maxRunning, context.maxSequences),
       maxModelLen, endOfGenerationTokens: model.info.endOfGenerationTokens,
@@ -69,6 +81,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
       defaultTimeoutMs: config.requestTimeoutSeconds * 1000, logger, adapters, ...(metrics ? { metrics } : {}),
     });
   } catch (error) {
+    await context?.dispose();
     model.dispose();
     throw error;
   }
