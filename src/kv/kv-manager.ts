@@ -38,7 +38,7 @@ interface SeqTable extends BlockTable {
 
 export class KvManager implements KvAllocator {
   readonly blockSize: number;
-  readonly rowsInSlotOrder = false;
+  readonly batchesBySlotRuns = false;
   readonly #pool: BlockPool;
   readonly #cache: PrefixCache;
   readonly #slots: SlotPool;

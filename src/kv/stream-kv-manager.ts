@@ -2,9 +2,9 @@
 // (kv_unified = false). Attention then scans only a sequence's own stream instead of the whole occupied pool,
 // which on CPU makes wide batches much cheaper; the price is memory. A stream is reserved whole, so a sequence
 // can never outgrow it, and a prefix is shared by copying: llama.cpp copies streams whole, and the copy's cells
-// past the prefix are then removed. A finished sequence's stream stays as prefix cache until its slot is needed
-// (least recently finished first); a new sequence whose longest cached prefix sits in such a stream takes that
-// slot over and copies nothing.
+// past the prefix are then removed. A new sequence always goes to the lowest idle slot, which keeps running
+// sequences on consecutive ids; a finished sequence's stream stays as prefix cache until then. When the idle slot
+// itself holds the longest cached prefix the new sequence keeps it and copies nothing.
 import { blockHashAt } from "./block-hash.js";
 import type { Admission, AdmitParams, BlockHash, BlockTable, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
 
@@ -29,13 +29,13 @@ interface Stream {
 
 export class StreamKvManager implements KvAllocator {
   readonly blockSize: number;
-  readonly rowsInSlotOrder = true;
+  readonly batchesBySlotRuns = true;
   readonly #cellsPerSlot: number;
   readonly #blocksPerSlot: number;
   readonly #prefixCaching: boolean;
   readonly #streams: Stream[];
-  /** Finished slots still holding cached blocks, least recently finished first (Map keeps order). */
-  readonly #parked = new Map<SlotId, true>();
+  /** Finished slots still holding cached blocks. */
+  readonly #parked = new Set<SlotId>();
   /** The slots whose streams hold each cached block (holding a block means holding its whole prefix). */
   readonly #holders = new Map<BlockHash, Set<SlotId>>();
   #ops: KvOp[] = [];
@@ -58,16 +58,15 @@ export class StreamKvManager implements KvAllocator {
   }
 
   admit({ tokens, adapterId, maxNewTokens }: AdmitParams): Admission | null {
-    const cached = this.#longestCachedPrefix(tokens, adapterId);
-    const takeOver = [...cached.holders].find((slot) => this.#parked.has(slot));
-    const slot = takeOver ?? this.#lowestEmptySlot() ?? this.#parked.keys().next().value;
+    const slot = this.#lowestIdleSlot();
     if (slot === undefined) return null;
+    const cached = this.#longestCachedPrefix(tokens, adapterId);
     const numCachedTokens = cached.hashes.length * this.blockSize;
-    if (slot === takeOver) {
-      this.#parked.delete(slot);
+    const wasParked = this.#parked.delete(slot);
+    if (cached.holders.has(slot)) {
       this.#truncate(slot, cached.hashes.length);
     } else {
-      if (this.#parked.delete(slot)) this.#truncate(slot, 0);
+      if (wasParked) this.#truncate(slot, 0);
       const source = cached.holders.values().next().value;
       if (source !== undefined) {
         this.#ops.push({ kind: "copy", srcSlot: source, dstSlot: slot, fromPos: 0, toPos: -1 });
@@ -109,7 +108,7 @@ export class StreamKvManager implements KvAllocator {
     (table as StreamTable).blockIds.length = 0;
     if (stream.hashes.length > 0) {
       this.#ops.push({ kind: "remove", slot, fromPos: stream.hashes.length * this.blockSize, toPos: -1 });
-      this.#parked.set(slot, true);
+      this.#parked.add(slot);
     } else {
       this.#ops.push({ kind: "remove", slot, fromPos: 0, toPos: -1 });
     }
@@ -150,9 +149,11 @@ export class StreamKvManager implements KvAllocator {
     return { hashes, holders };
   }
 
-  // Lowest first, so running sequences stay on consecutive ids and llama.cpp decodes them in few micro-batches.
-  #lowestEmptySlot(): SlotId | undefined {
-    const slot = this.#streams.findIndex((stream, id) => stream.table === null && !this.#parked.has(id));
+  // The lowest slot no sequence runs in, empty or parked: running sequences stay on consecutive ids, so llama.cpp
+  // decodes them in few micro-batches. A stream copy (a few milliseconds) costs less than the extra micro-batch
+  // that taking over a parked stream further up would add to every step of the sequence's life.
+  #lowestIdleSlot(): SlotId | undefined {
+    const slot = this.#streams.findIndex((stream) => stream.table === null);
     return slot < 0 ? undefined : slot;
   }
 

@@ -49,10 +49,11 @@ export interface Admission {
 export interface KvAllocator {
   readonly blockSize: number;
   /**
-   * Batch rows must reach llama.cpp ordered by slot: with a stream per sequence it computes each run of
-   * consecutive sequence ids as its own micro-batch, so any other order multiplies the passes over the weights.
+   * With a stream per sequence llama.cpp computes each run of consecutive sequence ids in a batch as its own
+   * micro-batch, one pass over the weights each (five idle slots among 28 decode rows more than doubled the
+   * step's time on CPU). The scheduler then sends rows in slot order and puts every running sequence in every step.
    */
-  readonly rowsInSlotOrder: boolean;
+  readonly batchesBySlotRuns: boolean;
   /** Whether one sequence of this many tokens can ever be held. */
   fits(numTokens: number): boolean;
   /** A slot, the longest cached prefix, and room for up to `maxNewTokens` more; null when memory or slots lack. */

@@ -20,8 +20,10 @@ export interface SchedulerOptions {
   readonly agingMs?: number;
 }
 
+type DraftChunk = { -readonly [K in keyof PlannedChunk]: PlannedChunk[K] };
+
 interface StepDraft {
-  readonly chunks: PlannedChunk[];
+  readonly chunks: DraftChunk[];
   readonly preempted: Sequence[];
   budget: number;
 }
@@ -117,17 +119,22 @@ export class Scheduler {
     this.#lastServedMs.set(adapterId, nowMs);
     this.#turn = { adapterId, numSteps: this.#turn?.adapterId === adapterId ? this.#turn.numSteps + 1 : 1 };
     const { chunks, preempted } = step;
-    if (this.#kv.rowsInSlotOrder) chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
+    if (this.#kv.batchesBySlotRuns) chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
     return { chunks, kvOps: this.#kv.takeOps(), adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
   }
 
-  // Decode, prefill and admission for the sequences of one adapter group.
+  // Decode, prefill and admission for the sequences of one adapter group. When the KV layout makes llama.cpp
+  // compute each run of consecutive slots as its own micro-batch, every running sequence and every admissible
+  // waiting one first gets a single token (so the rows cover consecutive slots), and the rest of the budget then
+  // goes to prefills in order; otherwise each sequence takes all it can in turn.
   #planGroup(step: StepDraft, adapterId: number, nowMs: number): void {
+    const everySlot = this.#kv.batchesBySlotRuns;
+    const firstTake = (seq: Sequence) => Math.min(seq.numPendingTokens, everySlot ? 1 : step.budget, step.budget);
     const decoding = this.#running.filter((s) => s.numPendingTokens === 1 && s.adapterId === adapterId);
     const prefilling = this.#running.filter((s) => s.numPendingTokens > 1 && s.adapterId === adapterId);
     for (const seq of [...decoding, ...prefilling]) {
       if (seq.status !== "running") continue; // preempted earlier in this plan
-      const take = Math.min(seq.numPendingTokens, step.budget);
+      const take = firstTake(seq);
       if (take === 0) break;
       if (!this.#growOrPreempt(seq, seq.numComputedTokens + take, step)) continue;
       this.#schedule(step, seq, take);
@@ -136,7 +143,7 @@ export class Scheduler {
     for (const seq of this.#waiting.ordered(nowMs)) {
       if (step.budget === 0 || this.#running.length >= this.#maxRunning) break;
       if (seq.waitsForLeader || seq.adapterId !== adapterId) continue;
-      const admission = this.#kv.admit({ tokens: seq.tokens, adapterId: seq.adapterId, maxNewTokens: step.budget });
+      const admission = this.#kv.admit({ tokens: seq.tokens, adapterId: seq.adapterId, maxNewTokens: everySlot ? 1 : step.budget });
       if (!admission) break; // head of line: a later, smaller request does not overtake it
       this.#waiting.remove(seq);
       seq.status = "running";
@@ -145,8 +152,21 @@ export class Scheduler {
       if (seq.numPreemptions === 0) seq.numCachedPromptTokens = admission.numCachedTokens;
       seq.firstScheduledMs ??= nowMs;
       this.#running.push(seq);
-      this.#schedule(step, seq, Math.min(seq.numPendingTokens, step.budget));
+      this.#schedule(step, seq, firstTake(seq));
     }
+
+    if (everySlot) for (const chunk of [...step.chunks]) this.#extend(step, chunk);
+  }
+
+  // Gives a planned prefill chunk as much more of its prompt as the budget allows.
+  #extend(step: StepDraft, chunk: DraftChunk): void {
+    const { seq } = chunk;
+    const more = Math.min(seq.numPendingTokens - chunk.numTokens, step.budget);
+    if (more === 0 || seq.status !== "running" || !step.chunks.includes(chunk)) return;
+    if (!this.#growOrPreempt(seq, chunk.fromIndex + chunk.numTokens + more, step)) return;
+    chunk.numTokens += more;
+    chunk.sample = chunk.numTokens === seq.numPendingTokens;
+    step.budget -= more;
   }
 
   // The adapter group this step serves; with one group (the usual case) simply that one.

@@ -25,7 +25,7 @@ describe("StreamKvManager", () => {
     expect(m.grow(table, 16)).toBe(true);
     expect(table.blockIds).toHaveLength(4);
     expect(m.grow(table, 17)).toBe(false);
-    expect(m.rowsInSlotOrder).toBe(true);
+    expect(m.batchesBySlotRuns).toBe(true);
   });
 
   it("gives new sequences the lowest empty slot, and none once every stream runs", () => {
@@ -36,18 +36,35 @@ describe("StreamKvManager", () => {
     expect(m.takeOps()).toEqual([]);
   });
 
-  it("a new sequence takes over the finished stream holding its longest prefix, keeping only that prefix", () => {
+  it("a new sequence goes to the lowest idle slot and keeps the part of that stream's prefix it shares", () => {
     const m = kv();
-    runToEnd(m, tokens(6, 500));
     runToEnd(m, tokens(10));
-    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 4, toPos: -1 }, { kind: "remove", slot: 1, fromPos: 8, toPos: -1 }]);
-    expect(m.stats()).toMatchObject({ numUsedBlocks: 0, numCachedBlocks: 3, numParkedSlots: 2 });
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 8, toPos: -1 }]);
+    expect(m.stats()).toMatchObject({ numUsedBlocks: 0, numCachedBlocks: 2, numParkedSlots: 1 });
 
     const b = m.admit({ tokens: [...tokens(6), 7, 7], adapterId: 0, maxNewTokens: 64 })!;
-    expect(b.numCachedTokens).toBe(4);
-    expect(b.table.slot).toBe(1);
-    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 1, fromPos: 4, toPos: -1 }]);
-    expect(m.stats()).toMatchObject({ prefixCacheQueries: 6 + 10 + 8, prefixCacheHits: 4, numParkedSlots: 1, numCachedBlocks: 1 });
+    expect(b).toMatchObject({ numCachedTokens: 4, table: { slot: 0 } });
+    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 4, toPos: -1 }]);
+    expect(m.stats()).toMatchObject({ prefixCacheQueries: 10 + 8, prefixCacheHits: 4, numParkedSlots: 0, numCachedBlocks: 0 });
+  });
+
+  it("copies the longest prefix into the lowest idle slot from a parked stream further up, dropping what that slot held", () => {
+    const m = kv();
+    const a = m.admit({ tokens: tokens(8, 500), adapterId: 0, maxNewTokens: 64 })!;
+    const b = m.admit({ tokens: tokens(10), adapterId: 0, maxNewTokens: 64 })!;
+    m.commit(a.table, tokens(8, 500), 8);
+    m.commit(b.table, tokens(10), 10);
+    m.free(a.table);
+    m.free(b.table);
+    m.takeOps();
+    const c = m.admit({ tokens: tokens(12), adapterId: 0, maxNewTokens: 64 })!;
+    expect(c).toMatchObject({ numCachedTokens: 8, table: { slot: 0 } });
+    expect(m.takeOps()).toEqual([
+      { kind: "remove", slot: 0, fromPos: 0, toPos: -1 },
+      { kind: "copy", srcSlot: 1, dstSlot: 0, fromPos: 0, toPos: -1 },
+      { kind: "remove", slot: 0, fromPos: 8, toPos: -1 },
+    ]);
+    expect(m.admit({ tokens: tokens(9, 500), adapterId: 0, maxNewTokens: 64 })).toMatchObject({ numCachedTokens: 0, table: { slot: 1 } });
   });
 
   it("copies a prefix out of a running sequence's stream, then drops the copy's cells past the prefix", () => {
@@ -69,19 +86,6 @@ describe("StreamKvManager", () => {
     runToEnd(m, tokens(8));
     expect(m.admit({ tokens: tokens(8), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(4);
     expect(m.admit({ tokens: tokens(9), adapterId: 3, maxNewTokens: 64 })!.numCachedTokens).toBe(0);
-  });
-
-  it("reuses the least recently finished stream when no stream is empty, forgetting its prefix", () => {
-    const m = kv();
-    runToEnd(m, tokens(8, 100));
-    runToEnd(m, tokens(8, 200));
-    runToEnd(m, tokens(8, 300));
-    m.takeOps();
-    const d = m.admit({ tokens: tokens(8, 400), adapterId: 0, maxNewTokens: 64 })!;
-    expect(d).toMatchObject({ numCachedTokens: 0, table: { slot: 0 } });
-    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 0, toPos: -1 }]);
-    expect(m.admit({ tokens: tokens(9, 100), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(0);
-    expect(m.admit({ tokens: tokens(9, 300), adapterId: 0, maxNewTokens: 64 })).toMatchObject({ numCachedTokens: 8, table: { slot: 2 } });
   });
 
   it("without prefix caching, a finished stream is emptied and its slot is free again", () => {

@@ -1,9 +1,13 @@
-// Random workloads (fast-check) against a model of llama.cpp's cells: every plan stays within the budget and the
-// running cap, every sequence's cells hold exactly its tokens (prefix copies included), the pool never
-// overflows, outputs equal the solo computation, all blocks return at the end and retention stays in its budget.
+// Random workloads (fast-check) against a model of llama.cpp's cells, for both KV layouts: every plan stays within
+// the budget and the running cap, every sequence's cells hold exactly its tokens (prefix copies included), the
+// pool never overflows, outputs equal the solo computation, all blocks return at the end and retention stays in
+// its budget; with a stream per sequence, every running sequence has a row in every step, in slot order.
 import fc from "fast-check";
 import { expect, it } from "vitest";
+import { StreamKvManager } from "../../../src/kv/stream-kv-manager.js";
+import type { KvAllocator } from "../../../src/kv/types.js";
 import { Scheduler } from "../../../src/scheduler/scheduler.js";
+import type { StepPlan } from "../../../src/scheduler/step-plan.js";
 import type { Sequence } from "../../../src/scheduler/sequence.js";
 import { CellPool } from "../../helpers/cell-pool.js";
 import { EOS, makeSeq, nextToken, simulateStep, tinyKv } from "../../helpers/scheduler.js";
@@ -17,45 +21,75 @@ const request = fc.record({
   abortAtStep: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
 });
 
-it("keeps every invariant under random arrivals, sharing, preemption and aborts", () => {
+type Request = typeof request extends fc.Arbitrary<infer R> ? R : never;
+
+/** Runs the requests to the end through a scheduler over `kv`, checking the shared invariants at every step. */
+function runRequests(kv: KvAllocator, requests: Request[], { maxBatchTokens, maxRunning, maxLen, cells, onPlan }: { maxBatchTokens: number; maxRunning: number; maxLen: number; cells: CellPool; onPlan: (plan: StepPlan, s: Scheduler) => void }): void {
+  const s = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: maxLen, endOfGenerationTokens: [EOS] });
+  const seqs: { seq: Sequence; abortAtStep: number | undefined; arriveAtStep: number }[] = [];
+  requests.forEach((r, i) => {
+    const tokens = [...Array.from({ length: r.sharedPrefix }, (_, k) => 50 + k), ...Array.from({ length: r.uniqueLength }, (_, k) => 1000 * (i + 1) + k)];
+    if (tokens.length + 1 > maxLen - kv.blockSize) return;
+    seqs.push({ seq: makeSeq(tokens, { priority: r.priority, arrivalMs: r.arriveAtStep, params: { maxTokens: r.maxTokens } }), abortAtStep: r.abortAtStep, arriveAtStep: r.arriveAtStep });
+  });
+  for (let step = 0; step < 500; step++) {
+    for (const entry of seqs) if (entry.arriveAtStep === step) s.add(entry.seq);
+    for (const entry of seqs) if (entry.abortAtStep === step && entry.arriveAtStep <= step) s.abort(entry.seq, "abort");
+    if (!s.hasWork && seqs.every((e) => e.arriveAtStep <= step)) break;
+    const plan = s.plan(step);
+    expect(plan.numTokens).toBeLessThanOrEqual(maxBatchTokens);
+    expect(plan.numTokens).toBe(plan.chunks.reduce((n, c) => n + c.numTokens, 0));
+    expect(s.stats().numRunning).toBeLessThanOrEqual(maxRunning);
+    onPlan(plan, s);
+    s.apply(plan, simulateStep(plan, cells));
+  }
+  expect(s.hasWork).toBe(false);
+  for (const { seq } of seqs) {
+    expect(seq.status).toBe("finished");
+    if (seq.finishReason === "abort") continue;
+    const expected = seq.tokens.slice(0, seq.numPromptTokens);
+    while (expected.length < seq.tokens.length) expected.push(nextToken(expected));
+    expect(seq.tokens).toEqual(expected);
+    expect(seq.numOutputTokens).toBe(Math.min(seq.params.maxTokens, maxLen - seq.numPromptTokens));
+  }
+  for (const op of kv.takeOps()) cells.apply(op); // releases decided by the last apply run before the next step
+  expect(kv.stats().numUsedBlocks).toBe(0);
+}
+
+it("keeps every invariant of the unified pool under random arrivals, sharing, preemption and aborts", () => {
   fc.assert(
     fc.property(fc.array(request, { minLength: 1, maxLength: 14 }), fc.integer({ min: 4, max: 24 }), fc.integer({ min: 8, max: 64 }), fc.integer({ min: 1, max: 6 }), fc.option(fc.integer({ min: 0, max: 64 }), { nil: undefined }), (requests, numBlocks, maxBatchTokens, maxRunning, retainedTokens) => {
       const blockSize = 4;
       const kv = tinyKv(numBlocks, blockSize, 12, retainedTokens);
-      const s = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: numBlocks * blockSize, endOfGenerationTokens: [EOS] });
       const cells = new CellPool(numBlocks * blockSize);
-      const seqs: { seq: Sequence; abortAtStep: number | undefined; arriveAtStep: number }[] = [];
-      requests.forEach((r, i) => {
-        const tokens = [...Array.from({ length: r.sharedPrefix }, (_, k) => 50 + k), ...Array.from({ length: r.uniqueLength }, (_, k) => 1000 * (i + 1) + k)];
-        if (tokens.length + 1 > numBlocks * blockSize - blockSize) return;
-        seqs.push({ seq: makeSeq(tokens, { priority: r.priority, arrivalMs: r.arriveAtStep, params: { maxTokens: r.maxTokens } }), abortAtStep: r.abortAtStep, arriveAtStep: r.arriveAtStep });
-      });
-      for (let step = 0; step < 500; step++) {
-        for (const entry of seqs) if (entry.arriveAtStep === step) s.add(entry.seq);
-        for (const entry of seqs) if (entry.abortAtStep === step && entry.arriveAtStep <= step) s.abort(entry.seq, "abort");
-        if (!s.hasWork && seqs.every((e) => e.arriveAtStep <= step)) break;
-        const plan = s.plan(step);
-        expect(plan.numTokens).toBeLessThanOrEqual(maxBatchTokens);
-        expect(plan.numTokens).toBe(plan.chunks.reduce((n, c) => n + c.numTokens, 0));
-        expect(s.stats().numRunning).toBeLessThanOrEqual(maxRunning);
-        s.apply(plan, simulateStep(plan, cells));
-        expect(cells.used).toBeLessThanOrEqual(numBlocks * blockSize);
-      }
-      expect(s.hasWork).toBe(false);
-      for (const { seq } of seqs) {
-        expect(seq.status).toBe("finished");
-        if (seq.finishReason === "abort") continue;
-        const expected = seq.tokens.slice(0, seq.numPromptTokens);
-        while (expected.length < seq.tokens.length) expected.push(nextToken(expected));
-        expect(seq.tokens).toEqual(expected);
-        expect(seq.numOutputTokens).toBe(Math.min(seq.params.maxTokens, numBlocks * blockSize - seq.numPromptTokens));
-      }
+      runRequests(kv, requests, { maxBatchTokens, maxRunning, maxLen: numBlocks * blockSize, cells, onPlan: () => expect(cells.used).toBeLessThanOrEqual(numBlocks * blockSize) });
       expect(kv.numBlocksInUse).toBe(0);
-      for (const op of kv.takeOps()) cells.apply(op); // releases decided by the last apply run before the next step
       const stats = kv.stats();
-      expect(stats.numUsedBlocks).toBe(0);
       expect(cells.used).toBe(stats.numCachedBlocks * blockSize);
       expect(stats.numCachedBlocks * blockSize).toBeLessThanOrEqual(retainedTokens ?? Infinity);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+it("keeps every invariant of per-sequence streams, with every running sequence in every step in slot order", () => {
+  fc.assert(
+    fc.property(fc.array(request, { minLength: 1, maxLength: 14 }), fc.integer({ min: 4, max: 24 }), fc.integer({ min: 8, max: 64 }), fc.integer({ min: 1, max: 6 }), (requests, blocksPerSlot, maxBatchTokens, maxRunning) => {
+      const blockSize = 4;
+      const kv = new StreamKvManager({ numSlots: maxRunning, cellsPerSlot: blocksPerSlot * blockSize, blockSize });
+      const cells = new CellPool(maxRunning * blocksPerSlot * blockSize);
+      runRequests(kv, requests, {
+        maxBatchTokens, maxRunning, maxLen: blocksPerSlot * blockSize, cells,
+        onPlan: (plan, s) => {
+          const slots = plan.chunks.map((c) => c.seq.table!.slot);
+          expect(slots).toEqual([...slots].sort((x, y) => x - y));
+          if (maxBatchTokens >= maxRunning) expect(plan.chunks.length).toBe(s.stats().numRunning);
+        },
+      });
+      // Streams do not share cells: each holds its own copy of a prefix.
+      let held = 0;
+      for (let slot = 0; slot < maxRunning; slot++) held += cells.tokensOf(slot).length;
+      expect(held).toBe(kv.stats().numCachedBlocks * blockSize);
     }),
     { numRuns: 300 },
   );

@@ -1,11 +1,13 @@
 // The planner: budget, decode before prefill, chunked prefill, admission by blocks, retirement.
 import { describe, expect, it } from "vitest";
+import { StreamKvManager } from "../../../src/kv/stream-kv-manager.js";
+import type { KvAllocator } from "../../../src/kv/types.js";
 import { Scheduler } from "../../../src/scheduler/scheduler.js";
 import { CellPool } from "../../helpers/cell-pool.js";
 import { EOS, makeSeq, simulateStep, tinyKv } from "../../helpers/scheduler.js";
 
 const prompt = (n: number, from = 100) => Array.from({ length: n }, (_, i) => from + i);
-const scheduler = (kv = tinyKv(), maxBatchTokens = 32, maxRunning = 8) =>
+const scheduler = (kv: KvAllocator = tinyKv(), maxBatchTokens = 32, maxRunning = 8) =>
   new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: 4096, endOfGenerationTokens: [EOS] });
 
 describe("plan", () => {
@@ -37,6 +39,28 @@ describe("plan", () => {
     s.add(b);
     const plan = s.plan(1);
     expect(plan.chunks.map((c) => [c.seq.seqId, c.numTokens])).toEqual([[a.seqId, 1], [b.seqId, 19]]);
+  });
+
+  it("with a stream per sequence, gives every running and admissible sequence a row, in slot order, and the rest of the budget to prefills in arrival order", () => {
+    const s = scheduler(new StreamKvManager({ numSlots: 4, cellsPerSlot: 64, blockSize: 4 }), 32, 4);
+    const cells = new CellPool(4 * 64);
+    const a = makeSeq(prompt(20));
+    s.add(a);
+    const first = s.plan(0);
+    expect(first.chunks.map((c) => [c.seq.seqId, c.numTokens, c.sample])).toEqual([[a.seqId, 20, true]]);
+    s.apply(first, simulateStep(first, cells));
+    const [b, c, d] = [30, 30, 5].map((n, i) => makeSeq(prompt(n, 200 + 100 * i)));
+    [b, c, d].forEach((q) => s.add(q!));
+    const second = s.plan(1);
+    expect(second.chunks.map((k) => [k.seq.seqId, k.seq.table!.slot, k.numTokens, k.sample])).toEqual([
+      [a.seqId, 0, 1, true], [b!.seqId, 1, 29, false], [c!.seqId, 2, 1, false], [d!.seqId, 3, 1, false],
+    ]);
+    s.apply(second, simulateStep(second, cells));
+    const third = s.plan(2);
+    expect(third.chunks.map((k) => [k.seq.seqId, k.numTokens, k.sample])).toEqual([
+      [a.seqId, 1, true], [b!.seqId, 1, true], [c!.seqId, 29, true], [d!.seqId, 1, false],
+    ]);
+    expect(third.numTokens).toBe(32);
   });
 
   it("never exceeds the running cap and admits again when a sequence finishes", () => {
