@@ -13,16 +13,26 @@ export function encodeKvOps(ops: readonly KvOp[]): Int32Array {
   return out;
 }
 
+/** Rows in chunk order, filler rows (token 0, no output) between them by slot: chunks are in slot order whenever there are fillers. */
 export function toBatch(plan: StepPlan): Batch {
-  const tokens = new Int32Array(plan.numTokens);
-  const positions = new Int32Array(plan.numTokens);
-  const seqIds = new Int32Array(plan.numTokens);
+  const numRows = plan.numTokens + plan.fillers.length;
+  const tokens = new Int32Array(numRows);
+  const positions = new Int32Array(numRows);
+  const seqIds = new Int32Array(numRows);
   const outputRows: number[] = [];
   const samplers: SequenceSampler[] = [];
   const topLogprobs: number[] = [];
   let row = 0;
+  let filler = 0;
+  const fillersBelow = (slot: number) => {
+    for (; filler < plan.fillers.length && plan.fillers[filler]!.slot < slot; filler++, row++) {
+      positions[row] = plan.fillers[filler]!.position;
+      seqIds[row] = plan.fillers[filler]!.slot;
+    }
+  };
   for (const { seq, fromIndex, numTokens, sample } of plan.chunks) {
     const slot = seq.table!.slot;
+    fillersBelow(slot);
     for (let i = fromIndex; i < fromIndex + numTokens; i++, row++) {
       tokens[row] = seq.tokens[i]!;
       positions[row] = i;
@@ -34,6 +44,7 @@ export function toBatch(plan: StepPlan): Batch {
       topLogprobs.push(seq.params.logprobs ?? -1);
     }
   }
+  fillersBelow(Infinity);
   return {
     tokens, positions, seqIds, samplers,
     outputRows: Int32Array.from(outputRows),

@@ -11,7 +11,7 @@ import { BlockPool, type KvBlock } from "./block-pool.js";
 import { blockHashAt } from "./block-hash.js";
 import { PrefixCache } from "./prefix-cache.js";
 import { SlotPool } from "./slot-pool.js";
-import type { Admission, AdmitParams, BlockHash, BlockId, BlockTable, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
+import type { Admission, AdmitParams, BlockHash, BlockId, BlockTable, FillerRow, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
 
 export interface KvManagerOptions {
   readonly numBlocks: number;
@@ -149,6 +149,11 @@ export class KvManager implements KvAllocator {
     for (let i = seq.blockIds.length - 1; i >= 0; i--) this.#pool.release(seq.blockIds[i]!);
     seq.blockIds.length = 0;
     this.#trimRetained();
+  }
+
+  /** One stream holds every sequence: there are no runs of slots to join. */
+  fillGaps(): FillerRow[] {
+    return [];
   }
 
   /** The KV operations decided since the last call, to run before the next decode. */

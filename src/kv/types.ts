@@ -12,6 +12,12 @@ export type KvOp =
   | { readonly kind: "copy"; readonly srcSlot: SlotId; readonly dstSlot: SlotId; readonly fromPos: number; readonly toPos: number }
   | { readonly kind: "remove"; readonly slot: SlotId; readonly fromPos: number; readonly toPos: number };
 
+/** A throwaway token in an idle slot's stream, there only to join two runs of slots into one micro-batch. */
+export interface FillerRow {
+  readonly slot: SlotId;
+  readonly position: number;
+}
+
 /** A sequence's hold on the pool: its llama sequence id and the blocks behind its positions, in order. */
 export interface BlockTable {
   readonly slot: SlotId;
@@ -54,6 +60,11 @@ export interface KvAllocator {
    * step's time on CPU). The scheduler then sends rows in slot order and puts every running sequence in every step.
    */
   readonly batchesBySlotRuns: boolean;
+  /**
+   * Filler rows for the idle slots between the step's slots (sorted), where one costs less than the micro-batch
+   * the gap would add; their cells are removed before the next step. Empty when batchesBySlotRuns is false.
+   */
+  fillGaps(slots: readonly SlotId[]): FillerRow[];
   /** Whether one sequence of this many tokens can ever be held. */
   fits(numTokens: number): boolean;
   /** A slot, the longest cached prefix, and room for up to `maxNewTokens` more; null when memory or slots lack. */

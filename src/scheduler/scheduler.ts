@@ -120,7 +120,8 @@ export class Scheduler {
     this.#turn = { adapterId, numSteps: this.#turn?.adapterId === adapterId ? this.#turn.numSteps + 1 : 1 };
     const { chunks, preempted } = step;
     if (this.#kv.batchesBySlotRuns) chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
-    return { chunks, kvOps: this.#kv.takeOps(), adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
+    const fillers = this.#kv.fillGaps(chunks.map((c) => c.seq.table!.slot));
+    return { chunks, kvOps: this.#kv.takeOps(), fillers, adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
   }
 
   // Decode, prefill and admission for the sequences of one adapter group. When the KV layout makes llama.cpp

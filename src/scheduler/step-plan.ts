@@ -1,5 +1,5 @@
 // StepPlan: which tokens of which sequences go into the next decode, and the KV ops to run first. Plain data.
-import type { KvOp } from "../kv/types.js";
+import type { FillerRow, KvOp } from "../kv/types.js";
 import type { FinishReason, Sequence } from "./sequence.js";
 
 export interface PlannedChunk {
@@ -14,6 +14,8 @@ export interface PlannedChunk {
 export interface StepPlan {
   readonly chunks: readonly PlannedChunk[];
   readonly kvOps: readonly KvOp[];
+  /** Throwaway rows in idle slots between the chunks' slots (see KvAllocator.fillGaps), not counted in numTokens. */
+  readonly fillers: readonly FillerRow[];
   /** The one adapter id (0: the base model) of every chunk; llama.cpp applies adapters to a whole decode. */
   readonly adapterId: number;
   readonly numTokens: number;

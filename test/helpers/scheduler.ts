@@ -33,6 +33,7 @@ export function nextToken(tokens: readonly number[]): number {
 /** Runs a plan against the cell pool as the backend would, checks every invariant, and returns the result. */
 export function simulateStep(plan: StepPlan, cells: CellPool): StepResult {
   for (const op of plan.kvOps) cells.apply(op);
+  for (const filler of plan.fillers) cells.decode(filler.slot, filler.position, -1);
   const tokens: number[] = [];
   for (const chunk of plan.chunks) {
     const slot = chunk.seq.table!.slot;

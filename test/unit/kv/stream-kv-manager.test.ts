@@ -81,6 +81,23 @@ describe("StreamKvManager", () => {
     expect(m.admit({ tokens: tokens(12), adapterId: 0, maxNewTokens: 64 })!.numCachedTokens).toBe(8);
   });
 
+  it("fills short gaps between a step's slots with throwaway rows past each idle stream's cache, removed before the next step", () => {
+    const m = new StreamKvManager({ numSlots: 12, cellsPerSlot: 8, blockSize: 4 });
+    const tables = Array.from({ length: 12 }, (_, i) => m.admit({ tokens: tokens(5, 100 * i), adapterId: 0, maxNewTokens: 8 })!.table);
+    m.commit(tables[1]!, tokens(5, 100), 5);
+    m.commit(tables[2]!, tokens(8, 200), 8);
+    for (const slot of [1, 2, 3, 5, 6, 7, 8, 9, 10]) m.free(tables[slot]!);
+    m.takeOps();
+    // Gap 1-3 holds slot 2, whose stream is full, so it stays; gap 5-10 (six empty slots) is filled.
+    const fillers = [5, 6, 7, 8, 9, 10].map((slot) => ({ slot, position: 0 }));
+    expect(m.fillGaps([0, 4, 11])).toEqual(fillers);
+    expect(m.takeOps()).toEqual([]);
+    expect(m.takeOps()).toEqual(fillers.map(({ slot }) => ({ kind: "remove", slot, fromPos: 0, toPos: -1 })));
+    // A parked stream's filler goes after its cached block; a gap of ten slots costs more than it saves.
+    expect(m.fillGaps([0, 2])).toEqual([{ slot: 1, position: 4 }]);
+    expect(m.fillGaps([0, 11])).toEqual([]);
+  });
+
   it("never matches the last token, nor a prefix cached under another adapter", () => {
     const m = kv();
     runToEnd(m, tokens(8));
