@@ -122,12 +122,12 @@ export class StreamKvManager implements KvAllocator {
     }
   }
 
-  fillGaps(slots: readonly SlotId[]): FillerRow[] {
+  fillGaps(slots: readonly SlotId[], maxRows: number): FillerRow[] {
     const fillers: FillerRow[] = [];
     for (let i = 1; i < slots.length; i++) {
       const gap: FillerRow[] = [];
       for (let slot = slots[i - 1]! + 1; slot < slots[i]!; slot++) gap.push({ slot, position: this.#streams[slot]!.hashes.length * this.blockSize });
-      if (gap.length > MAX_FILLED_GAP || gap.some((row) => row.position >= this.#cellsPerSlot)) continue;
+      if (gap.length > MAX_FILLED_GAP || fillers.length + gap.length > maxRows || gap.some((row) => row.position >= this.#cellsPerSlot)) continue;
       for (const row of gap) this.#afterStep.push({ kind: "remove", slot: row.slot, fromPos: row.position, toPos: -1 });
       fillers.push(...gap);
     }

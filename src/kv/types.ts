@@ -61,10 +61,10 @@ export interface KvAllocator {
    */
   readonly batchesBySlotRuns: boolean;
   /**
-   * Filler rows for the idle slots between the step's slots (sorted), where one costs less than the micro-batch
-   * the gap would add; their cells are removed before the next step. Empty when batchesBySlotRuns is false.
+   * At most `maxRows` filler rows for idle slots between the step's slots (sorted), where they cost less than the
+   * micro-batch the gap would add; their cells are removed before the next step. None unless batchesBySlotRuns.
    */
-  fillGaps(slots: readonly SlotId[]): FillerRow[];
+  fillGaps(slots: readonly SlotId[], maxRows: number): FillerRow[];
   /** Whether one sequence of this many tokens can ever be held. */
   fits(numTokens: number): boolean;
   /** A slot, the longest cached prefix, and room for up to `maxNewTokens` more; null when memory or slots lack. */

@@ -1,7 +1,7 @@
 // Scheduler: the pure planner of continuous batching. plan() decides the next step from the scheduler's state;
 // apply() turns the step's sampled tokens into events. No I/O, no timers, no native calls.
 import type { StepResult } from "../backend/types.js";
-import type { KvAllocator } from "../kv/types.js";
+import type { FillerRow, KvAllocator } from "../kv/types.js";
 import type { FinishReason, Sequence } from "./sequence.js";
 import type { PlannedChunk, SchedulerEvent, StepPlan } from "./step-plan.js";
 import { chooseAdapterGroup, type AdapterTurn } from "./adapter-rotation.js";
@@ -119,15 +119,21 @@ export class Scheduler {
     this.#lastServedMs.set(adapterId, nowMs);
     this.#turn = { adapterId, numSteps: this.#turn?.adapterId === adapterId ? this.#turn.numSteps + 1 : 1 };
     const { chunks, preempted } = step;
-    if (this.#kv.batchesBySlotRuns) chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
-    const fillers = this.#kv.fillGaps(chunks.map((c) => c.seq.table!.slot));
-    return { chunks, kvOps: this.#kv.takeOps(), fillers, adapterId, numTokens: this.#maxBatchTokens - step.budget, preempted, finished };
+    let fillers: FillerRow[] = [];
+    if (this.#kv.batchesBySlotRuns) {
+      chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
+      fillers = this.#kv.fillGaps(chunks.map((c) => c.seq.table!.slot), step.budget);
+      step.budget -= fillers.length;
+      for (const chunk of [...chunks]) this.#extend(step, chunk);
+    }
+    const numTokens = chunks.reduce((n, c) => n + c.numTokens, 0);
+    return { chunks, kvOps: this.#kv.takeOps(), fillers, adapterId, numTokens, preempted, finished };
   }
 
   // Decode, prefill and admission for the sequences of one adapter group. When the KV layout makes llama.cpp
   // compute each run of consecutive slots as its own micro-batch, every running sequence and every admissible
-  // waiting one first gets a single token (so the rows cover consecutive slots), and the rest of the budget then
-  // goes to prefills in order; otherwise each sequence takes all it can in turn.
+  // waiting one gets a single token here (so the rows cover consecutive slots); plan() then fills the gaps left
+  // and gives the rest of the budget to prefills in order. Otherwise each sequence takes all it can in turn.
   #planGroup(step: StepDraft, adapterId: number, nowMs: number): void {
     const everySlot = this.#kv.batchesBySlotRuns;
     const firstTake = (seq: Sequence) => Math.min(seq.numPendingTokens, everySlot ? 1 : step.budget, step.budget);
@@ -155,8 +161,6 @@ export class Scheduler {
       this.#running.push(seq);
       this.#schedule(step, seq, firstTake(seq));
     }
-
-    if (everySlot) for (const chunk of [...step.chunks]) this.#extend(step, chunk);
   }
 
   // Gives a planned prefill chunk as much more of its prompt as the budget allows.

@@ -72,6 +72,21 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
     await e.close();
   });
 
+  it("fills an idle stream between running ones with a throwaway row inside a full step, keeping solo outputs", async () => {
+    const [a, b, c] = [prompts()[3]!, prompts()[5]!, Int32Array.from([...shared(), 13])];
+    const maxTokens = [12, 1, 12];
+    const references = [];
+    for (const [i, p] of [a, b, c].entries()) references.push(await collect(solo.engine.submit(greedyRequest(p!, { maxTokens: maxTokens[i]!, ignoreEos: true }))));
+    const e = await startEngine(model, { kvTokens: 2048, maxRunning: 3, maxBatchTokens: 16, perSequence: true });
+    // b ends after one token while c's 201-token prompt still fills every step's budget around the gap b leaves.
+    const outcomes = await Promise.all([a, b, c].map((p, i) => collect(e.engine.submit(greedyRequest(p!, { maxTokens: maxTokens[i]!, ignoreEos: true })))));
+    expect(outcomes.map((o) => o.finished[0]!.reason)).toEqual(["length", "length", "length"]);
+    expect(outcomes.map((o) => o.tokens)).toEqual(references.map((r) => r.tokens));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await e.context.inspect()).usedCells).toBe(e.engine.stats().kv.numCachedBlocks * 16); // fillers removed
+    await e.close();
+  });
+
   it("cancelling mid-generation empties every stream but the cached prompt blocks", async () => {
     const e = await startEngine(model, { kvTokens: 4096, maxRunning: 8, perSequence: true });
     const controllers = Array.from({ length: 6 }, () => new AbortController());

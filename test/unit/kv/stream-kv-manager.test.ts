@@ -90,12 +90,13 @@ describe("StreamKvManager", () => {
     m.takeOps();
     // Gap 1-3 holds slot 2, whose stream is full, so it stays; gap 5-10 (six empty slots) is filled.
     const fillers = [5, 6, 7, 8, 9, 10].map((slot) => ({ slot, position: 0 }));
-    expect(m.fillGaps([0, 4, 11])).toEqual(fillers);
+    expect(m.fillGaps([0, 4, 11], 5)).toEqual([]); // the step has room for five more rows only
+    expect(m.fillGaps([0, 4, 11], 6)).toEqual(fillers);
     expect(m.takeOps()).toEqual([]);
     expect(m.takeOps()).toEqual(fillers.map(({ slot }) => ({ kind: "remove", slot, fromPos: 0, toPos: -1 })));
     // A parked stream's filler goes after its cached block; a gap of ten slots costs more than it saves.
-    expect(m.fillGaps([0, 2])).toEqual([{ slot: 1, position: 4 }]);
-    expect(m.fillGaps([0, 11])).toEqual([]);
+    expect(m.fillGaps([0, 2], 6)).toEqual([{ slot: 1, position: 4 }]);
+    expect(m.fillGaps([0, 11], 32)).toEqual([]);
   });
 
   it("never matches the last token, nor a prefix cached under another adapter", () => {

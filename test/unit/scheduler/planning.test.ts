@@ -63,6 +63,26 @@ describe("plan", () => {
     expect(third.numTokens).toBe(32);
   });
 
+  it("with a stream per sequence, fills the idle slot between two running ones out of the step's budget", () => {
+    const s = scheduler(new StreamKvManager({ numSlots: 3, cellsPerSlot: 64, blockSize: 4 }), 3, 3);
+    const cells = new CellPool(3 * 64);
+    const [a, b, c] = [[2, 6], [2, 1], [9, 6]].map(([n, maxTokens], i) => makeSeq(prompt(n!, 100 * (i + 1)), { params: { maxTokens: maxTokens! } }));
+    s.add(a!);
+    s.add(b!);
+    let plan = s.plan(0);
+    s.apply(plan, simulateStep(plan, cells));
+    s.add(c!);
+    for (let step = 1; b!.status !== "finished"; step++) {
+      plan = s.plan(step);
+      s.apply(plan, simulateStep(plan, cells));
+    }
+    plan = s.plan(9);
+    // c is still prefilling, yet the filler takes the step's third row.
+    expect(plan.chunks.map((k) => [k.seq.table!.slot, k.numTokens])).toEqual([[0, 1], [2, 1]]);
+    expect(plan.fillers).toEqual([{ slot: 1, position: 0 }]);
+    s.apply(plan, simulateStep(plan, cells));
+  });
+
   it("never exceeds the running cap and admits again when a sequence finishes", () => {
     const s = scheduler(tinyKv(40, 16), 64, 2);
     const cells = new CellPool(40 * 16);
