@@ -2,7 +2,7 @@
 // plans around: llama.cpp computes each run of consecutive sequence ids in a batch as its own micro-batch, so
 // idle slots between running ones split a step; a throwaway row in each idle slot joins it again; and short
 // prefill chunks spread over many streams attend through a slower kernel than long ones.
-// usage: npx tsx loadtest/stream-bench.ts [--model models/smollm2-135m.gguf] [--threads 2] [--context 128] [--repeats 5]
+// usage: npm run bench:streams -- [--model models/smollm2-135m.gguf] [--threads 2] [--context 128] [--repeats 5]
 import { parseArgs } from "node:util";
 import { LlamaModel } from "../src/backend/llama/llama-model.js";
 import { KV_OP_WIDTH, KvOpCode } from "../src/backend/types.js";
