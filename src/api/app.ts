@@ -1,7 +1,6 @@
 // createApp: the Hono app, its middleware order and its routes. Probes and /metrics come before authentication so
 // orchestrators and scrapers reach them without a key; the body limit comes before any route reads a body.
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId, type RequestIdVariables } from "hono/request-id";
 import type { HealthState } from "../ops/health.js";
@@ -15,6 +14,7 @@ import { metricsRoutes } from "./admin/metrics.js";
 import { ApiError, errorResponse, toApiError } from "./errors.js";
 import { accessLog, admission } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
+import { bodyLimit } from "./middleware/body-limit.js";
 import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
@@ -50,10 +50,7 @@ export function createApp({ registry, repository, health, logger, metrics, apiKe
     app.use(path, admission(health));
   }
   if (adminKeys.length > 0) for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
-  app.use("*", bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: (c) => errorResponse(c, new ApiError(413, `the request body is larger than ${maxBodyBytes} bytes`, { code: "request_too_large" })),
-  }));
+  app.use("*", bodyLimit(maxBodyBytes));
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));

@@ -1,14 +1,59 @@
-// readJson: a request body parsed as JSON and validated by a zod schema; either failure is a 400.
+// Request bodies, read straight off Node's IncomingMessage (the app runs on @hono/node-server): Hono's web
+// Request, built on first use of its body, costs an undici Request and a ReadableStream per request.
+import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./errors.js";
+import { tooLarge } from "./middleware/body-limit.js";
 
+const TENSOR_ALIGNMENT = 8;
+
+/**
+ * The body's bytes, copied once into a buffer of their own. Byte `alignedAt` of the body starts on an 8-byte
+ * boundary of that buffer, so typed arrays of binary tensor data that start there view it without a copy.
+ */
+export function readBody(c: Context, alignedAt = 0): Promise<Uint8Array> {
+  const { incoming } = c.env as HttpBindings;
+  const maxBytes = c.get("maxBodyBytes") ?? Number.POSITIVE_INFINITY;
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let settled = false;
+    // The error listener stays: a socket error after the body was refused must not go unhandled.
+    const settle = (error: ApiError | null) => {
+      if (settled) return;
+      settled = true;
+      incoming.off("data", onData);
+      if (error) return reject(error);
+      const padding = (TENSOR_ALIGNMENT - (alignedAt % TENSOR_ALIGNMENT)) % TENSOR_ALIGNMENT;
+      const bytes = new Uint8Array(padding + length);
+      let offset = padding;
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset);
+        offset += chunk.byteLength;
+      }
+      resolve(bytes.subarray(padding));
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.byteLength;
+      if (length > maxBytes) settle(tooLarge(maxBytes));
+      else chunks.push(chunk);
+    };
+    // A client that goes away before its body is whole reads no answer, but the route must stop.
+    const cutShort = () => settle(new ApiError(400, "the connection closed before the request body was complete", { code: "incomplete_body" }));
+    incoming.on("data", onData).once("end", () => settle(null)).on("error", cutShort).once("close", cutShort);
+  });
+}
+
+/** The body parsed as JSON and validated by a zod schema; either failure is a 400. */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  let body: unknown;
+  return schema.parse(parseJson(await readBody(c)));
+}
+
+export function parseJson(bytes: Uint8Array): unknown {
   try {
-    body = JSON.parse(await c.req.text());
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new ApiError(400, `the request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
   }
-  return schema.parse(body);
 }

@@ -3,7 +3,7 @@
 // concatenated on the batch axis and outputs split back in request order.
 import type { HfTokenizer } from "../backend/onnx/hf-tokenizer.js";
 import type { OnnxModel, Tensor } from "../backend/onnx/onnx-model.js";
-import { allocate, elementCount, fromBytes, fromJson, type KserveDatatype } from "../backend/onnx/tensors.js";
+import { elementCount, fromBytes, fromJson, type KserveDatatype } from "../backend/onnx/tensors.js";
 import type { Metrics } from "../ops/metrics.js";
 import { BatchedRunner } from "./batched-runner.js";
 import { InvalidRequestError } from "./errors.js";
@@ -112,9 +112,21 @@ export class ClassicServing {
   async #runBatch(batch: readonly Checked[], outputNames: readonly string[]): Promise<Record<string, Tensor>[]> {
     if (batch.length === 1) return [await this.#model.run(batch[0]!.feeds, outputNames)];
     const feeds: Record<string, Tensor> = {};
-    for (const spec of this.config.inputs) feeds[spec.name] = concatRows(batch.map((c) => c.feeds[spec.name]!));
+    for (const spec of this.config.inputs) feeds[spec.name] = this.#concatRows(batch.map((c) => c.feeds[spec.name]!));
     const outputs = await this.#model.run(feeds, outputNames);
     return splitRows(outputs, batch.map((c) => c.rows));
+  }
+
+  #concatRows(tensors: readonly Tensor[]): Tensor {
+    const first = tensors[0]!;
+    const rows = tensors.reduce((sum, t) => sum + t.shape[0]!, 0);
+    const data = this.#model.newInput(first.datatype, tensors.reduce((sum, t) => sum + t.data.length, 0));
+    let offset = 0;
+    for (const t of tensors) {
+      data.set(t.data as never, offset);
+      offset += t.data.length;
+    }
+    return { datatype: first.datatype, shape: [rows, ...first.shape.slice(1)], data };
   }
 }
 
@@ -134,18 +146,6 @@ function checkTensor(given: WireTensor, spec: ResolvedTensor, batched: boolean, 
   const count = elementCount(shape);
   if (data.length !== count) throw new InvalidRequestError(`input '${spec.name}' has ${data.length} elements but its shape [${shape.join(", ")}] holds ${count}`);
   return { datatype: spec.datatype, shape: [...shape], data };
-}
-
-function concatRows(tensors: readonly Tensor[]): Tensor {
-  const first = tensors[0]!;
-  const rows = tensors.reduce((sum, t) => sum + t.shape[0]!, 0);
-  const data = allocate(first.datatype, tensors.reduce((sum, t) => sum + t.data.length, 0));
-  let offset = 0;
-  for (const t of tensors) {
-    data.set(t.data as never, offset);
-    offset += t.data.length;
-  }
-  return { datatype: first.datatype, shape: [rows, ...first.shape.slice(1)], data };
 }
 
 function splitRows(outputs: Record<string, Tensor>, rowsPerRequest: readonly number[]): Record<string, Tensor>[] {

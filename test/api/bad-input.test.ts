@@ -85,6 +85,13 @@ describe("errors in OpenAI's shape", () => {
     const huge = await raw("/v1/chat/completions", { json: { model: server.model, messages: [{ role: "user", content: "x".repeat(10 * 1024 * 1024) }] } });
     expect(huge.status).toBe(413);
     expectOpenAiError(huge.body, "invalid_request_error");
+    // Without a Content-Length (chunked), the limit is counted as the body arrives.
+    const piece = new TextEncoder().encode(" ".repeat(64 * 1024));
+    let sent = 0;
+    const chunked = new ReadableStream<Uint8Array>({ pull: (controller) => (sent++ < 32 ? controller.enqueue(piece) : controller.close()) });
+    const streamed = await raw("/v1/chat/completions", { body: chunked, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expectOpenAiError(streamed.body, "invalid_request_error");
     const unknown = await raw("/v1/engines");
     expect(unknown.status).toBe(404);
     expectOpenAiError(unknown.body, "not_found_error");

@@ -27,6 +27,27 @@ describe("OnnxModel", () => {
     }
   });
 
+  it("gives a batch's input buffer back for the next batch of its size, which runs as a fresh one would", async () => {
+    const model = await OnnxModel.load(sharedModel("ch_ppocr_mobile_v2.0_cls_infer.onnx"));
+    try {
+      const length = 4 * 3 * 48 * 192;
+      const first = model.newInput("FP32", length);
+      first.fill(0.5 as never);
+      await model.run({ x: { datatype: "FP32", shape: [4, 3, 48, 192], data: first } }, ["softmax_0.tmp_0"]);
+      const recycled = model.newInput("FP32", length) as Float32Array;
+      expect(recycled.length).toBe(length);
+      expect(recycled[length - 1]).toBe(0.5); // the first batch's data: the same memory came back
+      const pixels = Float32Array.from({ length }, (_, i) => Math.sin(i));
+      recycled.set(pixels);
+      const viaRecycled = await model.run({ x: { datatype: "FP32", shape: [4, 3, 48, 192], data: recycled } }, ["softmax_0.tmp_0"]);
+      const viaFresh = await model.run({ x: { datatype: "FP32", shape: [4, 3, 48, 192], data: pixels } }, ["softmax_0.tmp_0"]);
+      expect(Array.from(viaRecycled["softmax_0.tmp_0"]!.data as Float32Array)).toEqual(Array.from(viaFresh["softmax_0.tmp_0"]!.data as Float32Array));
+      expect(model.newInput("FP32", length / 2)[0]).toBe(0); // another size: a fresh buffer
+    } finally {
+      await model.dispose();
+    }
+  });
+
   it("refuses a file that is not a model, with onnxruntime's reason", async () => {
     await expect(OnnxModel.load(sharedModel("all-MiniLM-L6-v2.tokenizer.json"))).rejects.toThrow(/protobuf|parse|Load model/i);
   });

@@ -3,6 +3,7 @@
 // than the model takes to run them (3.5 ms for one 3x48x192 image against 0.7 ms of compute).
 import type { Context } from "hono";
 import { toBytes, toJson, type TensorData } from "../../backend/onnx/tensors.js";
+import { parseJson, readBody } from "../body.js";
 import { ApiError } from "../errors.js";
 
 export const HEADER_LENGTH = "Inference-Header-Content-Length";
@@ -15,22 +16,17 @@ export interface InferBody {
 
 export async function readInferBody(c: Context): Promise<InferBody> {
   const headerLength = c.req.header(HEADER_LENGTH);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  let jsonBytes = bytes;
-  let binary: Uint8Array | null = null;
-  if (headerLength !== undefined) {
-    const length = Number(headerLength);
-    if (!(Number.isInteger(length) && length >= 0 && length <= bytes.byteLength)) {
-      throw new ApiError(400, `${HEADER_LENGTH} is ${headerLength} but the body has ${bytes.byteLength} bytes`, { code: "invalid_binary_header" });
-    }
-    jsonBytes = bytes.subarray(0, length);
-    binary = bytes.subarray(length);
+  const length = headerLength === undefined ? null : Number(headerLength);
+  if (length !== null && !(Number.isInteger(length) && length >= 0)) {
+    throw new ApiError(400, `${HEADER_LENGTH} must be a byte count, got ${headerLength}`, { code: "invalid_binary_header" });
   }
-  try {
-    return { header: JSON.parse(new TextDecoder().decode(jsonBytes)), binary };
-  } catch (error) {
-    throw new ApiError(400, `the request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
+  // The tensors start right after the JSON header: aligned there, they are viewed where they lie.
+  const bytes = await readBody(c, length ?? 0);
+  if (length === null) return { header: parseJson(bytes), binary: null };
+  if (length > bytes.byteLength) {
+    throw new ApiError(400, `${HEADER_LENGTH} is ${length} but the body has ${bytes.byteLength} bytes`, { code: "invalid_binary_header" });
   }
+  return { header: parseJson(bytes.subarray(0, length)), binary: bytes.subarray(length) };
 }
 
 interface BinaryInput {

@@ -5,7 +5,8 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { datatypeOfOrt, ortType, type KserveDatatype, type TensorData } from "./tensors.js";
+import { BufferPool } from "./buffer-pool.js";
+import { bytesPerElement, datatypeOfOrt, ortType, viewOf, type KserveDatatype, type TensorData } from "./tensors.js";
 import { transferable, type RunMessage, type SessionSettings, type WorkerReply } from "./worker-protocol.js";
 
 export interface TensorSpec {
@@ -54,9 +55,11 @@ function startWorker(settings: SessionSettings): Worker {
   return new Worker(bootstrap, { eval: true, workerData: settings });
 }
 
+type RunResult = Extract<WorkerReply, { kind: "result" }>;
+
 class SessionWorker {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (outputs: Extract<WorkerReply, { kind: "result" }>["outputs"]) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (result: RunResult) => void; reject: (error: Error) => void }>();
   #nextId = 0;
   #failure: Error | null = null;
 
@@ -66,7 +69,7 @@ class SessionWorker {
       if (message.kind === "ready" || message.id === null) return;
       const pending = this.#pending.get(message.id);
       this.#pending.delete(message.id);
-      if (message.kind === "result") pending?.resolve(message.outputs);
+      if (message.kind === "result") pending?.resolve(message);
       else pending?.reject(new Error(message.message));
     });
     const fail = (error: Error) => {
@@ -92,7 +95,7 @@ class SessionWorker {
     });
   }
 
-  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<Extract<WorkerReply, { kind: "result" }>["outputs"]> {
+  run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<RunResult> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     const { tensors, transfer } = transferable(Object.entries(feeds).map(([name, t]) => ({ name, type: ortType(t.datatype), dims: t.shape, data: t.data })));
@@ -115,10 +118,13 @@ export class OnnxModel {
   readonly #sessions: SessionWorker[];
   readonly #idle: SessionWorker[];
   readonly #waiters: ((session: SessionWorker) => void)[] = [];
+  readonly #inputBuffers: BufferPool;
 
   private constructor(sessions: SessionWorker[], inputs: readonly unknown[], outputs: readonly unknown[]) {
     this.#sessions = sessions;
     this.#idle = [...sessions];
+    // Enough for the batches in flight on every instance plus a few batch sizes in rotation.
+    this.#inputBuffers = new BufferPool(2 * sessions.length + 6);
     this.inputs = inputs.map(specOf);
     this.outputs = outputs.map(specOf);
   }
@@ -142,9 +148,10 @@ export class OnnxModel {
   async run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<Record<string, Tensor>> {
     const session = await this.#acquire();
     try {
-      const results = await session.run(feeds, outputNames);
+      const { outputs, feedBuffers } = await session.run(feeds, outputNames);
+      for (const buffer of feedBuffers) this.#inputBuffers.give(buffer);
       const out: Record<string, Tensor> = {};
-      for (const r of results) {
+      for (const r of outputs) {
         const datatype = datatypeOfOrt(r.type);
         if (!datatype) throw new Error(`output ${r.name} has type ${r.type}, which Loom cannot return`);
         out[r.name] = { datatype, shape: r.dims, data: r.data };
@@ -153,6 +160,14 @@ export class OnnxModel {
     } finally {
       this.#release(session);
     }
+  }
+
+  /**
+   * A typed array for a batched input that the caller fills whole: its buffer may come back from an earlier run,
+   * with that run's data in it.
+   */
+  newInput(datatype: KserveDatatype, length: number): TensorData {
+    return viewOf(datatype, this.#inputBuffers.take(length * bytesPerElement(datatype)));
   }
 
   /** Waits for runs in flight, then stops the session threads. */

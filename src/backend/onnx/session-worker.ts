@@ -19,7 +19,8 @@ try {
       const results = await session.run(ortFeeds, [...outputNames]);
       const outputs: WireTensor[] = outputNames.map((name) => ({ name, type: results[name]!.type, dims: [...results[name]!.dims], data: results[name]!.data as WireTensor["data"] }));
       const { tensors, transfer } = transferable(outputs);
-      reply({ kind: "result", id, outputs: tensors }, transfer);
+      const feedBuffers = [...new Set(feeds.map((t) => t.data.buffer as ArrayBuffer))];
+      reply({ kind: "result", id, outputs: tensors, feedBuffers }, [...transfer, ...feedBuffers]);
     } catch (error) {
       reply({ kind: "error", id, message: error instanceof Error ? error.message : String(error) });
     }

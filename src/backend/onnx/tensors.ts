@@ -5,24 +5,30 @@ export const KSERVE_DATATYPES: readonly KserveDatatype[] = ["BOOL", "UINT8", "UI
 
 export type TensorData = Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 
+interface TensorArrayConstructor {
+  new (length: number): TensorData;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
 interface TypeInfo {
   readonly ort: string;
-  readonly make: (length: number) => TensorData;
+  readonly array: TensorArrayConstructor;
   readonly bigint: boolean;
 }
 
 const TYPES: Record<KserveDatatype, TypeInfo> = {
-  BOOL: { ort: "bool", make: (n) => new Uint8Array(n), bigint: false },
-  UINT8: { ort: "uint8", make: (n) => new Uint8Array(n), bigint: false },
-  UINT16: { ort: "uint16", make: (n) => new Uint16Array(n), bigint: false },
-  UINT32: { ort: "uint32", make: (n) => new Uint32Array(n), bigint: false },
-  UINT64: { ort: "uint64", make: (n) => new BigUint64Array(n), bigint: true },
-  INT8: { ort: "int8", make: (n) => new Int8Array(n), bigint: false },
-  INT16: { ort: "int16", make: (n) => new Int16Array(n), bigint: false },
-  INT32: { ort: "int32", make: (n) => new Int32Array(n), bigint: false },
-  INT64: { ort: "int64", make: (n) => new BigInt64Array(n), bigint: true },
-  FP32: { ort: "float32", make: (n) => new Float32Array(n), bigint: false },
-  FP64: { ort: "float64", make: (n) => new Float64Array(n), bigint: false },
+  BOOL: { ort: "bool", array: Uint8Array, bigint: false },
+  UINT8: { ort: "uint8", array: Uint8Array, bigint: false },
+  UINT16: { ort: "uint16", array: Uint16Array, bigint: false },
+  UINT32: { ort: "uint32", array: Uint32Array, bigint: false },
+  UINT64: { ort: "uint64", array: BigUint64Array, bigint: true },
+  INT8: { ort: "int8", array: Int8Array, bigint: false },
+  INT16: { ort: "int16", array: Int16Array, bigint: false },
+  INT32: { ort: "int32", array: Int32Array, bigint: false },
+  INT64: { ort: "int64", array: BigInt64Array, bigint: true },
+  FP32: { ort: "float32", array: Float32Array, bigint: false },
+  FP64: { ort: "float64", array: Float64Array, bigint: false },
 };
 
 export function ortType(datatype: KserveDatatype): string {
@@ -34,7 +40,16 @@ export function datatypeOfOrt(type: string): KserveDatatype | null {
 }
 
 export function allocate(datatype: KserveDatatype, length: number): TensorData {
-  return TYPES[datatype].make(length);
+  return new TYPES[datatype].array(length);
+}
+
+export function bytesPerElement(datatype: KserveDatatype): number {
+  return TYPES[datatype].array.BYTES_PER_ELEMENT;
+}
+
+/** The whole of a buffer as the datatype's typed array. */
+export function viewOf(datatype: KserveDatatype, buffer: ArrayBuffer): TensorData {
+  return new TYPES[datatype].array(buffer, 0, buffer.byteLength / bytesPerElement(datatype));
 }
 
 /** Flat JSON numbers (or booleans) as the datatype's typed array; throws RangeError on a value that does not fit. */
@@ -64,11 +79,13 @@ export function toJson(data: TensorData): (number | boolean)[] {
   return Array.from(data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? Number(v) : v));
 }
 
-/** Raw little-endian bytes (KServe's binary tensor data) as the datatype's typed array; copied, so alignment never matters. */
+/** Raw little-endian bytes (KServe's binary tensor data) as the datatype's typed array: a view where the bytes are aligned for it, else a copy. */
 export function fromBytes(datatype: KserveDatatype, bytes: Uint8Array): TensorData {
-  const bytesPerElement = TYPES[datatype].make(0).BYTES_PER_ELEMENT;
-  if (bytes.byteLength % bytesPerElement !== 0) throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${datatype} elements`);
-  const out = allocate(datatype, bytes.byteLength / bytesPerElement);
+  const { array } = TYPES[datatype];
+  if (bytes.byteLength % array.BYTES_PER_ELEMENT !== 0) throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${datatype} elements`);
+  const length = bytes.byteLength / array.BYTES_PER_ELEMENT;
+  if (bytes.byteOffset % array.BYTES_PER_ELEMENT === 0) return new array(bytes.buffer, bytes.byteOffset, length);
+  const out = new array(length);
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }

@@ -18,7 +18,8 @@ export interface SessionSettings {
 
 export type WorkerReply =
   | { readonly kind: "ready"; readonly inputs: readonly unknown[]; readonly outputs: readonly unknown[] }
-  | { readonly kind: "result"; readonly id: number; readonly outputs: readonly WireTensor[] }
+  /** feedBuffers: the buffers of the run's feeds, handed back for reuse. */
+  | { readonly kind: "result"; readonly id: number; readonly outputs: readonly WireTensor[]; readonly feedBuffers: readonly ArrayBuffer[] }
   | { readonly kind: "error"; readonly id: number | null; readonly message: string };
 
 export interface RunMessage {
