@@ -26,7 +26,8 @@ export function readBody(c: Context, alignedAt = 0): Promise<Uint8Array> {
       incoming.off("data", onData);
       if (error) return reject(error);
       const padding = (TENSOR_ALIGNMENT - (alignedAt % TENSOR_ALIGNMENT)) % TENSOR_ALIGNMENT;
-      const bytes = new Uint8Array(padding + length);
+      // Unzeroed: the chunks overwrite every byte but the padding, which nothing reads.
+      const bytes = Buffer.allocUnsafeSlow(padding + length);
       let offset = padding;
       for (const chunk of chunks) {
         bytes.set(chunk, offset);
@@ -39,8 +40,9 @@ export function readBody(c: Context, alignedAt = 0): Promise<Uint8Array> {
       if (length > maxBytes) settle(tooLarge(maxBytes));
       else chunks.push(chunk);
     };
-    // A client that goes away before its body is whole reads no answer, but the route must stop.
-    const cutShort = () => settle(new ApiError(400, "the connection closed before the request body was complete", { code: "incomplete_body" }));
+    // A client that goes away before its body is whole reads no answer, but the route must stop. ('close' comes
+    // after every body, so the error is only built when it is needed: building one captures a stack.)
+    const cutShort = () => settled || settle(new ApiError(400, "the connection closed before the request body was complete", { code: "incomplete_body" }));
     incoming.on("data", onData).once("end", () => settle(null)).on("error", cutShort).once("close", cutShort);
   });
 }
