@@ -1,4 +1,6 @@
 // Bad input answers its 4xx in OpenAI's error shape, and the server keeps serving everyone else.
+import { once } from "node:events";
+import net from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -95,6 +97,21 @@ describe("errors in OpenAI's shape", () => {
     const unknown = await raw("/v1/engines");
     expect(unknown.status).toBe(404);
     expectOpenAiError(unknown.body, "not_found_error");
+  });
+
+  it("ends a request whose client leaves halfway through its body with a 4xx, and keeps serving", async () => {
+    const count4xx = async () => Number(/loom:http_requests_total\{status_class="4xx"\} (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1] ?? 0);
+    const before = await count4xx();
+    const { hostname, port } = new URL(server.url);
+    const socket = net.connect(Number(port), hostname);
+    await once(socket, "connect");
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer right-key\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model": "`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    const deadline = Date.now() + 5000;
+    while ((await count4xx()) === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await count4xx()).toBe(before + 1);
+    expect((await raw("/v1/models")).status).toBe(200);
   });
 
   it("returns an x-request-id on every response, echoing a valid one the client sent", async () => {
