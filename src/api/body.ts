@@ -4,7 +4,7 @@ import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError } from "./errors.js";
-import { tooLarge } from "./middleware/body-limit.js";
+import { tooLarge } from "./middleware/admission.js";
 
 const TENSOR_ALIGNMENT = 8;
 

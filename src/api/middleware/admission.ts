@@ -1,5 +1,6 @@
 // Admission at the door: while models load or the server drains, work routes answer 503 with Retry-After
-// (overload within a model is decided by serving and answered 429). Every response is counted and logged here.
+// (overload within a model is decided by serving and answered 429); a body over the limit is refused with 413.
+// Every response is counted and logged here.
 import type { MiddlewareHandler } from "hono";
 import type { HealthState } from "../../ops/health.js";
 import type { Logger } from "../../ops/logger.js";
@@ -23,5 +24,27 @@ export function accessLog(logger: Logger, metrics?: Metrics): MiddlewareHandler 
     logger.log(status === 500 ? "error" : status >= 400 ? "info" : "debug", "http", {
       request_id: c.get("requestId") ?? null, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started),
     });
+  };
+}
+
+// A declared Content-Length over the limit is refused before anything reads the body; a chunked body is counted
+// as readBody() takes it off the socket. Hono's own bodyLimit wraps every body in a web Request and a counting
+// stream, which costs more CPU than a small model's run.
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The most bytes a request body may have (set by bodyLimit, enforced by readBody). */
+    maxBodyBytes: number;
+  }
+}
+
+export function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, `the request body is larger than ${maxBytes} bytes`, { code: "request_too_large" });
+}
+
+export function bodyLimit(maxBytes: number): MiddlewareHandler {
+  return async (c, next) => {
+    if (Number(c.req.header("content-length") ?? 0) > maxBytes) return errorResponse(c, tooLarge(maxBytes));
+    c.set("maxBodyBytes", maxBytes);
+    return next();
   };
 }
