@@ -1,7 +1,8 @@
 // npm run bench:onnx: the PaddleOCR direction classifier (../shared/models) served over KServe v2 with binary
 // tensors, against raw onnxruntime-node in this process. (1) Throughput at concurrency C with dynamic batching,
 // against raw onnxruntime at the served mean batch size and against serving with batching off, alternating;
-// (2) p99 latency at concurrency 1 against queue delay + single-image compute + 2 ms.
+// (2) p99 latency at concurrency 1 against queue delay + single-image compute + 2 ms, next to the p99 of a route
+// that does nothing (what this machine alone adds to the tail).
 // usage: npm run bench:onnx -- [--concurrency 64] [--requests 2048] [--images 1] [--delay-us 2000] [--rounds 2] [--threads 1]
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
