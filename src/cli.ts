@@ -16,6 +16,9 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --max-model-len N           most tokens of one sequence (default: min(kv tokens, training context))
   --block-size N              tokens per KV block (default 16)
   --threads N                 llama.cpp compute threads (LOOM_THREADS, default: measured rule)
+  --threads-batch N           threads for steps of more than one token (LOOM_THREADS_BATCH, default --threads);
+                              a single-token step is memory-bound, so on few cores --threads 1 --threads-batch 2
+                              leaves a core to HTTP and the client at concurrency 1
   --gpu-layers N              layers offloaded to the GPU, -1 for all (LOOM_GPU_LAYERS, default 0)
   --flash-attention MODE      auto|on|off (LOOM_FLASH_ATTENTION, default auto)
   --api-key KEY               require 'Authorization: Bearer KEY' on /v1 (LOOM_API_KEY; repeatable)
@@ -46,6 +49,7 @@ const FLAGS = {
   "max-model-len": { type: "string" },
   "block-size": { type: "string" },
   threads: { type: "string" },
+  "threads-batch": { type: "string" },
   "gpu-layers": { type: "string" },
   "flash-attention": { type: "string" },
   "api-key": { type: "string", multiple: true },
@@ -109,6 +113,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     maxModelLen: integer("max-model-len", flag("max-model-len", "LOOM_MAX_MODEL_LEN")),
     blockSize: integer("block-size", flag("block-size")),
     threads: integer("threads", flag("threads", "LOOM_THREADS")),
+    threadsBatch: integer("threads-batch", flag("threads-batch", "LOOM_THREADS_BATCH")),
     gpuLayers: integer("gpu-layers", flag("gpu-layers", "LOOM_GPU_LAYERS")),
     flashAttention: flag("flash-attention", "LOOM_FLASH_ATTENTION"),
     apiKeys: values["api-key"] ?? (env.LOOM_API_KEY ? [env.LOOM_API_KEY] : undefined),

@@ -21,6 +21,8 @@ export const ConfigSchema = z.object({
   /** Most tokens (prompt and output) of one sequence; defaults to the smaller of the pool and the model's training context. */
   maxModelLen: z.number().int().min(16).optional(),
   threads: z.number().int().min(1).optional(),
+  /** Threads for steps of more than one token (llama.cpp's n_threads_batch); defaults to threads. */
+  threadsBatch: z.number().int().min(1).optional(),
   gpuLayers: z.number().int().min(-1).default(0),
   flashAttention: z.enum(["auto", "on", "off"]).default("auto"),
   apiKeys: z.array(z.string().min(1)).default([]),

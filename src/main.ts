@@ -90,7 +90,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   const logger = jsonLogger(loadConfig(input).logLevel);
   const running = await startServer(input, { logger });
   for (const m of running.registry.list()) {
-    logger.log("info", "serving", { model: m.name, description: m.model.info.description, max_model_len: m.maxModelLen, url: `${running.url}/v1` });
+    logger.log("info", "serving", {
+      model: m.name, description: m.model.info.description, max_model_len: m.maxModelLen, threads: m.threads.single, threads_batch: m.threads.batch, url: `${running.url}/v1`,
+    });
   }
   console.log(`loom: serving ${running.registry.list().map((m) => m.name).join(", ")} at ${running.url}/v1`);
   const stop = (signal: string) => {

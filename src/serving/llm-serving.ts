@@ -96,6 +96,11 @@ export class LlmServing {
     this.#eosText = this.#tokenText(model.info.eosToken);
   }
 
+  /** llama.cpp's compute threads for single-token steps and for larger ones, as it reports them. */
+  get threads(): { readonly single: number; readonly batch: number } {
+    return { single: this.#context.threads, batch: this.#context.threadsBatch };
+  }
+
   /** The chat rendered with the template and tokenized; a template that writes BOS itself gets no second one. */
   chatPrompt(messages: readonly ChatMessage[]): Int32Array {
     let text: string;

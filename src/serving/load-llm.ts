@@ -50,6 +50,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
     context = await model.createContext({
       kvTokens: config.kvTokens, maxSequences, kvUnified: !perSequence, batchTokens: config.maxBatchTokens, flashAttention: config.flashAttention,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
+      ...(config.threadsBatch === undefined ? {} : { threadsBatch: config.threadsBatch }),
     });
     const maxModelLen = config.maxModelLen ?? Math.min(context.cellsPerSequence, model.info.contextLengthTrain);
     if (maxModelLen > context.cellsPerSequence) {

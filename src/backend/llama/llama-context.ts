@@ -52,6 +52,7 @@ export class LlamaContext implements LlmBackend {
   get maxSequences(): number { return this.#native.maxSequences; }
   get cellsPerSequence(): number { return this.#native.cellsPerSequence; }
   get threads(): number { return this.#native.threads; }
+  get threadsBatch(): number { return this.#native.threadsBatch; }
 
   /** Applies the batch's KV ops and adapters, decodes, and samples each output row with its sampler. */
   step(batch: Batch): Promise<StepResult> {
