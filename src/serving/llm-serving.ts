@@ -90,7 +90,8 @@ export class LlmServing {
     this.engine = engine;
     this.#context = context;
     this.maxModelLen = maxModelLen;
-    this.embedder = new Embedder({ model, maxInputTokens: Math.min(maxModelLen, 8192), threads: context.threads });
+    // Embedding is prompt processing: it takes the batch thread count.
+    this.embedder = new Embedder({ model, maxInputTokens: Math.min(maxModelLen, 8192), threads: context.threadsBatch });
     this.#template = chatTemplate;
     this.#bosText = this.#tokenText(model.info.bosToken);
     this.#eosText = this.#tokenText(model.info.eosToken);

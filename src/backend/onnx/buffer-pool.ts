@@ -25,8 +25,4 @@ export class BufferPool {
     this.#buffers.push(buffer);
     if (this.#buffers.length > this.#capacity) this.#buffers.shift();
   }
-
-  get size(): number {
-    return this.#buffers.length;
-  }
 }
