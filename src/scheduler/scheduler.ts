@@ -121,10 +121,13 @@ export class Scheduler {
     const { chunks, preempted } = step;
     let fillers: FillerRow[] = [];
     if (this.#kv.batchesBySlotRuns) {
+      // Prefills take the rest in the order they were planned (running first, then admission order), not by slot:
+      // a newcomer in a low idle slot must not overtake an older prompt still prefilling further up.
+      const inPlanOrder = [...chunks];
       chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
       fillers = this.#kv.fillGaps(chunks.map((c) => c.seq.table!.slot), step.budget);
       step.budget -= fillers.length;
-      for (const chunk of [...chunks]) this.#extend(step, chunk);
+      for (const chunk of inPlanOrder) this.#extend(step, chunk);
     }
     const numTokens = chunks.reduce((n, c) => n + c.numTokens, 0);
     return { chunks, kvOps: this.#kv.takeOps(), fillers, adapterId, numTokens, preempted, finished };

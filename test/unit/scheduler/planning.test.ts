@@ -63,6 +63,24 @@ describe("plan", () => {
     expect(third.numTokens).toBe(32);
   });
 
+  it("with a stream per sequence, gives the rest of the budget to an older prompt before a newcomer in a lower slot", () => {
+    const s = scheduler(new StreamKvManager({ numSlots: 3, cellsPerSlot: 64, blockSize: 4 }), 8, 3);
+    const cells = new CellPool(3 * 64);
+    const [a, b, c, d] = [[2, 2], [2, 50], [40, 1], [30, 1]].map(([n, maxTokens], i) => makeSeq(prompt(n!, 100 * (i + 1)), { params: { maxTokens: maxTokens! } }));
+    s.add(a!);
+    s.add(b!);
+    let plan = s.plan(0);
+    s.apply(plan, simulateStep(plan, cells));
+    s.add(c!);
+    plan = s.plan(1);
+    s.apply(plan, simulateStep(plan, cells));
+    expect(a!.status).toBe("finished");
+    s.add(d!); // takes a's slot 0, below c's slot 2
+    plan = s.plan(2);
+    expect(plan.chunks.map((k) => [k.seq.seqId, k.seq.table!.slot, k.numTokens])).toEqual([[d!.seqId, 0, 1], [b!.seqId, 1, 1], [c!.seqId, 2, 6]]);
+    s.apply(plan, simulateStep(plan, cells));
+  });
+
   it("with a stream per sequence, fills the idle slot between two running ones out of the step's budget", () => {
     const s = scheduler(new StreamKvManager({ numSlots: 3, cellsPerSlot: 64, blockSize: 4 }), 3, 3);
     const cells = new CellPool(3 * 64);
