@@ -94,13 +94,14 @@ function send(path: string, body?: InferBody): Promise<number> {
   });
 }
 
-/** Latencies of `count` requests one after another, the first tenth left out as warm-up. */
+/** Latencies of `count` requests one after another, after a tenth as many more for warm-up. */
 async function sequentialLatencies(count: number, request: () => Promise<number>): Promise<number[]> {
+  const warmUp = Math.ceil(count / 10);
   const latenciesMs: number[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < warmUp + count; i++) {
     const t0 = performance.now();
     if ((await request()) !== 200) throw new Error("HTTP error at low load");
-    if (i >= count / 10) latenciesMs.push(performance.now() - t0);
+    if (i >= warmUp) latenciesMs.push(performance.now() - t0);
   }
   return latenciesMs;
 }
@@ -157,9 +158,9 @@ for (let round = 0; round < Number(values.rounds); round++) {
 
 const single = await raw(1, 400);
 let nextQuiet = 0;
-const quiet = await sequentialLatencies(660, () => send("/v2/models/cls-batched/infer", bodies[nextQuiet++ % bodies.length]!));
+const quiet = await sequentialLatencies(600, () => send("/v2/models/cls-batched/infer", bodies[nextQuiet++ % bodies.length]!));
 // The floor this machine puts under any request: the same client and server answering a route that does nothing.
-const floor = await sequentialLatencies(660, () => send("/v2/health/live"));
+const floor = await sequentialLatencies(600, () => send("/v2/health/live"));
 if (imagesPerRequest !== 1) console.error("(the low-load bound below assumes 1 image per request)");
 const p99 = percentile(quiet, 99);
 const bound = delayUs / 1000 + single.msPerRun + 2;
