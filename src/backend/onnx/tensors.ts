@@ -85,7 +85,7 @@ export function fromBytes(datatype: KserveDatatype, bytes: Uint8Array): TensorDa
   if (bytes.byteLength % array.BYTES_PER_ELEMENT !== 0) throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${datatype} elements`);
   const length = bytes.byteLength / array.BYTES_PER_ELEMENT;
   if (bytes.byteOffset % array.BYTES_PER_ELEMENT === 0) return new array(bytes.buffer, bytes.byteOffset, length);
-  const out = new array(length);
+  const out = allocate(datatype, length);
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
