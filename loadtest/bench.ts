@@ -18,9 +18,12 @@ import type { WorkloadName } from "./workloads.js";
 
 const { values } = parseArgs({
   options: {
-    threads: { type: "string" }, concurrency: { type: "string", default: "1,8,32" },
-    workloads: { type: "string", default: "uniform,shared-prefix" }, "max-tokens": { type: "string", default: "64" },
-    rounds: { type: "string", default: "1" }, "kv-tokens": { type: "string", default: "32768" },
+    threads: { type: "string" },
+    concurrency: { type: "string", default: "1,8,32" },
+    workloads: { type: "string", default: "uniform,shared-prefix" },
+    "max-tokens": { type: "string", default: "64" },
+    rounds: { type: "string", default: "1" },
+    "kv-tokens": { type: "string", default: "32768" },
     "kv-layout": { type: "string", default: "unified" },
   },
 });
@@ -36,15 +39,62 @@ if (!existsSync(modelPath)) {
 }
 const servers: ServerProcess[] = [];
 try {
-  servers.push(await startLoom(modelPath, 18080, ["--threads", String(threads), "--kv-tokens", String(kvTokens), "--max-running", String(maxRunning), "--kv-layout", values["kv-layout"], "--served-model-name", modelName]));
+  servers.push(
+    await startLoom(modelPath, 18080, [
+      "--threads",
+      String(threads),
+      "--kv-tokens",
+      String(kvTokens),
+      "--max-running",
+      String(maxRunning),
+      "--kv-layout",
+      values["kv-layout"],
+      "--served-model-name",
+      modelName,
+    ]),
+  );
   const peer = process.env.LLAMA_SERVER_BIN;
   if (peer) {
-    servers.push(await startServerProcess("llama-server", peer, ["-m", modelPath, "--host", "127.0.0.1", "--port", "18081", "-t", String(threads), "-tb", String(threads), "-np", String(maxRunning), "-c", String(kvTokens), "--alias", modelName, "--no-webui"], 18081));
+    servers.push(
+      await startServerProcess(
+        "llama-server",
+        peer,
+        [
+          "-m",
+          modelPath,
+          "--host",
+          "127.0.0.1",
+          "--port",
+          "18081",
+          "-t",
+          String(threads),
+          "-tb",
+          String(threads),
+          "-np",
+          String(maxRunning),
+          "-c",
+          String(kvTokens),
+          "--alias",
+          modelName,
+          "--no-webui",
+        ],
+        18081,
+      ),
+    );
   }
-  console.error(`threads ${threads}, KV context ${kvTokens} tokens, ${maxRunning} parallel sequences; servers: ${servers.map((s) => `${s.name} ${s.url}`).join(", ")}`);
+  console.error(
+    `threads ${threads}, KV context ${kvTokens} tokens, ${maxRunning} parallel sequences; servers: ${servers.map((s) => `${s.name} ${s.url}`).join(", ")}`,
+  );
   const maxTokens = Number(values["max-tokens"]);
   for (const s of servers) {
-    await runWorkload({ target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true }, workload: "uniform", concurrency: 2, requests: 2, workloadOptions: { seed: 99, maxTokens: 8 }, slo: { ttftMs: 1000, tpotMs: 100 } });
+    await runWorkload({
+      target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true },
+      workload: "uniform",
+      concurrency: 2,
+      requests: 2,
+      workloadOptions: { seed: 99, maxTokens: 8 },
+      slo: { ttftMs: 1000, tpotMs: 100 },
+    });
   }
   const runs: RunResult[] = [];
   const pairs: { loom: RunResult; peer: RunResult | undefined }[] = [];
@@ -56,8 +106,11 @@ try {
         const measured = new Map<string, RunResult>();
         for (const s of order) {
           const run = await runWorkload({
-            target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true }, workload, concurrency,
-            requests: Math.max(8, concurrency * 4), workloadOptions: { seed: round, maxTokens },
+            target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true },
+            workload,
+            concurrency,
+            requests: Math.max(8, concurrency * 4),
+            workloadOptions: { seed: round, maxTokens },
             slo: { ttftMs: 1000, tpotMs: 100 },
             onProgress: (line) => process.stderr.write(`\r[${s.name} ${workload} c=${concurrency}] ${line}   `),
           });
@@ -74,7 +127,9 @@ try {
   if (servers.length === 2) {
     console.log("\nLoom / llama-server            out tok/s ratio   TTFT p50 ratio (lower is better)");
     for (const { loom, peer } of pairs) {
-      console.log(`${`${loom.workload} c=${loom.concurrency}`.padEnd(30)}${(loom.summary.outputTokensPerSecond / peer!.summary.outputTokensPerSecond).toFixed(2).padStart(17)}${(loom.summary.ttftMs.p50 / peer!.summary.ttftMs.p50).toFixed(2).padStart(17)}`);
+      console.log(
+        `${`${loom.workload} c=${loom.concurrency}`.padEnd(30)}${(loom.summary.outputTokensPerSecond / peer!.summary.outputTokensPerSecond).toFixed(2).padStart(17)}${(loom.summary.ttftMs.p50 / peer!.summary.ttftMs.p50).toFixed(2).padStart(17)}`,
+      );
     }
   }
   const outDir = join(root, "loadtest", "results");

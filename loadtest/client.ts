@@ -31,22 +31,38 @@ interface WireUsage {
 }
 
 function body(target: Target, messages: readonly Message[], maxTokens: number): Record<string, unknown> {
-  const common = { model: target.model, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true }, ...(target.ignoreEos ? { ignore_eos: true } : {}) };
+  const common = {
+    model: target.model,
+    max_tokens: maxTokens,
+    temperature: 0,
+    stream: true,
+    stream_options: { include_usage: true },
+    ...(target.ignoreEos ? { ignore_eos: true } : {}),
+  };
   if (target.endpoint === "chat") return { ...common, messages };
   return { ...common, prompt: messages.map((m) => m.content).join("\n\n") };
 }
 
 /** Throws with the server's message when the request fails, before or during the stream. */
-export async function streamRequest(target: Target, messages: readonly Message[], maxTokens: number, signal?: AbortSignal): Promise<StreamOutcome> {
+export async function streamRequest(
+  target: Target,
+  messages: readonly Message[],
+  maxTokens: number,
+  signal?: AbortSignal,
+): Promise<StreamOutcome> {
   const path = target.endpoint === "chat" ? "/v1/chat/completions" : "/v1/completions";
   const started = performance.now();
   const response = await fetch(`${target.url}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}) },
+    headers: {
+      "content-type": "application/json",
+      ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}),
+    },
     body: JSON.stringify(body(target, messages, maxTokens)),
     ...(signal ? { signal } : {}),
   });
-  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  if (!response.ok || !response.body)
+    throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
   let text = "";
   let ttftMs: number | null = null;
   let lastChunkMs = 0;
@@ -61,9 +77,17 @@ export async function streamRequest(target: Target, messages: readonly Message[]
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const data = event.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim()).join("");
+      const data = event
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trim())
+        .join("");
       if (data === "" || data === "[DONE]") continue;
-      const chunk = JSON.parse(data) as { error?: { message?: string }; usage?: WireUsage | null; choices?: { delta?: { content?: string | null }; text?: string }[] };
+      const chunk = JSON.parse(data) as {
+        error?: { message?: string };
+        usage?: WireUsage | null;
+        choices?: { delta?: { content?: string | null }; text?: string }[];
+      };
       if (chunk.error) throw new Error(chunk.error.message ?? "error chunk");
       if (chunk.usage) usage = chunk.usage;
       const delta = chunk.choices?.[0]?.delta?.content ?? chunk.choices?.[0]?.text ?? "";
@@ -77,7 +101,10 @@ export async function streamRequest(target: Target, messages: readonly Message[]
     }
   }
   return {
-    text, ttftMs, itlMs, e2eMs: performance.now() - started,
+    text,
+    ttftMs,
+    itlMs,
+    e2eMs: performance.now() - started,
     promptTokens: usage?.prompt_tokens ?? 0,
     outputTokens: usage?.completion_tokens ?? contentChunks,
   };

@@ -15,33 +15,58 @@ import { WORKLOADS, type WorkloadName } from "./workloads.js";
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      url: { type: "string" }, model: { type: "string" }, workload: { type: "string", default: "uniform" },
-      concurrency: { type: "string" }, rate: { type: "string" }, requests: { type: "string" }, duration: { type: "string" },
-      "max-tokens": { type: "string", default: "64" }, seed: { type: "string", default: "0" }, endpoint: { type: "string", default: "chat" },
-      "no-ignore-eos": { type: "boolean" }, "slo-ttft": { type: "string", default: "1000" }, "slo-tpot": { type: "string", default: "100" },
-      "api-key": { type: "string" }, out: { type: "string" }, html: { type: "string" }, models: { type: "string" },
+      url: { type: "string" },
+      model: { type: "string" },
+      workload: { type: "string", default: "uniform" },
+      concurrency: { type: "string" },
+      rate: { type: "string" },
+      requests: { type: "string" },
+      duration: { type: "string" },
+      "max-tokens": { type: "string", default: "64" },
+      seed: { type: "string", default: "0" },
+      endpoint: { type: "string", default: "chat" },
+      "no-ignore-eos": { type: "boolean" },
+      "slo-ttft": { type: "string", default: "1000" },
+      "slo-tpot": { type: "string", default: "100" },
+      "api-key": { type: "string" },
+      out: { type: "string" },
+      html: { type: "string" },
+      models: { type: "string" },
     },
   });
   if (!values.url) throw new RangeError("--url is required (e.g. --url http://127.0.0.1:8080)");
   const workload = values.workload as WorkloadName;
   if (!WORKLOADS.includes(workload)) throw new RangeError(`--workload must be one of ${WORKLOADS.join(", ")}`);
-  if (values.endpoint !== "chat" && values.endpoint !== "completions") throw new RangeError("--endpoint must be chat or completions");
+  if (values.endpoint !== "chat" && values.endpoint !== "completions")
+    throw new RangeError("--endpoint must be chat or completions");
   const url = values.url.replace(/\/+$/, "").replace(/\/v1$/, "");
   const apiKey = values["api-key"];
   const model = values.model ?? (await firstModel(url, apiKey));
-  const target = { url, model, endpoint: values.endpoint as Endpoint, ignoreEos: !values["no-ignore-eos"], ...(apiKey ? { apiKey } : {}) };
-  const levels: (number | undefined)[] = values.rate !== undefined ? [undefined] : (values.concurrency ?? "1").split(",").map(Number);
+  const target = {
+    url,
+    model,
+    endpoint: values.endpoint as Endpoint,
+    ignoreEos: !values["no-ignore-eos"],
+    ...(apiKey ? { apiKey } : {}),
+  };
+  const levels: (number | undefined)[] =
+    values.rate !== undefined ? [undefined] : (values.concurrency ?? "1").split(",").map(Number);
   const runs: RunResult[] = [];
   for (const concurrency of levels) {
     const requests = Number(values.requests ?? (concurrency !== undefined ? Math.max(8, concurrency * 4) : 64));
     const run = await runWorkload({
-      target, workload, requests,
+      target,
+      workload,
+      requests,
       ...(concurrency !== undefined ? { concurrency } : { rate: Number(values.rate) }),
       ...(values.duration !== undefined ? { durationSeconds: Number(values.duration) } : {}),
       workloadOptions: { seed: Number(values.seed), maxTokens: Number(values["max-tokens"]) },
       slo: { ttftMs: Number(values["slo-ttft"]), tpotMs: Number(values["slo-tpot"]) },
       ...(values.models ? { models: values.models.split(",") } : {}),
-      onProgress: (line) => process.stderr.write(`\r[${workload} ${concurrency !== undefined ? `c=${concurrency}` : `rate=${values.rate}`}] ${line}   `),
+      onProgress: (line) =>
+        process.stderr.write(
+          `\r[${workload} ${concurrency !== undefined ? `c=${concurrency}` : `rate=${values.rate}`}] ${line}   `,
+        ),
     });
     process.stderr.write("\n");
     runs.push(run);

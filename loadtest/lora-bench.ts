@@ -14,7 +14,13 @@ import { summaryTable } from "./report-table.js";
 import { runWorkload, type RunResult } from "./runner.js";
 import { root, startLoom } from "./server-process.js";
 
-const { values } = parseArgs({ options: { threads: { type: "string" }, rounds: { type: "string", default: "2" }, "max-tokens": { type: "string", default: "64" } } });
+const { values } = parseArgs({
+  options: {
+    threads: { type: "string" },
+    rounds: { type: "string", default: "2" },
+    "max-tokens": { type: "string", default: "64" },
+  },
+});
 const threads = Number(values.threads ?? defaultThreads());
 const modelName = "smollm2-135m";
 const modelPath = join(root, "models", `${modelName}.gguf`);
@@ -29,8 +35,17 @@ adapters.forEach((name, i) => {
 });
 
 const { url, process: child } = await startLoom(modelPath, 18082, [
-  "--threads", String(threads), "--kv-tokens", "32768", "--max-running", "32",
-  "--log-level", "warn", "--lora-dir", loraDir, ...adapters.flatMap((name) => ["--lora", `${name}=${join(loraDir, `${name}.gguf`)}`]),
+  "--threads",
+  String(threads),
+  "--kv-tokens",
+  "32768",
+  "--max-running",
+  "32",
+  "--log-level",
+  "warn",
+  "--lora-dir",
+  loraDir,
+  ...adapters.flatMap((name) => ["--lora", `${name}=${join(loraDir, `${name}.gguf`)}`]),
 ]);
 
 const target = { url, model: modelName, endpoint: "chat" as const, ignoreEos: true };
@@ -38,11 +53,24 @@ const slo = { ttftMs: 1000, tpotMs: 100 };
 const maxTokens = Number(values["max-tokens"]);
 const runs: RunResult[] = [];
 const throughput = { base: [] as number[], adapters: [] as number[] };
-await runWorkload({ target, workload: "uniform", concurrency: 4, requests: 4, workloadOptions: { seed: 9, maxTokens: 8 }, slo, models: adapters });
+await runWorkload({
+  target,
+  workload: "uniform",
+  concurrency: 4,
+  requests: 4,
+  workloadOptions: { seed: 9, maxTokens: 8 },
+  slo,
+  models: adapters,
+});
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const kind of round % 2 === 0 ? (["base", "adapters"] as const) : (["adapters", "base"] as const)) {
     const run = await runWorkload({
-      target, workload: "uniform", concurrency: 32, requests: 128, workloadOptions: { seed: round, maxTokens }, slo,
+      target,
+      workload: "uniform",
+      concurrency: 32,
+      requests: 128,
+      workloadOptions: { seed: round, maxTokens },
+      slo,
       ...(kind === "adapters" ? { models: adapters } : {}),
       onProgress: (line) => process.stderr.write(`\r[${kind} c=32] ${line}   `),
     });
@@ -60,14 +88,26 @@ for (let round = 0; round < Number(values.rounds); round++) {
     let stop = false;
     const churn = (async () => {
       while (kind === "loading" && !stop) {
-        const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        const post = (path: string, body: unknown) =>
+          fetch(`${url}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          });
         await post("/v1/load_lora_adapter", { lora_name: "hot", lora_path: join(loraDir, "a1.gguf") });
         await post("/v1/unload_lora_adapter", { lora_name: "hot" });
         loads++;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     })();
-    const run = await runWorkload({ target, workload: "uniform", concurrency: 8, requests: 32, workloadOptions: { seed: 50 + round, maxTokens: 128 }, slo });
+    const run = await runWorkload({
+      target,
+      workload: "uniform",
+      concurrency: 8,
+      requests: 32,
+      workloadOptions: { seed: 50 + round, maxTokens: 128 },
+      slo,
+    });
     stop = true;
     await churn;
     runs.push({ ...run, label: `${kind} c=8` });
@@ -78,7 +118,14 @@ child.kill("SIGTERM");
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 console.log(summaryTable(runs));
-console.log(`\n4 adapters / base model, output tok/s at c=32: ${(mean(throughput.adapters) / mean(throughput.base)).toFixed(2)} (${mean(throughput.adapters).toFixed(1)} / ${mean(throughput.base).toFixed(1)})`);
-console.log(`p99 ITL while loading adapters / quiet, c=8: ${(mean(itl.loading) / mean(itl.quiet)).toFixed(2)} (${mean(itl.loading).toFixed(1)} ms / ${mean(itl.quiet).toFixed(1)} ms; ${loads} load+unload cycles)`);
+console.log(
+  `\n4 adapters / base model, output tok/s at c=32: ${(mean(throughput.adapters) / mean(throughput.base)).toFixed(2)} (${mean(throughput.adapters).toFixed(1)} / ${mean(throughput.base).toFixed(1)})`,
+);
+console.log(
+  `p99 ITL while loading adapters / quiet, c=8: ${(mean(itl.loading) / mean(itl.quiet)).toFixed(2)} (${mean(itl.loading).toFixed(1)} ms / ${mean(itl.quiet).toFixed(1)} ms; ${loads} load+unload cycles)`,
+);
 mkdirSync(join(root, "loadtest", "results"), { recursive: true });
-writeFileSync(join(root, "loadtest", "results", "lora-bench.json"), `${JSON.stringify({ threads, throughput, itl, loads, runs }, null, 2)}\n`);
+writeFileSync(
+  join(root, "loadtest", "results", "lora-bench.json"),
+  `${JSON.stringify({ threads, throughput, itl, loads, runs }, null, 2)}\n`,
+);

@@ -2,7 +2,8 @@
 import type { RunResult } from "./runner.js";
 
 export function summaryTable(runs: readonly RunResult[]): string {
-  const header = "run                             server                      done  out tok/s  req/s  goodput  TTFT p50  TTFT p99  TPOT p50  ITL p99  E2E p50";
+  const header =
+    "run                             server                      done  out tok/s  req/s  goodput  TTFT p50  TTFT p99  TPOT p50  ITL p99  E2E p50";
   const lines = runs.map((r) => {
     const s = r.summary;
     const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0).padStart(8) : "       -");

@@ -36,12 +36,15 @@ export interface RunResult {
 
 export async function runWorkload(options: RunOptions): Promise<RunResult> {
   const { target, workload, requests, concurrency, rate } = options;
-  if ((concurrency === undefined) === (rate === undefined)) throw new RangeError("give exactly one of concurrency and rate");
-  if (!(Number.isInteger(requests) && requests > 0)) throw new RangeError(`requests must be a positive integer, got ${requests}`);
+  if ((concurrency === undefined) === (rate === undefined))
+    throw new RangeError("give exactly one of concurrency and rate");
+  if (!(Number.isInteger(requests) && requests > 0))
+    throw new RangeError(`requests must be a positive integer, got ${requests}`);
   const records: RequestRecord[] = [];
   const startedAt = new Date().toISOString();
   const started = performance.now();
-  const deadline = options.durationSeconds === undefined ? Number.POSITIVE_INFINITY : started + options.durationSeconds * 1000;
+  const deadline =
+    options.durationSeconds === undefined ? Number.POSITIVE_INFINITY : started + options.durationSeconds * 1000;
   let issued = 0;
   let nextConversation = 0;
   const canIssue = () => issued < requests && performance.now() < deadline;
@@ -58,22 +61,48 @@ export async function runWorkload(options: RunOptions): Promise<RunResult> {
       const startMs = performance.now() - started;
       try {
         const outcome = await streamRequest(conversationTarget, history, turn.maxTokens);
-        records.push({ index: requestIndex, startMs, ok: true, error: null, promptTokens: outcome.promptTokens, outputTokens: outcome.outputTokens, ttftMs: outcome.ttftMs, e2eMs: outcome.e2eMs, itlMs: outcome.itlMs });
+        records.push({
+          index: requestIndex,
+          startMs,
+          ok: true,
+          error: null,
+          promptTokens: outcome.promptTokens,
+          outputTokens: outcome.outputTokens,
+          ttftMs: outcome.ttftMs,
+          e2eMs: outcome.e2eMs,
+          itlMs: outcome.itlMs,
+        });
         history.push({ role: "assistant", content: outcome.text });
       } catch (error) {
-        records.push({ index: requestIndex, startMs, ok: false, error: (error as Error).message, promptTokens: 0, outputTokens: 0, ttftMs: null, e2eMs: performance.now() - started - startMs, itlMs: [] });
+        records.push({
+          index: requestIndex,
+          startMs,
+          ok: false,
+          error: (error as Error).message,
+          promptTokens: 0,
+          outputTokens: 0,
+          ttftMs: null,
+          e2eMs: performance.now() - started - startMs,
+          itlMs: [],
+        });
         return;
       }
     }
   }
 
-  const progress = setInterval(() => options.onProgress?.(progressLine(records, issued, requests, (performance.now() - started) / 1000)), 1000);
+  const progress = setInterval(
+    () => options.onProgress?.(progressLine(records, issued, requests, (performance.now() - started) / 1000)),
+    1000,
+  );
   try {
     if (concurrency !== undefined) {
-      if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (canIssue()) await runConversation(nextConversation++);
-      }));
+      if (!(Number.isInteger(concurrency) && concurrency > 0))
+        throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (canIssue()) await runConversation(nextConversation++);
+        }),
+      );
     } else {
       if (!(rate! > 0)) throw new RangeError(`rate must be positive, got ${rate}`);
       const random = seededRandom(options.workloadOptions.seed ^ 0x5bd1e995);
@@ -92,9 +121,16 @@ export async function runWorkload(options: RunOptions): Promise<RunResult> {
   records.sort((a, b) => a.index - b.index);
   const label = `${workload} ${concurrency !== undefined ? `c=${concurrency}` : `rate=${rate}/s`}`;
   return {
-    label, workload, endpoint: target.endpoint, model: target.model, url: target.url,
-    concurrency: concurrency ?? null, rate: rate ?? null, startedAt,
-    summary: summarize(records, durationSeconds, options.slo), records,
+    label,
+    workload,
+    endpoint: target.endpoint,
+    model: target.model,
+    url: target.url,
+    concurrency: concurrency ?? null,
+    rate: rate ?? null,
+    startedAt,
+    summary: summarize(records, durationSeconds, options.slo),
+    records,
   };
 }
 

@@ -15,7 +15,10 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number):
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${url}: the server exited with code ${child.exitCode}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -23,11 +26,19 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number):
 }
 
 /** Starts `command args` listening on `port`; killed with SIGTERM when this process exits. */
-export async function startServerProcess(name: string, command: string, args: readonly string[], port: number, timeoutMs = 120_000): Promise<ServerProcess> {
+export async function startServerProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  port: number,
+  timeoutMs = 120_000,
+): Promise<ServerProcess> {
   const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"], cwd: root });
   process.on("exit", () => child.kill("SIGTERM"));
   let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHealthy(url, child, timeoutMs);
@@ -40,5 +51,10 @@ export async function startServerProcess(name: string, command: string, args: re
 
 /** Loom's CLI in a child process: `loom serve MODEL --port PORT ...args`. */
 export function startLoom(model: string, port: number, args: readonly string[]): Promise<ServerProcess> {
-  return startServerProcess("loom", process.execPath, [join(root, "bin", "loom.mjs"), "serve", model, "--port", String(port), ...args], port);
+  return startServerProcess(
+    "loom",
+    process.execPath,
+    [join(root, "bin", "loom.mjs"), "serve", model, "--port", String(port), ...args],
+    port,
+  );
 }

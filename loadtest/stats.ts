@@ -25,8 +25,12 @@ export function percentile(values: readonly number[], q: number): number {
 export function distribution(values: readonly number[]): Distribution {
   const mean = values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
   return {
-    count: values.length, mean,
-    p50: percentile(values, 50), p90: percentile(values, 90), p95: percentile(values, 95), p99: percentile(values, 99),
+    count: values.length,
+    mean,
+    p50: percentile(values, 50),
+    p90: percentile(values, 90),
+    p95: percentile(values, 95),
+    p99: percentile(values, 99),
     max: values.length === 0 ? Number.NaN : Math.max(...values),
   };
 }
@@ -100,7 +104,12 @@ export function summarize(records: readonly RequestRecord[], durationSeconds: nu
     goodput: done.filter((r) => meetsSlo(r, slo)).length / durationSeconds,
     slo,
     ttftMs: distribution(done.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs]))),
-    tpotMs: distribution(done.flatMap((r) => { const t = tpotOf(r); return t === null ? [] : [t]; })),
+    tpotMs: distribution(
+      done.flatMap((r) => {
+        const t = tpotOf(r);
+        return t === null ? [] : [t];
+      }),
+    ),
     itlMs: distribution(done.flatMap((r) => r.itlMs)),
     e2eMs: distribution(done.map((r) => r.e2eMs)),
   };

@@ -19,15 +19,30 @@ const { values } = parseArgs({
 const NUM_STREAMS = 32;
 const context = Number(values.context);
 const model = await LlamaModel.load(values.model);
-const ctx = await model.createContext({ kvTokens: NUM_STREAMS * 1024, maxSequences: NUM_STREAMS, kvUnified: false, threads: Number(values.threads), batchTokens: 2048, microBatchTokens: 512 });
+const ctx = await model.createContext({
+  kvTokens: NUM_STREAMS * 1024,
+  maxSequences: NUM_STREAMS,
+  kvUnified: false,
+  threads: Number(values.threads),
+  batchTokens: 2048,
+  microBatchTokens: 512,
+});
 const samplers = Array.from({ length: NUM_STREAMS }, () => ctx.createSampler(samplingParams({ temperature: 0 })));
 
 /** Rows of one step: `numTokens` tokens of stream `slot`, sampled at the end unless it is a filler. */
-interface Rows { readonly slot: number; readonly numTokens: number; readonly filler?: boolean }
+interface Rows {
+  readonly slot: number;
+  readonly numTokens: number;
+  readonly filler?: boolean;
+}
 
 const lengths = new Array<number>(NUM_STREAMS).fill(0);
 async function step(rows: readonly Rows[], kvOps?: Int32Array): Promise<number> {
-  const tokens: number[] = [], positions: number[] = [], seqIds: number[] = [], outputRows: number[] = [], rowSamplers = [];
+  const tokens: number[] = [],
+    positions: number[] = [],
+    seqIds: number[] = [],
+    outputRows: number[] = [],
+    rowSamplers = [];
   for (const { slot, numTokens, filler } of rows) {
     for (let i = 0; i < numTokens; i++) {
       tokens.push(100 + ((lengths[slot]! * 7919 + slot) % 1000));
@@ -40,7 +55,14 @@ async function step(rows: readonly Rows[], kvOps?: Int32Array): Promise<number> 
     }
   }
   const start = performance.now();
-  await ctx.step({ tokens: Int32Array.from(tokens), positions: Int32Array.from(positions), seqIds: Int32Array.from(seqIds), outputRows: Int32Array.from(outputRows), samplers: rowSamplers, ...(kvOps ? { kvOps } : {}) });
+  await ctx.step({
+    tokens: Int32Array.from(tokens),
+    positions: Int32Array.from(positions),
+    seqIds: Int32Array.from(seqIds),
+    outputRows: Int32Array.from(outputRows),
+    samplers: rowSamplers,
+    ...(kvOps ? { kvOps } : {}),
+  });
   return performance.now() - start;
 }
 
@@ -61,11 +83,19 @@ const scenarios: Record<string, Rows[]> = {
   "decode 27 rows, one run": decode(all.slice(0, 27)),
   "decode 27 rows, six runs": decode(all.filter((s) => !idle(s))),
   "decode 27 rows + 5 fillers": all.map((slot) => ({ slot, numTokens: 1, ...(idle(slot) ? { filler: true } : {}) })),
-  "prefill 4 x 121 + 28 decode": [...decode(all.slice(0, 28)), ...[28, 29, 30, 31].map((slot) => ({ slot, numTokens: 121 }))],
-  "prefill 16 x 30 + 16 decode": [...decode(all.slice(0, 16)), ...all.slice(16).map((slot) => ({ slot, numTokens: 30 }))],
+  "prefill 4 x 121 + 28 decode": [
+    ...decode(all.slice(0, 28)),
+    ...[28, 29, 30, 31].map((slot) => ({ slot, numTokens: 121 })),
+  ],
+  "prefill 16 x 30 + 16 decode": [
+    ...decode(all.slice(0, 16)),
+    ...all.slice(16).map((slot) => ({ slot, numTokens: 30 })),
+  ],
 };
 
-console.log(`per-sequence streams: ${NUM_STREAMS}, ${context} tokens each before every step, ${values.threads} threads; median ms of ${values.repeats}`);
+console.log(
+  `per-sequence streams: ${NUM_STREAMS}, ${context} tokens each before every step, ${values.threads} threads; median ms of ${values.repeats}`,
+);
 const results: Record<string, number> = {};
 for (const [name, rows] of Object.entries(scenarios)) {
   const times: number[] = [];
@@ -75,7 +105,9 @@ for (const [name, rows] of Object.entries(scenarios)) {
   }
   times.sort((a, b) => a - b);
   results[name] = times[Math.floor(times.length / 2)]!;
-  console.log(`${name.padEnd(30)} ${results[name]!.toFixed(1).padStart(8)} ms   (${times.map((t) => t.toFixed(0)).join(" ")})`);
+  console.log(
+    `${name.padEnd(30)} ${results[name]!.toFixed(1).padStart(8)} ms   (${times.map((t) => t.toFixed(0)).join(" ")})`,
+  );
 }
 console.log(JSON.stringify({ model: values.model, context, threads: Number(values.threads), medianMs: results }));
 await ctx.dispose();

@@ -52,15 +52,33 @@ export function conversation(name: WorkloadName, index: number, options: Workloa
   const random = seededRandom(options.seed * 1_000_003 + index);
   switch (name) {
     case "uniform":
-      return { system: null, turns: [{ user: words(random, options.promptWords ?? 120), maxTokens: options.maxTokens }] };
+      return {
+        system: null,
+        turns: [{ user: words(random, options.promptWords ?? 120), maxTokens: options.maxTokens }],
+      };
     case "shared-prefix":
-      return { system: words(seededRandom(options.seed), options.sharedWords ?? 440), turns: [{ user: words(random, options.promptWords ?? 24), maxTokens: options.maxTokens }] };
+      return {
+        system: words(seededRandom(options.seed), options.sharedWords ?? 440),
+        turns: [{ user: words(random, options.promptWords ?? 24), maxTokens: options.maxTokens }],
+      };
     case "multi-turn":
-      return { system: null, turns: Array.from({ length: 4 }, () => ({ user: words(random, options.promptWords ?? 40), maxTokens: options.maxTokens })) };
+      return {
+        system: null,
+        turns: Array.from({ length: 4 }, () => ({
+          user: words(random, options.promptWords ?? 40),
+          maxTokens: options.maxTokens,
+        })),
+      };
     case "mixed": {
       // Log-uniform prompt lengths (16..1024 words) and output lengths (8..2*maxTokens), as real traffic is skewed.
-      const logUniform = (low: number, high: number) => Math.round(Math.exp(Math.log(low) + random() * (Math.log(high) - Math.log(low))));
-      return { system: null, turns: [{ user: words(random, logUniform(16, 1024)), maxTokens: logUniform(8, Math.max(9, options.maxTokens * 2)) }] };
+      const logUniform = (low: number, high: number) =>
+        Math.round(Math.exp(Math.log(low) + random() * (Math.log(high) - Math.log(low))));
+      return {
+        system: null,
+        turns: [
+          { user: words(random, logUniform(16, 1024)), maxTokens: logUniform(8, Math.max(9, options.maxTokens * 2)) },
+        ],
+      };
     }
   }
 }

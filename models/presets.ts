@@ -1,7 +1,6 @@
 // Shapes of the synthetic models. Vocabularies are the vocab-only GGUFs of the llama.cpp source bundle.
 import { GgmlType } from "./gguf.js";
 
-
 export interface Preset {
   readonly vocab: "llama-spm" | "gpt-2" | "llama-bpe";
   readonly embeddingSize: number;
@@ -18,10 +17,29 @@ export const PRESETS = {
   // The default model of `npm start` and the fast tests: 25 MB, made in about two seconds. F32, because F16
   // kernels round activations differently per batch shape and flip close greedy choices; its width differs from
   // stories260K's so that an adapter made for one is refused by the other.
-  tiny: { vocab: "llama-spm", embeddingSize: 96, layers: 2, heads: 4, kvHeads: 2, ffnSize: 256, contextLength: 4096, ropeFreqBase: 10000, weightType: GgmlType.F32 },
+  tiny: {
+    vocab: "llama-spm",
+    embeddingSize: 96,
+    layers: 2,
+    heads: 4,
+    kvHeads: 2,
+    ffnSize: 256,
+    contextLength: 4096,
+    ropeFreqBase: 10000,
+    weightType: GgmlType.F32,
+  },
   // SmolLM2-135M's shape: the benchmark model.
-  "smollm2-135m": { vocab: "gpt-2", embeddingSize: 576, layers: 30, heads: 9, kvHeads: 3, ffnSize: 1536, contextLength: 8192, ropeFreqBase: 100000, weightType: GgmlType.Q8_0 },
+  "smollm2-135m": {
+    vocab: "gpt-2",
+    embeddingSize: 576,
+    layers: 30,
+    heads: 9,
+    kvHeads: 3,
+    ffnSize: 1536,
+    contextLength: 8192,
+    ropeFreqBase: 100000,
+    weightType: GgmlType.Q8_0,
+  },
 } satisfies Record<string, Preset>;
 
 export type PresetName = keyof typeof PRESETS;
-

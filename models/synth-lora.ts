@@ -24,7 +24,10 @@ export function synthLora({ base, out, rank = 4, alpha = 8, seed = 1234, std = 0
   const kvHeads = number("attention.head_count_kv");
   const layers = number("block_count");
   const headDim = embedding / heads;
-  const targets: [string, number][] = [["attn_q", heads * headDim], ["attn_v", kvHeads * headDim]];
+  const targets: [string, number][] = [
+    ["attn_q", heads * headDim],
+    ["attn_v", kvHeads * headDim],
+  ];
 
   const metadata = new Map<string, GgufValue>([
     ["general.architecture", { type: GgufType.STRING, value: architecture }],
@@ -35,9 +38,17 @@ export function synthLora({ base, out, rank = 4, alpha = 8, seed = 1234, std = 0
   const tensors: TensorSpec[] = [];
   for (let layer = 0; layer < layers; layer++) {
     for (const [target, outSize] of targets) {
-      for (const [suffix, dims] of [["lora_a", [embedding, rank]], ["lora_b", [rank, outSize]]] as const) {
+      for (const [suffix, dims] of [
+        ["lora_a", [embedding, rank]],
+        ["lora_b", [rank, outSize]],
+      ] as const) {
         const name = `blk.${layer}.${target}.weight.${suffix}`;
-        tensors.push({ name, dims, type: GgmlType.F32, data: () => encode(randomValues(dims[0] * dims[1], std, seedFromName(seed, name)), GgmlType.F32) });
+        tensors.push({
+          name,
+          dims,
+          type: GgmlType.F32,
+          data: () => encode(randomValues(dims[0] * dims[1], std, seedFromName(seed, name)), GgmlType.F32),
+        });
       }
     }
   }

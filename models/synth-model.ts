@@ -69,9 +69,19 @@ export function synthModel({ preset, name, out, seed = 42, weightType = preset.w
 
   const tensors: TensorSpec[] = [];
   const matrix = (tensorName: string, dims: [number, number], std: number, type = weightType) =>
-    tensors.push({ name: tensorName, dims, type, data: () => encode(randomValues(dims[0] * dims[1], std, seedFromName(seed, tensorName)), type) });
+    tensors.push({
+      name: tensorName,
+      dims,
+      type,
+      data: () => encode(randomValues(dims[0] * dims[1], std, seedFromName(seed, tensorName)), type),
+    });
   const norm = (tensorName: string) =>
-    tensors.push({ name: tensorName, dims: [preset.embeddingSize], type: GgmlType.F32, data: () => encode(new Float32Array(preset.embeddingSize).fill(1), GgmlType.F32) });
+    tensors.push({
+      name: tensorName,
+      dims: [preset.embeddingSize],
+      type: GgmlType.F32,
+      data: () => encode(new Float32Array(preset.embeddingSize).fill(1), GgmlType.F32),
+    });
 
   const n = preset.embeddingSize;
   matrix("token_embd.weight", [n, vocabSize], 1);

@@ -11,8 +11,14 @@ const WEIGHT_TYPES: Record<string, GgmlType> = { f32: GgmlType.F32, f16: GgmlTyp
 
 const { values } = parseArgs({
   options: {
-    preset: { type: "string" }, out: { type: "string" }, seed: { type: "string" }, type: { type: "string" },
-    lora: { type: "boolean" }, base: { type: "string" }, rank: { type: "string" }, alpha: { type: "string" },
+    preset: { type: "string" },
+    out: { type: "string" },
+    seed: { type: "string" },
+    type: { type: "string" },
+    lora: { type: "boolean" },
+    base: { type: "string" },
+    rank: { type: "string" },
+    alpha: { type: "string" },
   },
 });
 
@@ -35,7 +41,8 @@ if (values.lora) {
 } else {
   const name = values.preset ?? usage(`--preset is required (${Object.keys(PRESETS).join(", ")})`);
   if (!(name in PRESETS)) usage(`unknown preset "${name}" (${Object.keys(PRESETS).join(", ")})`);
-  const weightType = values.type === undefined ? undefined : WEIGHT_TYPES[values.type] ?? usage(`unknown --type ${values.type}`);
+  const weightType =
+    values.type === undefined ? undefined : (WEIGHT_TYPES[values.type] ?? usage(`unknown --type ${values.type}`));
   synthModel({
     preset: PRESETS[name as PresetName],
     name: basename(out, ".gguf"),

@@ -25,7 +25,9 @@ export function vocabFile(name: string): string {
   const clone = mkdtempSync(join(tmpdir(), "loom-vocab-"));
   try {
     execFileSync("git", ["clone", "--quiet", "--bare", bundlePath(), clone], { stdio: "inherit" });
-    const bytes = execFileSync("git", ["--git-dir", clone, "show", `HEAD:models/ggml-vocab-${name}.gguf`], { maxBuffer: 64 << 20 });
+    const bytes = execFileSync("git", ["--git-dir", clone, "show", `HEAD:models/ggml-vocab-${name}.gguf`], {
+      maxBuffer: 64 << 20,
+    });
     writeFileSync(target, bytes);
   } finally {
     rmSync(clone, { recursive: true, force: true });

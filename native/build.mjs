@@ -84,10 +84,31 @@ function extractHeaders() {
   if (!force && existsSync(stamp) && readFileSync(stamp, "utf8") === llamaVersion) return;
   const cloneDir = mkdtempSync(join(tmpdir(), "loom-llama-src-"));
   try {
-    execFileSync("git", ["clone", "--quiet", "--no-checkout", join(nodeLlamaCppDir, "llama", "gitRelease.bundle"), cloneDir], { stdio: "inherit" });
-    execFileSync("git", ["-C", cloneDir, "-c", "advice.detachedHead=false", "checkout", "--quiet", "HEAD", "--", "include", "ggml/include", "src"], { stdio: "inherit" });
+    execFileSync(
+      "git",
+      ["clone", "--quiet", "--no-checkout", join(nodeLlamaCppDir, "llama", "gitRelease.bundle"), cloneDir],
+      { stdio: "inherit" },
+    );
+    execFileSync(
+      "git",
+      [
+        "-C",
+        cloneDir,
+        "-c",
+        "advice.detachedHead=false",
+        "checkout",
+        "--quiet",
+        "HEAD",
+        "--",
+        "include",
+        "ggml/include",
+        "src",
+      ],
+      { stdio: "inherit" },
+    );
     rmSync(headersDir, { recursive: true, force: true });
-    for (const folder of ["include", "ggml/include"]) cpSync(join(cloneDir, folder), join(headersDir, folder), { recursive: true });
+    for (const folder of ["include", "ggml/include"])
+      cpSync(join(cloneDir, folder), join(headersDir, folder), { recursive: true });
     mkdirSync(join(headersDir, "src"), { recursive: true });
     for (const file of readdirSync(join(cloneDir, "src")).filter((f) => f.endsWith(".h"))) {
       cpSync(join(cloneDir, "src", file), join(headersDir, "src", file));
@@ -104,8 +125,12 @@ const releaseDir = join(buildDir, "Release");
 const manifestPath = join(buildDir, "loom-native.json");
 const manifest = { variant, llamaVersion, libDir: libs.libDir, packageName: libs.packageName };
 
-if (!force && existsSync(join(releaseDir, "loom.node")) && existsSync(manifestPath) &&
-    readFileSync(manifestPath, "utf8") === JSON.stringify(manifest, null, 2)) {
+if (
+  !force &&
+  existsSync(join(releaseDir, "loom.node")) &&
+  existsSync(manifestPath) &&
+  readFileSync(manifestPath, "utf8") === JSON.stringify(manifest, null, 2)
+) {
   console.log(`loom native build: up to date (${variant}, llama.cpp ${llamaVersion})`);
   process.exit(0);
 }
@@ -120,7 +145,8 @@ const nodeGypScript = [
 if (!nodeGypScript) fail("node-gyp was not found; it ships with npm, so run this through npm (npm run build:native)");
 // Node's own headers are used where the installation ships them, so node-gyp never downloads a headers tarball.
 const nodePrefix = dirname(dirname(process.execPath));
-const nodeDir = process.env.npm_config_nodedir ??
+const nodeDir =
+  process.env.npm_config_nodedir ??
   (existsSync(join(nodePrefix, "include", "node", "node_api.h")) ? nodePrefix : undefined);
 const gypArgs = [
   "rebuild",
@@ -139,4 +165,6 @@ try {
   fail(`node-gyp failed (${error.message.split("\n")[0]}); see the compiler output above`);
 }
 writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
-console.log(`loom native build: ${variant} addon built in ${((Date.now() - started) / 1000).toFixed(1)} s against llama.cpp ${llamaVersion}`);
+console.log(
+  `loom native build: ${variant} addon built in ${((Date.now() - started) / 1000).toFixed(1)} s against llama.cpp ${llamaVersion}`,
+);

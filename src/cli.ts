@@ -90,7 +90,9 @@ function number(name: string, text: string | undefined): number | undefined {
 
 /** Throws RangeError with the usage text for anything it cannot read. */
 export function parseServeArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): ConfigInput {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof FLAGS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
   } catch (error) {
@@ -100,7 +102,8 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
   if (values.help) throw new RangeError(USAGE);
   const [command, model, ...rest] = positionals;
   if (command !== "serve" || model === undefined || rest.length > 0) throw new RangeError(USAGE);
-  const flag = (name: keyof typeof FLAGS, envName?: string) => (values[name] as string | undefined) ?? (envName ? env[envName] : undefined);
+  const flag = (name: keyof typeof FLAGS, envName?: string) =>
+    (values[name] as string | undefined) ?? (envName ? env[envName] : undefined);
   const config: Record<string, unknown> = {
     model,
     host: flag("host", "LOOM_HOST"),

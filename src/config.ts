@@ -27,7 +27,11 @@ export const ConfigSchema = z.object({
   flashAttention: z.enum(["auto", "on", "off"]).default("auto"),
   apiKeys: z.array(z.string().min(1)).default([]),
   chatTemplateFile: z.string().optional(),
-  maxBodyBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024),
   enablePrefixCaching: z.boolean().default(true),
   /** KV cells kept for finished requests' prompts while one sequence runs, shared out among running sequences (KvManagerOptions.retainedTokens). */
   prefixCacheTokens: z.number().int().min(0).default(2048),
@@ -58,7 +62,9 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export function loadConfig(input: ConfigInput): Config {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    throw new RangeError(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new RangeError(
+      `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }

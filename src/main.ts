@@ -40,20 +40,32 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const health = new HealthState();
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
-  const app = createApp({ registry, repository, health, logger, metrics, apiKeys: config.apiKeys, adminKeys: config.adminKeys, maxBodyBytes: config.maxBodyBytes });
+  const app = createApp({
+    registry,
+    repository,
+    health,
+    logger,
+    metrics,
+    apiKeys: config.apiKeys,
+    adminKeys: config.adminKeys,
+    maxBodyBytes: config.maxBodyBytes,
+  });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once("error", reject);
   });
-  const closeListener = () => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-  });
+  const closeListener = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
   try {
     await repository.loadAll();
     const serving = await loadLlmServing(config, { metrics, logger });
     registry.add(serving);
-    health.addCheck(() => (serving.engine.failure ? `the engine of ${serving.name} stopped: ${serving.engine.failure.message}` : null));
+    health.addCheck(() =>
+      serving.engine.failure ? `the engine of ${serving.name} stopped: ${serving.engine.failure.message}` : null,
+    );
   } catch (error) {
     await registry.close();
     await repository.close();
@@ -65,7 +77,12 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}`, config, registry, repository, health, metrics,
+    url: `http://${host}:${port}`,
+    config,
+    registry,
+    repository,
+    health,
+    metrics,
     close(graceMs = config.shutdownGraceSeconds * 1000) {
       closing ??= (async () => {
         health.draining();
@@ -73,7 +90,12 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
         for (const serving of servings) serving.stopAccepting();
         const drained = Promise.all(servings.map((s) => s.engine.drain()));
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([drained, new Promise((resolve) => { timer = setTimeout(resolve, graceMs); })]);
+        await Promise.race([
+          drained,
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, graceMs);
+          }),
+        ]);
         clearTimeout(timer);
         await registry.close();
         await repository.close();
@@ -91,16 +113,29 @@ export async function main(argv: readonly string[]): Promise<void> {
   const running = await startServer(input, { logger });
   for (const m of running.registry.list()) {
     logger.log("info", "serving", {
-      model: m.name, description: m.model.info.description, max_model_len: m.maxModelLen, threads: m.threads.single, threads_batch: m.threads.batch, url: `${running.url}/v1`,
+      model: m.name,
+      description: m.model.info.description,
+      max_model_len: m.maxModelLen,
+      threads: m.threads.single,
+      threads_batch: m.threads.batch,
+      url: `${running.url}/v1`,
     });
   }
-  console.log(`loom: serving ${running.registry.list().map((m) => m.name).join(", ")} at ${running.url}/v1`);
+  console.log(
+    `loom: serving ${running.registry
+      .list()
+      .map((m) => m.name)
+      .join(", ")} at ${running.url}/v1`,
+  );
   const stop = (signal: string) => {
     logger.log("info", "shutdown", { signal, grace_seconds: running.config.shutdownGraceSeconds });
-    running.close().then(() => process.exit(0), (error: unknown) => {
-      logger.log("error", "shutdown_failed", { message: (error as Error).message });
-      process.exit(1);
-    });
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.log("error", "shutdown_failed", { message: (error as Error).message });
+        process.exit(1);
+      },
+    );
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));

@@ -35,7 +35,16 @@ export interface AppDeps {
   readonly maxBodyBytes: number;
 }
 
-export function createApp({ registry, repository, health, logger, metrics, apiKeys, adminKeys, maxBodyBytes }: AppDeps): Hono<AppEnv> {
+export function createApp({
+  registry,
+  repository,
+  health,
+  logger,
+  metrics,
+  apiKeys,
+  adminKeys,
+  maxBodyBytes,
+}: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestId());
   app.use("*", accessLog(logger, metrics));
@@ -48,7 +57,8 @@ export function createApp({ registry, repository, health, logger, metrics, apiKe
     app.use(path, auth);
     app.use(path, admission(health));
   }
-  if (adminKeys.length > 0) for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
+  if (adminKeys.length > 0)
+    for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
   app.use("*", bodyLimit(maxBodyBytes));
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
@@ -56,11 +66,18 @@ export function createApp({ registry, repository, health, logger, metrics, apiKe
   app.route("/", modelRoutes(registry, repository));
   app.route("/", embeddingRoutes(registry, repository));
   for (const routes of [tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));
-  app.notFound((c) => errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })));
+  app.notFound((c) =>
+    errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })),
+  );
   app.onError((error, c) => {
     const apiError = toApiError(error);
     // A 500 is a bug worth its stack; 503 and 504 are the server working as configured.
-    if (apiError.status === 500) logger.log("error", "request_failed", { request_id: c.get("requestId") ?? null, message: apiError.message, stack: error instanceof Error ? error.stack : undefined });
+    if (apiError.status === 500)
+      logger.log("error", "request_failed", {
+        request_id: c.get("requestId") ?? null,
+        message: apiError.message,
+        stack: error instanceof Error ? error.stack : undefined,
+      });
     return errorResponse(c, apiError);
   });
   return app;

@@ -42,8 +42,16 @@ export function readBody(c: Context, alignedAt = 0): Promise<Uint8Array> {
     };
     // A client that goes away before its body is whole reads no answer, but the route must stop. ('close' comes
     // after every body, so the error is only built when it is needed: building one captures a stack.)
-    const cutShort = () => settled || settle(new ApiError(400, "the connection closed before the request body was complete", { code: "incomplete_body" }));
-    incoming.on("data", onData).once("end", () => settle(null)).on("error", cutShort).once("close", cutShort);
+    const cutShort = () =>
+      settled ||
+      settle(
+        new ApiError(400, "the connection closed before the request body was complete", { code: "incomplete_body" }),
+      );
+    incoming
+      .on("data", onData)
+      .once("end", () => settle(null))
+      .on("error", cutShort)
+      .once("close", cutShort);
   });
 }
 
@@ -56,6 +64,8 @@ export function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
-    throw new ApiError(400, `the request body is not valid JSON: ${(error as Error).message}`, { code: "invalid_json" });
+    throw new ApiError(400, `the request body is not valid JSON: ${(error as Error).message}`, {
+      code: "invalid_json",
+    });
   }
 }

@@ -4,12 +4,24 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import { isNativeError } from "../backend/llama/addon.js";
 import {
-  AdapterNotFoundError, ConflictError, InvalidRequestError, ModelLoadError, ModelNotFoundError, OverloadedError, PermissionDeniedError, RequestTimeoutError,
+  AdapterNotFoundError,
+  ConflictError,
+  InvalidRequestError,
+  ModelLoadError,
+  ModelNotFoundError,
+  OverloadedError,
+  PermissionDeniedError,
+  RequestTimeoutError,
   ShuttingDownError,
 } from "../serving/errors.js";
 
 export interface OpenAiErrorBody {
-  readonly error: { readonly message: string; readonly type: string; readonly param: string | null; readonly code: string | null };
+  readonly error: {
+    readonly message: string;
+    readonly type: string;
+    readonly param: string | null;
+    readonly code: string | null;
+  };
 }
 
 export class ApiError extends Error {
@@ -20,7 +32,16 @@ export class ApiError extends Error {
   /** Sent as Retry-After on 429 and 503. */
   readonly retryAfterSeconds: number | null;
 
-  constructor(status: ContentfulStatusCode, message: string, { type, param = null, code = null, retryAfterSeconds = null }: { type?: string; param?: string | null; code?: string | null; retryAfterSeconds?: number | null } = {}) {
+  constructor(
+    status: ContentfulStatusCode,
+    message: string,
+    {
+      type,
+      param = null,
+      code = null,
+      retryAfterSeconds = null,
+    }: { type?: string; param?: string | null; code?: string | null; retryAfterSeconds?: number | null } = {},
+  ) {
     super(message);
     this.status = status;
     this.type = type ?? defaultType(status);
@@ -48,17 +69,23 @@ export function toApiError(error: unknown): ApiError {
     const param = issue.path.join(".") || null;
     return new ApiError(400, param ? `${param}: ${issue.message}` : issue.message, { param });
   }
-  if (error instanceof InvalidRequestError) return new ApiError(400, error.message, { param: error.param, code: error.code });
+  if (error instanceof InvalidRequestError)
+    return new ApiError(400, error.message, { param: error.param, code: error.code });
   if (error instanceof ModelLoadError) return new ApiError(400, error.message, { code: "model_load_failed" });
-  if (error instanceof ModelNotFoundError) return new ApiError(404, error.message, { type: "invalid_request_error", param: "model", code: "model_not_found" });
+  if (error instanceof ModelNotFoundError)
+    return new ApiError(404, error.message, { type: "invalid_request_error", param: "model", code: "model_not_found" });
   if (error instanceof PermissionDeniedError) return new ApiError(403, error.message, { code: "permission_denied" });
   if (error instanceof AdapterNotFoundError) return new ApiError(404, error.message, { code: "adapter_not_found" });
   if (error instanceof ConflictError) return new ApiError(409, error.message, { code: "conflict" });
-  if (error instanceof OverloadedError) return new ApiError(429, error.message, { code: "overloaded", retryAfterSeconds: error.retryAfterSeconds });
-  if (error instanceof ShuttingDownError) return new ApiError(503, error.message, { code: "shutting_down", retryAfterSeconds: 5 });
-  if (error instanceof RequestTimeoutError) return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
+  if (error instanceof OverloadedError)
+    return new ApiError(429, error.message, { code: "overloaded", retryAfterSeconds: error.retryAfterSeconds });
+  if (error instanceof ShuttingDownError)
+    return new ApiError(503, error.message, { code: "shutting_down", retryAfterSeconds: 5 });
+  if (error instanceof RequestTimeoutError)
+    return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
   if (error instanceof RangeError) return new ApiError(400, error.message);
-  if (isNativeError(error) && (error.code.startsWith("LOOM_INVALID") || error.code === "LOOM_INPUT_TOO_LONG")) return new ApiError(400, error.message, { code: error.code.toLowerCase() });
+  if (isNativeError(error) && (error.code.startsWith("LOOM_INVALID") || error.code === "LOOM_INPUT_TOO_LONG"))
+    return new ApiError(400, error.message, { code: error.code.toLowerCase() });
   return new ApiError(500, error instanceof Error ? error.message : String(error));
 }
 

@@ -10,9 +10,10 @@ export function tokenizeRoutes(registry: ModelRegistry): Hono {
     .post("/tokenize", async (c) => {
       const body = await readJson(c, TokenizeRequest);
       const serving = body.model ? registry.get(body.model) : registry.first();
-      const tokens = "messages" in body
-        ? serving.chatPrompt(toTemplateMessages(body.messages))
-        : serving.model.tokenize(body.prompt, { addSpecial: body.add_special_tokens ?? true });
+      const tokens =
+        "messages" in body
+          ? serving.chatPrompt(toTemplateMessages(body.messages))
+          : serving.model.tokenize(body.prompt, { addSpecial: body.add_special_tokens ?? true });
       return c.json({ tokens: [...tokens], count: tokens.length, max_model_len: serving.maxModelLen });
     })
     .post("/detokenize", async (c) => {

@@ -16,7 +16,11 @@ export interface BatcherOptions<I, O> {
   /** Inputs with different keys never share a batch. */
   readonly keyOf: (input: I) => string;
   readonly run: (inputs: readonly I[]) => Promise<O[]>;
-  readonly onBatch?: (batch: { readonly rows: number; readonly queueMs: readonly number[]; readonly computeMs: number }) => void;
+  readonly onBatch?: (batch: {
+    readonly rows: number;
+    readonly queueMs: readonly number[];
+    readonly computeMs: number;
+  }) => void;
   readonly now?: () => number;
 }
 
@@ -47,10 +51,13 @@ export class DynamicBatcher<I, O> {
 
   constructor(options: BatcherOptions<I, O>) {
     const { maxBatchSize, maxQueueDelayMs, maxQueueSize, maxConcurrentRuns } = options;
-    if (!(Number.isInteger(maxBatchSize) && maxBatchSize > 0)) throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
+    if (!(Number.isInteger(maxBatchSize) && maxBatchSize > 0))
+      throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
     if (!(maxQueueDelayMs >= 0)) throw new RangeError(`maxQueueDelayMs must be non-negative, got ${maxQueueDelayMs}`);
-    if (!(Number.isInteger(maxQueueSize) && maxQueueSize > 0)) throw new RangeError(`maxQueueSize must be a positive integer, got ${maxQueueSize}`);
-    if (!(Number.isInteger(maxConcurrentRuns) && maxConcurrentRuns > 0)) throw new RangeError(`maxConcurrentRuns must be a positive integer, got ${maxConcurrentRuns}`);
+    if (!(Number.isInteger(maxQueueSize) && maxQueueSize > 0))
+      throw new RangeError(`maxQueueSize must be a positive integer, got ${maxQueueSize}`);
+    if (!(Number.isInteger(maxConcurrentRuns) && maxConcurrentRuns > 0))
+      throw new RangeError(`maxConcurrentRuns must be a positive integer, got ${maxConcurrentRuns}`);
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
   }
@@ -59,7 +66,9 @@ export class DynamicBatcher<I, O> {
     if (this.#closed) return Promise.reject(new Error("the model was unloaded"));
     const rows = this.#options.rowsOf(input);
     if (!(Number.isInteger(rows) && rows > 0 && rows <= this.#options.maxBatchSize)) {
-      return Promise.reject(new RangeError(`a request of ${rows} rows does not fit max_batch_size ${this.#options.maxBatchSize}`));
+      return Promise.reject(
+        new RangeError(`a request of ${rows} rows does not fit max_batch_size ${this.#options.maxBatchSize}`),
+      );
     }
     if (this.#queued >= this.#options.maxQueueSize) return Promise.reject(new QueueFullError(this.#queued));
     return new Promise<O>((resolve, reject) => {
@@ -75,7 +84,9 @@ export class DynamicBatcher<I, O> {
   /** Refuses new requests, runs the queued ones without waiting out their delay, and resolves when all are done. */
   close(): Promise<void> {
     this.#closed = true;
-    const idle = new Promise<void>((resolve) => { this.#onIdle = resolve; });
+    const idle = new Promise<void>((resolve) => {
+      this.#onIdle = resolve;
+    });
     this.#pump();
     return idle;
   }
@@ -98,7 +109,8 @@ export class DynamicBatcher<I, O> {
     for (const [key, queue] of this.#queues) {
       const rows = queue.reduce((sum, item) => sum + item.rows, 0);
       const age = now - queue[0]!.enqueuedMs;
-      const full = rows >= this.#options.maxBatchSize || (this.#options.preferredBatchSizes ?? []).some((size) => rows === size);
+      const full =
+        rows >= this.#options.maxBatchSize || (this.#options.preferredBatchSizes ?? []).some((size) => rows === size);
       if ((full || this.#closed || age >= this.#options.maxQueueDelayMs) && age > bestAge) {
         best = key;
         bestAge = age;
@@ -134,7 +146,11 @@ export class DynamicBatcher<I, O> {
     const started = this.#now();
     const queueMs = batch.map((item) => started - item.enqueuedMs);
     void this.#runBatch(batch).finally(() => {
-      this.#options.onBatch?.({ rows: batch.reduce((sum, item) => sum + item.rows, 0), queueMs, computeMs: this.#now() - started });
+      this.#options.onBatch?.({
+        rows: batch.reduce((sum, item) => sum + item.rows, 0),
+        queueMs,
+        computeMs: this.#now() - started,
+      });
       this.#running--;
       this.#pump();
     });

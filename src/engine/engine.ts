@@ -74,9 +74,25 @@ export class Engine {
   #failure: Error | null = null;
   #nextSeqId = 0;
   #loop: Promise<void>;
-  #counters = { numSteps: 0, numComputedTokens: 0, numGeneratedTokens: 0, lastStepTokens: 0, lastStepMs: 0, totalStepMs: 0, totalSchedulerMs: 0, kvSpanCells: -1 };
+  #counters = {
+    numSteps: 0,
+    numComputedTokens: 0,
+    numGeneratedTokens: 0,
+    lastStepTokens: 0,
+    lastStepMs: 0,
+    totalStepMs: 0,
+    totalSchedulerMs: 0,
+    kvSpanCells: -1,
+  };
 
-  constructor({ backend, scheduler, kv, now = () => performance.now(), onStep, resolveAdapter = () => null }: EngineOptions) {
+  constructor({
+    backend,
+    scheduler,
+    kv,
+    now = () => performance.now(),
+    onStep,
+    resolveAdapter = () => null,
+  }: EngineOptions) {
     this.#resolveAdapter = resolveAdapter;
     this.#backend = backend;
     this.#scheduler = scheduler;
@@ -95,15 +111,26 @@ export class Engine {
   submit(request: Request): AsyncIterable<StepEvent> {
     if (this.#failure) throw new Error(`the engine stopped: ${this.#failure.message}`);
     if (this.#closed) throw new Error("the engine is closed");
-    if (this.#requests.has(request.requestId)) throw new RangeError(`request id ${request.requestId} is already in use`);
+    if (this.#requests.has(request.requestId))
+      throw new RangeError(`request id ${request.requestId} is already in use`);
     const arrivalMs = request.arrivalMs ?? this.#now();
     const sequences: Sequence[] = [];
     try {
       for (let index = 0; index < request.params.n; index++) {
-        const params = request.params.seed === undefined || index === 0 ? request.params : { ...request.params, seed: (request.params.seed + index) >>> 0 };
+        const params =
+          request.params.seed === undefined || index === 0
+            ? request.params
+            : { ...request.params, seed: (request.params.seed + index) >>> 0 };
         const seq = new Sequence({
-          seqId: this.#nextSeqId++, requestId: request.requestId, index, promptTokens: request.promptTokens, params,
-          sampler: this.#backend.createSampler(params), adapterId: request.adapterId ?? 0, priority: request.priority ?? 0, arrivalMs,
+          seqId: this.#nextSeqId++,
+          requestId: request.requestId,
+          index,
+          promptTokens: request.promptTokens,
+          params,
+          sampler: this.#backend.createSampler(params),
+          adapterId: request.adapterId ?? 0,
+          priority: request.priority ?? 0,
+          arrivalMs,
           ...(sequences[0] ? { leader: sequences[0] } : {}),
         });
         sequences.push(seq);
@@ -118,11 +145,19 @@ export class Engine {
     }
     const onAbort = () => this.abort(request.requestId, "abort");
     request.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = request.timeoutMs === undefined ? undefined
-      : setTimeout(() => this.abort(request.requestId, "timeout", `the request timed out after ${request.timeoutMs} ms`), request.timeoutMs);
+    const timer =
+      request.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => this.abort(request.requestId, "timeout", `the request timed out after ${request.timeoutMs} ms`),
+            request.timeoutMs,
+          );
     const channel = new EventChannel<StepEvent>(onAbort);
     this.#requests.set(request.requestId, {
-      request, sequences, channel, remaining: sequences.length,
+      request,
+      sequences,
+      channel,
+      remaining: sequences.length,
       detach: () => {
         request.signal?.removeEventListener("abort", onAbort);
         clearTimeout(timer);
@@ -170,7 +205,9 @@ export class Engine {
       const plan = this.#scheduler.plan(planStart);
       this.#dispatchFinished(plan);
       if (plan.chunks.length === 0 && plan.kvOps.length === 0) {
-        await new Promise<void>((resolve) => { this.#wake = resolve; });
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
         continue;
       }
       const stepStart = this.#now();
@@ -187,7 +224,12 @@ export class Engine {
       this.#dispatch(events);
       const schedulerMs = stepStart - planStart + (this.#now() - stepEnd);
       this.#count(plan, schedulerMs, stepEnd - stepStart);
-      this.#onStep?.({ numTokens: plan.numTokens, numSequences: plan.chunks.length, stepMs: stepEnd - stepStart, schedulerMs });
+      this.#onStep?.({
+        numTokens: plan.numTokens,
+        numSequences: plan.chunks.length,
+        stepMs: stepEnd - stepStart,
+        schedulerMs,
+      });
     }
   }
 
@@ -211,7 +253,9 @@ export class Engine {
   }
 
   #dispatchFinished(plan: StepPlan): void {
-    this.#dispatch(plan.finished.map((seq) => ({ kind: "finished", seq, reason: seq.finishReason!, message: seq.finishMessage })));
+    this.#dispatch(
+      plan.finished.map((seq) => ({ kind: "finished", seq, reason: seq.finishReason!, message: seq.finishMessage })),
+    );
   }
 
   #dispatch(events: readonly SchedulerEvent[]): void {
@@ -220,13 +264,27 @@ export class Engine {
       if (!tracked) continue;
       const { seq } = event;
       if (event.kind === "token") {
-        tracked.channel.push({ type: "token", index: seq.index, token: event.token, logprob: event.logprob, topTokens: event.topTokens, topLogprobs: event.topLogprobs });
+        tracked.channel.push({
+          type: "token",
+          index: seq.index,
+          token: event.token,
+          logprob: event.logprob,
+          topTokens: event.topTokens,
+          topLogprobs: event.topLogprobs,
+        });
         continue;
       }
       seq.sampler.dispose();
       tracked.channel.push({
-        type: "finished", index: seq.index, reason: event.reason, message: event.message,
-        usage: { promptTokens: seq.numPromptTokens, completionTokens: seq.numOutputTokens, cachedPromptTokens: seq.numCachedPromptTokens },
+        type: "finished",
+        index: seq.index,
+        reason: event.reason,
+        message: event.message,
+        usage: {
+          promptTokens: seq.numPromptTokens,
+          completionTokens: seq.numOutputTokens,
+          cachedPromptTokens: seq.numCachedPromptTokens,
+        },
         queueMs: seq.firstScheduledMs === null ? null : seq.firstScheduledMs - seq.arrivalMs,
       });
       if (--tracked.remaining === 0) {

@@ -36,7 +36,9 @@ export class EventChannel<T> implements AsyncIterable<T> {
         const item = this.#items.shift();
         if (item !== undefined) return Promise.resolve({ value: item, done: false });
         if (this.#ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => { this.#waiter = resolve; });
+        return new Promise((resolve) => {
+          this.#waiter = resolve;
+        });
       },
       return: () => {
         if (!this.#ended) {

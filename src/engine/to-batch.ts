@@ -6,9 +6,12 @@ import type { StepPlan } from "../scheduler/step-plan.js";
 export function encodeKvOps(ops: readonly KvOp[]): Int32Array {
   const out = new Int32Array(ops.length * KV_OP_WIDTH);
   ops.forEach((op, i) => {
-    out.set(op.kind === "copy"
-      ? [KvOpCode.copy, op.srcSlot, op.dstSlot, op.fromPos, op.toPos]
-      : [KvOpCode.remove, op.slot, 0, op.fromPos, op.toPos], i * KV_OP_WIDTH);
+    out.set(
+      op.kind === "copy"
+        ? [KvOpCode.copy, op.srcSlot, op.dstSlot, op.fromPos, op.toPos]
+        : [KvOpCode.remove, op.slot, 0, op.fromPos, op.toPos],
+      i * KV_OP_WIDTH,
+    );
   });
   return out;
 }
@@ -46,7 +49,10 @@ export function toBatch(plan: StepPlan): Batch {
   }
   fillersBelow(Infinity);
   return {
-    tokens, positions, seqIds, samplers,
+    tokens,
+    positions,
+    seqIds,
+    samplers,
     outputRows: Int32Array.from(outputRows),
     ...(topLogprobs.some((n) => n >= 0) ? { topLogprobs: Int32Array.from(topLogprobs) } : {}),
     ...(plan.kvOps.length > 0 ? { kvOps: encodeKvOps(plan.kvOps) } : {}),

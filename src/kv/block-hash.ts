@@ -13,7 +13,13 @@ export function chainHash(parent: BlockHash | null, tokens: ArrayLike<number>, a
 }
 
 /** The chain hash of full block `index` of `tokens` (blocks of `blockSize`), given its parent's hash. */
-export function blockHashAt(parent: BlockHash | null, tokens: ArrayLike<number>, index: number, blockSize: number, adapterId: number): BlockHash {
+export function blockHashAt(
+  parent: BlockHash | null,
+  tokens: ArrayLike<number>,
+  index: number,
+  blockSize: number,
+  adapterId: number,
+): BlockHash {
   const start = index * blockSize;
   return chainHash(parent, Array.prototype.slice.call(tokens, start, start + blockSize) as number[], adapterId);
 }

@@ -22,18 +22,31 @@ export class BlockPool {
   readonly #cached: FreeBlockQueue;
 
   constructor(numBlocks: number) {
-    if (!(Number.isInteger(numBlocks) && numBlocks > 0)) throw new RangeError(`numBlocks must be a positive integer, got ${numBlocks}`);
-    this.#blocks = Array.from({ length: numBlocks }, (_, blockId) => ({ blockId, refCount: 0, hash: null, startPos: 0, holders: new Set<SlotId>() }));
+    if (!(Number.isInteger(numBlocks) && numBlocks > 0))
+      throw new RangeError(`numBlocks must be a positive integer, got ${numBlocks}`);
+    this.#blocks = Array.from({ length: numBlocks }, (_, blockId) => ({
+      blockId,
+      refCount: 0,
+      hash: null,
+      startPos: 0,
+      holders: new Set<SlotId>(),
+    }));
     this.#plain = new FreeBlockQueue(numBlocks);
     this.#cached = new FreeBlockQueue(numBlocks);
     for (let id = 0; id < numBlocks; id++) this.#plain.push(id);
   }
 
-  get numBlocks(): number { return this.#blocks.length; }
+  get numBlocks(): number {
+    return this.#blocks.length;
+  }
   /** Blocks a new allocation can take: plain free ones and cached ones no running sequence holds. */
-  get numFree(): number { return this.#plain.length + this.#cached.length; }
+  get numFree(): number {
+    return this.#plain.length + this.#cached.length;
+  }
   /** Unheld blocks that still cache a prefix. */
-  get numCachedUnheld(): number { return this.#cached.length; }
+  get numCachedUnheld(): number {
+    return this.#cached.length;
+  }
 
   block(id: BlockId): KvBlock {
     const block = this.#blocks[id];

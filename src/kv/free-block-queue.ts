@@ -43,7 +43,8 @@ export class FreeBlockQueue {
 
   remove(id: BlockId): void {
     if (!this.#inQueue[id]) throw new Error(`block ${id} is not in the free queue`);
-    const prev = this.#prev[id]!, next = this.#next[id]!;
+    const prev = this.#prev[id]!,
+      next = this.#next[id]!;
     if (prev === -1) this.#head = next;
     else this.#next[prev] = next;
     if (next === -1) this.#tail = prev;

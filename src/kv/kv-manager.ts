@@ -11,7 +11,18 @@ import { BlockPool, type KvBlock } from "./block-pool.js";
 import { blockHashAt } from "./block-hash.js";
 import { PrefixCache } from "./prefix-cache.js";
 import { SlotPool } from "./slot-pool.js";
-import type { Admission, AdmitParams, BlockHash, BlockId, BlockTable, FillerRow, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
+import type {
+  Admission,
+  AdmitParams,
+  BlockHash,
+  BlockId,
+  BlockTable,
+  FillerRow,
+  KvAllocator,
+  KvOp,
+  KvStats,
+  SlotId,
+} from "./types.js";
 
 export interface KvManagerOptions {
   readonly numBlocks: number;
@@ -49,9 +60,18 @@ export class KvManager implements KvAllocator {
   #queries = 0;
   #hits = 0;
 
-  constructor({ numBlocks, blockSize = 16, numSlots, watermarkBlocks = Math.ceil(numBlocks * 0.01), enablePrefixCaching = true, retainedTokens = Infinity }: KvManagerOptions) {
-    if (!(Number.isInteger(blockSize) && blockSize > 0)) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
-    if (!(Number.isInteger(watermarkBlocks) && watermarkBlocks >= 0)) throw new RangeError(`watermarkBlocks must be a non-negative integer, got ${watermarkBlocks}`);
+  constructor({
+    numBlocks,
+    blockSize = 16,
+    numSlots,
+    watermarkBlocks = Math.ceil(numBlocks * 0.01),
+    enablePrefixCaching = true,
+    retainedTokens = Infinity,
+  }: KvManagerOptions) {
+    if (!(Number.isInteger(blockSize) && blockSize > 0))
+      throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
+    if (!(Number.isInteger(watermarkBlocks) && watermarkBlocks >= 0))
+      throw new RangeError(`watermarkBlocks must be a non-negative integer, got ${watermarkBlocks}`);
     if (!(retainedTokens >= 0)) throw new RangeError(`retainedTokens must be non-negative, got ${retainedTokens}`);
     this.blockSize = blockSize;
     this.#pool = new BlockPool(numBlocks);
@@ -62,8 +82,12 @@ export class KvManager implements KvAllocator {
     this.#retainedTokens = retainedTokens;
   }
 
-  get numFreeBlocks(): number { return this.#pool.numFree; }
-  get numBlocksInUse(): number { return this.#pool.numBlocks - this.#pool.numFree; }
+  get numFreeBlocks(): number {
+    return this.#pool.numFree;
+  }
+  get numBlocksInUse(): number {
+    return this.#pool.numBlocks - this.#pool.numFree;
+  }
 
   blocksFor(numTokens: number): number {
     return Math.ceil(numTokens / this.blockSize);
@@ -80,13 +104,21 @@ export class KvManager implements KvAllocator {
    */
   admit({ tokens, adapterId, maxNewTokens }: AdmitParams): Admission | null {
     if (this.#slots.numFree === 0 && !this.#freeParkedSlot()) return null;
-    const cached = this.#prefixCaching ? this.#cache.longestCachedPrefix(tokens, adapterId, tokens.length - 1) : { blockIds: [], hashes: [], numTokens: 0 };
+    const cached = this.#prefixCaching
+      ? this.#cache.longestCachedPrefix(tokens, adapterId, tokens.length - 1)
+      : { blockIds: [], hashes: [], numTokens: 0 };
     const unheldHits = cached.blockIds.filter((id) => this.#pool.isFree(id)).length;
     const reserve = this.blocksFor(tokens.length) - cached.blockIds.length;
     if (this.#pool.numFree - unheldHits < reserve + this.#watermark) return null;
 
     const slot = this.#slots.takeFree()!;
-    const table: SeqTable = { slot, blockIds: [...cached.blockIds], adapterId, numCommittedBlocks: cached.blockIds.length, lastHash: cached.hashes.at(-1) ?? null };
+    const table: SeqTable = {
+      slot,
+      blockIds: [...cached.blockIds],
+      adapterId,
+      numCommittedBlocks: cached.blockIds.length,
+      lastHash: cached.hashes.at(-1) ?? null,
+    };
     for (const id of cached.blockIds) this.#pool.acquire(id);
     this.#copyCachedBlocks(cached.blockIds, slot);
     const numCachedTokens = cached.numTokens;
@@ -137,9 +169,17 @@ export class KvManager implements KvAllocator {
       blocks.forEach((block, i) => {
         if (block.hash !== null) return;
         block.holders.delete(seq.slot);
-        this.#ops.push({ kind: "remove", slot: seq.slot, fromPos: block.startPos, toPos: i === blocks.length - 1 ? -1 : block.startPos + this.blockSize });
+        this.#ops.push({
+          kind: "remove",
+          slot: seq.slot,
+          fromPos: block.startPos,
+          toPos: i === blocks.length - 1 ? -1 : block.startPos + this.blockSize,
+        });
       });
-      this.#slots.park(seq.slot, kept.map((b) => b.blockId));
+      this.#slots.park(
+        seq.slot,
+        kept.map((b) => b.blockId),
+      );
     } else {
       for (const block of blocks) block.holders.delete(seq.slot);
       this.#ops.push({ kind: "remove", slot: seq.slot, fromPos: 0, toPos: -1 });
@@ -191,7 +231,8 @@ export class KvManager implements KvAllocator {
     let pending: { srcSlot: SlotId; fromPos: number; toPos: number } | null = null;
     for (const id of blockIds) {
       const block = this.#pool.block(id);
-      const src: SlotId = pending && block.holders.has(pending.srcSlot) ? pending.srcSlot : block.holders.values().next().value!;
+      const src: SlotId =
+        pending && block.holders.has(pending.srcSlot) ? pending.srcSlot : block.holders.values().next().value!;
       if (pending && pending.srcSlot === src && pending.toPos === block.startPos) {
         pending.toPos += this.blockSize;
       } else {

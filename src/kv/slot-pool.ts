@@ -10,15 +10,22 @@ export class SlotPool {
   readonly #parked = new Map<SlotId, Set<BlockId>>();
 
   constructor(numSlots: number) {
-    if (!(Number.isInteger(numSlots) && numSlots > 0)) throw new RangeError(`numSlots must be a positive integer, got ${numSlots}`);
+    if (!(Number.isInteger(numSlots) && numSlots > 0))
+      throw new RangeError(`numSlots must be a positive integer, got ${numSlots}`);
     this.#numSlots = numSlots;
     this.#free = Array.from({ length: numSlots }, (_, i) => numSlots - 1 - i);
   }
 
-  get numFree(): number { return this.#free.length; }
-  get numParked(): number { return this.#parked.size; }
+  get numFree(): number {
+    return this.#free.length;
+  }
+  get numParked(): number {
+    return this.#parked.size;
+  }
   /** Slots of running sequences: neither free nor parked. */
-  get numRunning(): number { return this.#numSlots - this.#free.length - this.#parked.size; }
+  get numRunning(): number {
+    return this.#numSlots - this.#free.length - this.#parked.size;
+  }
 
   takeFree(): SlotId | undefined {
     return this.#free.pop();

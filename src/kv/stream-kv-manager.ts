@@ -6,7 +6,17 @@
 // sequences on consecutive ids; a finished sequence's stream stays as prefix cache until then. When the idle slot
 // itself holds the longest cached prefix the new sequence keeps it and copies nothing.
 import { blockHashAt } from "./block-hash.js";
-import type { Admission, AdmitParams, BlockHash, BlockTable, FillerRow, KvAllocator, KvOp, KvStats, SlotId } from "./types.js";
+import type {
+  Admission,
+  AdmitParams,
+  BlockHash,
+  BlockTable,
+  FillerRow,
+  KvAllocator,
+  KvOp,
+  KvStats,
+  SlotId,
+} from "./types.js";
 
 /**
  * Longest run of idle slots filled with throwaway rows. A filler row costs about as much as a decode row (~2 ms
@@ -51,9 +61,12 @@ export class StreamKvManager implements KvAllocator {
   #hits = 0;
 
   constructor({ numSlots, cellsPerSlot, blockSize = 16, enablePrefixCaching = true }: StreamKvManagerOptions) {
-    if (!(Number.isInteger(numSlots) && numSlots > 0)) throw new RangeError(`numSlots must be a positive integer, got ${numSlots}`);
-    if (!(Number.isInteger(blockSize) && blockSize > 0)) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
-    if (!(Number.isInteger(cellsPerSlot) && cellsPerSlot >= blockSize)) throw new RangeError(`cellsPerSlot must be an integer of at least blockSize, got ${cellsPerSlot}`);
+    if (!(Number.isInteger(numSlots) && numSlots > 0))
+      throw new RangeError(`numSlots must be a positive integer, got ${numSlots}`);
+    if (!(Number.isInteger(blockSize) && blockSize > 0))
+      throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
+    if (!(Number.isInteger(cellsPerSlot) && cellsPerSlot >= blockSize))
+      throw new RangeError(`cellsPerSlot must be an integer of at least blockSize, got ${cellsPerSlot}`);
     this.blockSize = blockSize;
     this.#cellsPerSlot = cellsPerSlot;
     this.#blocksPerSlot = Math.floor(cellsPerSlot / blockSize);
@@ -94,7 +107,8 @@ export class StreamKvManager implements KvAllocator {
   grow(table: BlockTable, numTokens: number): boolean {
     if (!this.fits(numTokens)) return false;
     const seq = table as StreamTable;
-    while (seq.blockIds.length * this.blockSize < numTokens) seq.blockIds.push(seq.slot * this.#blocksPerSlot + seq.blockIds.length);
+    while (seq.blockIds.length * this.blockSize < numTokens)
+      seq.blockIds.push(seq.slot * this.#blocksPerSlot + seq.blockIds.length);
     return true;
   }
 
@@ -126,8 +140,14 @@ export class StreamKvManager implements KvAllocator {
     const fillers: FillerRow[] = [];
     for (let i = 1; i < slots.length; i++) {
       const gap: FillerRow[] = [];
-      for (let slot = slots[i - 1]! + 1; slot < slots[i]!; slot++) gap.push({ slot, position: this.#streams[slot]!.hashes.length * this.blockSize });
-      if (gap.length > MAX_FILLED_GAP || fillers.length + gap.length > maxRows || gap.some((row) => row.position >= this.#cellsPerSlot)) continue;
+      for (let slot = slots[i - 1]! + 1; slot < slots[i]!; slot++)
+        gap.push({ slot, position: this.#streams[slot]!.hashes.length * this.blockSize });
+      if (
+        gap.length > MAX_FILLED_GAP ||
+        fillers.length + gap.length > maxRows ||
+        gap.some((row) => row.position >= this.#cellsPerSlot)
+      )
+        continue;
       for (const row of gap) this.#afterStep.push({ kind: "remove", slot: row.slot, fromPos: row.position, toPos: -1 });
       fillers.push(...gap);
     }
@@ -142,20 +162,30 @@ export class StreamKvManager implements KvAllocator {
   }
 
   stats(): KvStats {
-    let used = 0, cached = 0;
+    let used = 0,
+      cached = 0;
     for (const stream of this.#streams) {
       if (stream.table) used += stream.table.blockIds.length;
       else cached += stream.hashes.length;
     }
     const numBlocks = this.#streams.length * this.#blocksPerSlot;
     return {
-      numBlocks, blockSize: this.blockSize, numUsedBlocks: used, numCachedBlocks: cached, numFreeBlocks: numBlocks - used - cached,
-      prefixCacheQueries: this.#queries, prefixCacheHits: this.#hits, numParkedSlots: this.#parked.size,
+      numBlocks,
+      blockSize: this.blockSize,
+      numUsedBlocks: used,
+      numCachedBlocks: cached,
+      numFreeBlocks: numBlocks - used - cached,
+      prefixCacheQueries: this.#queries,
+      prefixCacheHits: this.#hits,
+      numParkedSlots: this.#parked.size,
     };
   }
 
   // The longest run of full blocks (never the last token, whose logits must be computed) some stream holds.
-  #longestCachedPrefix(tokens: ArrayLike<number>, adapterId: number): { hashes: BlockHash[]; holders: ReadonlySet<SlotId> } {
+  #longestCachedPrefix(
+    tokens: ArrayLike<number>,
+    adapterId: number,
+  ): { hashes: BlockHash[]; holders: ReadonlySet<SlotId> } {
     const hashes: BlockHash[] = [];
     let holders: ReadonlySet<SlotId> = new Set();
     if (!this.#prefixCaching) return { hashes, holders };
@@ -180,7 +210,7 @@ export class StreamKvManager implements KvAllocator {
 
   #hold(hash: BlockHash, slot: SlotId): void {
     let holders = this.#holders.get(hash);
-    if (!holders) this.#holders.set(hash, holders = new Set());
+    if (!holders) this.#holders.set(hash, (holders = new Set()));
     holders.add(slot);
     this.#streams[slot]!.hashes.push(hash);
   }

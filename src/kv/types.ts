@@ -9,7 +9,13 @@ export type SlotId = number;
 
 /** What the backend must do to the pool before the next decode, in order. */
 export type KvOp =
-  | { readonly kind: "copy"; readonly srcSlot: SlotId; readonly dstSlot: SlotId; readonly fromPos: number; readonly toPos: number }
+  | {
+      readonly kind: "copy";
+      readonly srcSlot: SlotId;
+      readonly dstSlot: SlotId;
+      readonly fromPos: number;
+      readonly toPos: number;
+    }
   | { readonly kind: "remove"; readonly slot: SlotId; readonly fromPos: number; readonly toPos: number };
 
 /** A throwaway token in an idle slot's stream, there only to join two runs of slots into one micro-batch. */

@@ -8,7 +8,10 @@ export interface Logger {
   log(level: Exclude<LogLevel, "silent">, event: string, fields?: Record<string, unknown>): void;
 }
 
-export function jsonLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+export function jsonLogger(
+  level: LogLevel,
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
   if (!(level in RANK)) throw new RangeError(`log level must be one of ${LOG_LEVELS.join(", ")}, got ${level}`);
   return {
     log(at, event, fields = {}) {

@@ -31,7 +31,9 @@ export interface RequestObservation {
   readonly interTokenSeconds: readonly number[];
 }
 
-const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
+const LATENCY_BUCKETS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560,
+];
 const TOKEN_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000];
 
 export class Metrics {
@@ -42,34 +44,130 @@ export class Metrics {
 
   readonly #running = this.#gauge("vllm:num_requests_running", "Sequences in the running batch.");
   readonly #waiting = this.#gauge("vllm:num_requests_waiting", "Sequences waiting to be scheduled.");
-  readonly #kvUsage = this.#gauge("vllm:kv_cache_usage_perc", "Fraction of KV blocks held by running sequences (1 is full).");
-  readonly #kvSpan = this.#gauge("loom:kv_attention_span_cells", "KV cells each token's attention scans after the last step: one past the highest cell in use of the unified pool.");
-  readonly #kvBlocks = new Gauge({ name: "loom:kv_blocks", help: "KV blocks by state: used by running sequences, cached for prefix reuse, free.", labelNames: ["model_name", "state"], registers: [this.registry] });
-  readonly #prefixQueries = this.#counter("vllm:prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache.");
+  readonly #kvUsage = this.#gauge(
+    "vllm:kv_cache_usage_perc",
+    "Fraction of KV blocks held by running sequences (1 is full).",
+  );
+  readonly #kvSpan = this.#gauge(
+    "loom:kv_attention_span_cells",
+    "KV cells each token's attention scans after the last step: one past the highest cell in use of the unified pool.",
+  );
+  readonly #kvBlocks = new Gauge({
+    name: "loom:kv_blocks",
+    help: "KV blocks by state: used by running sequences, cached for prefix reuse, free.",
+    labelNames: ["model_name", "state"],
+    registers: [this.registry],
+  });
+  readonly #prefixQueries = this.#counter(
+    "vllm:prefix_cache_queries_total",
+    "Prompt tokens looked up in the prefix cache.",
+  );
   readonly #prefixHits = this.#counter("vllm:prefix_cache_hits_total", "Prompt tokens found in the prefix cache.");
-  readonly #preemptions = this.#counter("vllm:num_preemptions_total", "Sequences preempted (freed and recomputed later).");
+  readonly #preemptions = this.#counter(
+    "vllm:num_preemptions_total",
+    "Sequences preempted (freed and recomputed later).",
+  );
   readonly #promptTokens = this.#counter("vllm:prompt_tokens_total", "Prompt tokens of finished requests.");
   readonly #generationTokens = this.#counter("vllm:generation_tokens_total", "Generated tokens of finished requests.");
-  readonly #success = new Counter({ name: "vllm:request_success_total", help: "Finished requests by finish reason.", labelNames: ["model_name", "finished_reason"], registers: [this.registry] });
-  readonly #http = new Counter({ name: "loom:http_requests_total", help: "HTTP responses by status class.", labelNames: ["status_class"], registers: [this.registry] });
+  readonly #success = new Counter({
+    name: "vllm:request_success_total",
+    help: "Finished requests by finish reason.",
+    labelNames: ["model_name", "finished_reason"],
+    registers: [this.registry],
+  });
+  readonly #http = new Counter({
+    name: "loom:http_requests_total",
+    help: "HTTP responses by status class.",
+    labelNames: ["status_class"],
+    registers: [this.registry],
+  });
   readonly #ttft = this.#histogram("vllm:time_to_first_token_seconds", "Time to first token.", LATENCY_BUCKETS);
-  readonly #itl = this.#histogram("vllm:inter_token_latency_seconds", "Time between successive output tokens.", LATENCY_BUCKETS);
-  readonly #tpot = this.#histogram("vllm:request_time_per_output_token_seconds", "Mean time per output token after the first, per request.", LATENCY_BUCKETS);
+  readonly #itl = this.#histogram(
+    "vllm:inter_token_latency_seconds",
+    "Time between successive output tokens.",
+    LATENCY_BUCKETS,
+  );
+  readonly #tpot = this.#histogram(
+    "vllm:request_time_per_output_token_seconds",
+    "Mean time per output token after the first, per request.",
+    LATENCY_BUCKETS,
+  );
   readonly #e2e = this.#histogram("vllm:e2e_request_latency_seconds", "End-to-end request latency.", LATENCY_BUCKETS);
-  readonly #queue = this.#histogram("vllm:request_queue_time_seconds", "Time from arrival to first scheduled step.", LATENCY_BUCKETS);
-  readonly #promptLength = this.#histogram("vllm:request_prompt_tokens", "Prompt length of finished requests.", TOKEN_BUCKETS);
-  readonly #outputLength = this.#histogram("vllm:request_generation_tokens", "Output length of finished requests.", TOKEN_BUCKETS);
-  readonly #loraRequests = new Counter({ name: "loom:lora_requests_total", help: "Finished requests per LoRA adapter.", labelNames: ["model_name", "lora_name"], registers: [this.registry] });
-  readonly #loraTokens = new Counter({ name: "loom:lora_generation_tokens_total", help: "Generated tokens per LoRA adapter.", labelNames: ["model_name", "lora_name"], registers: [this.registry] });
+  readonly #queue = this.#histogram(
+    "vllm:request_queue_time_seconds",
+    "Time from arrival to first scheduled step.",
+    LATENCY_BUCKETS,
+  );
+  readonly #promptLength = this.#histogram(
+    "vllm:request_prompt_tokens",
+    "Prompt length of finished requests.",
+    TOKEN_BUCKETS,
+  );
+  readonly #outputLength = this.#histogram(
+    "vllm:request_generation_tokens",
+    "Output length of finished requests.",
+    TOKEN_BUCKETS,
+  );
+  readonly #loraRequests = new Counter({
+    name: "loom:lora_requests_total",
+    help: "Finished requests per LoRA adapter.",
+    labelNames: ["model_name", "lora_name"],
+    registers: [this.registry],
+  });
+  readonly #loraTokens = new Counter({
+    name: "loom:lora_generation_tokens_total",
+    help: "Generated tokens per LoRA adapter.",
+    labelNames: ["model_name", "lora_name"],
+    registers: [this.registry],
+  });
   readonly #lorasLoaded = this.#gauge("loom:loras_loaded", "LoRA adapters resident for the model.");
-  readonly #loraLoadSeconds = this.#histogram("loom:lora_load_seconds", "Time to load a LoRA adapter file.", LATENCY_BUCKETS);
-  readonly #inferRequests = new Counter({ name: "loom:inference_requests_total", help: "Classic-model requests by outcome.", labelNames: ["model_name", "model_version", "outcome"], registers: [this.registry] });
-  readonly #inferQueue = new Histogram({ name: "loom:inference_queue_seconds", help: "Time a classic-model request waited in the batcher.", buckets: LATENCY_BUCKETS, labelNames: ["model_name", "model_version"], registers: [this.registry] });
-  readonly #inferCompute = new Histogram({ name: "loom:inference_compute_seconds", help: "onnxruntime time per batch.", buckets: LATENCY_BUCKETS, labelNames: ["model_name", "model_version"], registers: [this.registry] });
-  readonly #inferBatch = new Histogram({ name: "loom:inference_batch_size", help: "Rows per onnxruntime run.", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], labelNames: ["model_name", "model_version"], registers: [this.registry] });
-  readonly #stepTokens = this.#histogram("vllm:iteration_tokens_total", "Tokens computed per engine step.", [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]);
-  readonly #stepSeconds = this.#histogram("loom:step_duration_seconds", "Wall time of one engine step (decode and sampling).", LATENCY_BUCKETS);
-  readonly #schedulerSeconds = this.#histogram("loom:scheduler_overhead_seconds", "Event-loop time per step spent planning and applying results.", LATENCY_BUCKETS);
+  readonly #loraLoadSeconds = this.#histogram(
+    "loom:lora_load_seconds",
+    "Time to load a LoRA adapter file.",
+    LATENCY_BUCKETS,
+  );
+  readonly #inferRequests = new Counter({
+    name: "loom:inference_requests_total",
+    help: "Classic-model requests by outcome.",
+    labelNames: ["model_name", "model_version", "outcome"],
+    registers: [this.registry],
+  });
+  readonly #inferQueue = new Histogram({
+    name: "loom:inference_queue_seconds",
+    help: "Time a classic-model request waited in the batcher.",
+    buckets: LATENCY_BUCKETS,
+    labelNames: ["model_name", "model_version"],
+    registers: [this.registry],
+  });
+  readonly #inferCompute = new Histogram({
+    name: "loom:inference_compute_seconds",
+    help: "onnxruntime time per batch.",
+    buckets: LATENCY_BUCKETS,
+    labelNames: ["model_name", "model_version"],
+    registers: [this.registry],
+  });
+  readonly #inferBatch = new Histogram({
+    name: "loom:inference_batch_size",
+    help: "Rows per onnxruntime run.",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    labelNames: ["model_name", "model_version"],
+    registers: [this.registry],
+  });
+  readonly #stepTokens = this.#histogram(
+    "vllm:iteration_tokens_total",
+    "Tokens computed per engine step.",
+    [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+  );
+  readonly #stepSeconds = this.#histogram(
+    "loom:step_duration_seconds",
+    "Wall time of one engine step (decode and sampling).",
+    LATENCY_BUCKETS,
+  );
+  readonly #schedulerSeconds = this.#histogram(
+    "loom:scheduler_overhead_seconds",
+    "Event-loop time per step spent planning and applying results.",
+    LATENCY_BUCKETS,
+  );
 
   constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -116,7 +214,13 @@ export class Metrics {
     this.#schedulerSeconds.observe({ model_name: model }, schedulerSeconds);
   }
 
-  observeInferenceBatch(model: string, version: string, rows: number, queueSeconds: readonly number[], computeSeconds: number): void {
+  observeInferenceBatch(
+    model: string,
+    version: string,
+    rows: number,
+    queueSeconds: readonly number[],
+    computeSeconds: number,
+  ): void {
     const labels = { model_name: model, model_version: version };
     this.#inferBatch.observe(labels, rows);
     this.#inferCompute.observe(labels, computeSeconds);

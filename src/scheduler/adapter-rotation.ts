@@ -22,11 +22,16 @@ export interface AdapterTurn {
 
 export function chooseAdapterGroup(groups: readonly AdapterGroup[], turn: AdapterTurn | null = null): number | null {
   const ready = groups.filter((g) => g.numReady > 0);
-  if (turn !== null && turn.numSteps < ADAPTER_TURN_STEPS && ready.some((g) => g.adapterId === turn.adapterId)) return turn.adapterId;
+  if (turn !== null && turn.numSteps < ADAPTER_TURN_STEPS && ready.some((g) => g.adapterId === turn.adapterId))
+    return turn.adapterId;
   let best: AdapterGroup | null = null;
   for (const group of ready) {
-    if (best === null || group.lastServedMs < best.lastServedMs
-      || (group.lastServedMs === best.lastServedMs && (group.numReady > best.numReady || (group.numReady === best.numReady && group.adapterId < best.adapterId)))) {
+    if (
+      best === null ||
+      group.lastServedMs < best.lastServedMs ||
+      (group.lastServedMs === best.lastServedMs &&
+        (group.numReady > best.numReady || (group.numReady === best.numReady && group.adapterId < best.adapterId)))
+    ) {
       best = group;
     }
   }

@@ -50,9 +50,22 @@ export class Scheduler {
   #turn: AdapterTurn | null = null;
   readonly #numFinished: Record<FinishReason, number> = { stop: 0, length: 0, abort: 0, timeout: 0, error: 0 };
 
-  constructor({ kv, maxBatchTokens, maxRunning, maxModelLen, endOfGenerationTokens, agingMs = 10_000 }: SchedulerOptions) {
-    for (const [name, value] of [["maxBatchTokens", maxBatchTokens], ["maxRunning", maxRunning], ["maxModelLen", maxModelLen], ["agingMs", agingMs]] as const) {
-      if (!(Number.isInteger(value) && value > 0)) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  constructor({
+    kv,
+    maxBatchTokens,
+    maxRunning,
+    maxModelLen,
+    endOfGenerationTokens,
+    agingMs = 10_000,
+  }: SchedulerOptions) {
+    for (const [name, value] of [
+      ["maxBatchTokens", maxBatchTokens],
+      ["maxRunning", maxRunning],
+      ["maxModelLen", maxModelLen],
+      ["agingMs", agingMs],
+    ] as const) {
+      if (!(Number.isInteger(value) && value > 0))
+        throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
     this.#kv = kv;
     this.#maxBatchTokens = maxBatchTokens;
@@ -72,7 +85,9 @@ export class Scheduler {
 
   add(seq: Sequence): void {
     if (seq.tokens.length >= this.#maxModelLen) {
-      throw new RangeError(`a sequence of ${seq.tokens.length} tokens leaves no room to generate within ${this.#maxModelLen} tokens`);
+      throw new RangeError(
+        `a sequence of ${seq.tokens.length} tokens leaves no room to generate within ${this.#maxModelLen} tokens`,
+      );
     }
     if (!this.#kv.fits(seq.tokens.length + 1)) {
       throw new RangeError(`a sequence of ${seq.tokens.length} tokens does not fit in the KV pool`);
@@ -125,7 +140,10 @@ export class Scheduler {
       // a newcomer in a low idle slot must not overtake an older prompt still prefilling further up.
       const inPlanOrder = [...chunks];
       chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
-      fillers = this.#kv.fillGaps(chunks.map((c) => c.seq.table!.slot), step.budget);
+      fillers = this.#kv.fillGaps(
+        chunks.map((c) => c.seq.table!.slot),
+        step.budget,
+      );
       step.budget -= fillers.length;
       for (const chunk of inPlanOrder) this.#extend(step, chunk);
     }
@@ -153,7 +171,11 @@ export class Scheduler {
     for (const seq of this.#waiting.ordered(nowMs)) {
       if (step.budget === 0 || this.#running.length >= this.#maxRunning) break;
       if (seq.waitsForLeader || seq.adapterId !== adapterId) continue;
-      const admission = this.#kv.admit({ tokens: seq.tokens, adapterId: seq.adapterId, maxNewTokens: everySlot ? 1 : step.budget });
+      const admission = this.#kv.admit({
+        tokens: seq.tokens,
+        adapterId: seq.adapterId,
+        maxNewTokens: everySlot ? 1 : step.budget,
+      });
       if (!admission) break; // head of line: a later, smaller request does not overtake it
       this.#waiting.remove(seq);
       seq.status = "running";
@@ -187,11 +209,17 @@ export class Scheduler {
       groups.set(seq.adapterId, group);
     };
     for (const seq of this.#running) if (!seq.pendingFinish) add(seq);
-    if (this.#running.length < this.#maxRunning) for (const seq of this.#waiting.ordered(nowMs)) if (!seq.waitsForLeader) add(seq);
+    if (this.#running.length < this.#maxRunning)
+      for (const seq of this.#waiting.ordered(nowMs)) if (!seq.waitsForLeader) add(seq);
     if (groups.size <= 1) return groups.keys().next().value ?? 0;
-    const chosen = chooseAdapterGroup([...groups].map(([adapterId, g]) => ({
-      adapterId, numReady: g.numReady, lastServedMs: this.#lastServedMs.get(adapterId) ?? g.oldestArrivalMs,
-    })), this.#turn);
+    const chosen = chooseAdapterGroup(
+      [...groups].map(([adapterId, g]) => ({
+        adapterId,
+        numReady: g.numReady,
+        lastServedMs: this.#lastServedMs.get(adapterId) ?? g.oldestArrivalMs,
+      })),
+      this.#turn,
+    );
     return chosen ?? 0;
   }
 
@@ -216,7 +244,8 @@ export class Scheduler {
       const stopped = (!seq.params.ignoreEos && this.#eog.has(token)) || seq.params.stopTokenIds.includes(token);
       if (!stopped) events.push({ kind: "token", seq, token, ...this.#logprobs(result, row) });
       if (stopped) events.push(this.#finishEvent(seq, "stop", null));
-      else if (seq.numOutputTokens >= seq.params.maxTokens || seq.tokens.length >= this.#maxModelLen) events.push(this.#finishEvent(seq, "length", null));
+      else if (seq.numOutputTokens >= seq.params.maxTokens || seq.tokens.length >= this.#maxModelLen)
+        events.push(this.#finishEvent(seq, "length", null));
     }
     return events;
   }
@@ -227,16 +256,28 @@ export class Scheduler {
   }
 
   stats(): SchedulerStats {
-    return { numRunning: this.#running.length, numWaiting: this.#waiting.length, numPreemptions: this.#numPreemptions, numFinished: { ...this.#numFinished } };
+    return {
+      numRunning: this.#running.length,
+      numWaiting: this.#waiting.length,
+      numPreemptions: this.#numPreemptions,
+      numFinished: { ...this.#numFinished },
+    };
   }
 
-  #logprobs(result: StepResult, row: number): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
+  #logprobs(
+    result: StepResult,
+    row: number,
+  ): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
     const logprob = result.sampledLogprobs[row]!;
     if (Number.isNaN(logprob)) return { logprob: null, topTokens: null, topLogprobs: null };
     let offset = 0;
     for (let j = 0; j < row; j++) offset += result.topCounts[j]!;
     const count = result.topCounts[row]!;
-    return { logprob, topTokens: result.topTokens.slice(offset, offset + count), topLogprobs: result.topLogprobs.slice(offset, offset + count) };
+    return {
+      logprob,
+      topTokens: result.topTokens.slice(offset, offset + count),
+      topLogprobs: result.topLogprobs.slice(offset, offset + count),
+    };
   }
 
   #finishEvent(seq: Sequence, reason: FinishReason, message: string | null): SchedulerEvent {
@@ -265,7 +306,9 @@ export class Scheduler {
   // already planned in this step gives its tokens back). False when `seq` itself was preempted.
   #growOrPreempt(seq: Sequence, numTokens: number, step: StepDraft): boolean {
     while (!this.#kv.grow(seq.table!, numTokens)) {
-      const victim = this.#running.reduce((worst, s) => (s.priority > worst.priority || (s.priority === worst.priority && s.arrivalMs >= worst.arrivalMs) ? s : worst));
+      const victim = this.#running.reduce((worst, s) =>
+        s.priority > worst.priority || (s.priority === worst.priority && s.arrivalMs >= worst.arrivalMs) ? s : worst,
+      );
       const planned = step.chunks.findIndex((c) => c.seq === victim);
       if (planned >= 0) step.budget += step.chunks.splice(planned, 1)[0]!.numTokens;
       this.#preempt(victim);

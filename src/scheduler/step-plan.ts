@@ -27,5 +27,17 @@ export interface StepPlan {
 
 /** What applying a step's result produced, in order. */
 export type SchedulerEvent =
-  | { readonly kind: "token"; readonly seq: Sequence; readonly token: number; readonly logprob: number | null; readonly topTokens: Int32Array | null; readonly topLogprobs: Float32Array | null }
-  | { readonly kind: "finished"; readonly seq: Sequence; readonly reason: FinishReason; readonly message: string | null };
+  | {
+      readonly kind: "token";
+      readonly seq: Sequence;
+      readonly token: number;
+      readonly logprob: number | null;
+      readonly topTokens: Int32Array | null;
+      readonly topLogprobs: Float32Array | null;
+    }
+  | {
+      readonly kind: "finished";
+      readonly seq: Sequence;
+      readonly reason: FinishReason;
+      readonly message: string | null;
+    };

@@ -9,7 +9,10 @@ export type WaitingOrder = (a: Sequence, b: Sequence, nowMs: number) => number;
 export function agedPriorityOrder(agingMs: number): WaitingOrder {
   const rank = (s: Sequence, nowMs: number) => s.priority - Math.floor(Math.max(0, nowMs - s.arrivalMs) / agingMs);
   return (a, b, nowMs) =>
-    rank(a, nowMs) - rank(b, nowMs) || Number(b.numPreemptions > 0) - Number(a.numPreemptions > 0) || a.arrivalMs - b.arrivalMs || a.seqId - b.seqId;
+    rank(a, nowMs) - rank(b, nowMs) ||
+    Number(b.numPreemptions > 0) - Number(a.numPreemptions > 0) ||
+    a.arrivalMs - b.arrivalMs ||
+    a.seqId - b.seqId;
 }
 
 export class WaitingQueue {

@@ -49,7 +49,8 @@ export class AdapterRegistry {
   #nextAdapterId = 1;
 
   constructor({ model, modelName, loraDirs, maxLoras, metrics }: AdapterRegistryOptions) {
-    if (!(Number.isInteger(maxLoras) && maxLoras > 0)) throw new RangeError(`maxLoras must be a positive integer, got ${maxLoras}`);
+    if (!(Number.isInteger(maxLoras) && maxLoras > 0))
+      throw new RangeError(`maxLoras must be a positive integer, got ${maxLoras}`);
     this.#model = model;
     this.#modelName = modelName;
     this.#loraDirs = loraDirs.map((dir) => resolve(dir));
@@ -63,9 +64,13 @@ export class AdapterRegistry {
    */
   async load(name: string, path: string, { trusted = false }: { trusted?: boolean } = {}): Promise<LoadedAdapter> {
     if (!NAME.test(name) || name.includes(":") || name === this.#modelName) {
-      throw new InvalidRequestError(`'${name}' is not a usable adapter name: use letters, digits, '.', '_', '-' or '/', not ':' nor the base model's name`, { param: "lora_name" });
+      throw new InvalidRequestError(
+        `'${name}' is not a usable adapter name: use letters, digits, '.', '_', '-' or '/', not ':' nor the base model's name`,
+        { param: "lora_name" },
+      );
     }
-    if (this.#adapters.has(name) || this.#loading.has(name)) throw new InvalidRequestError(`a LoRA adapter named '${name}' is already loaded`, { param: "lora_name" });
+    if (this.#adapters.has(name) || this.#loading.has(name))
+      throw new InvalidRequestError(`a LoRA adapter named '${name}' is already loaded`, { param: "lora_name" });
     const realPath = trusted ? resolve(path) : await this.#confine(path);
     this.#loading.add(name);
     try {
@@ -75,9 +80,19 @@ export class AdapterRegistry {
       try {
         handle = await this.#model.loadAdapter(realPath);
       } catch (error) {
-        throw new InvalidRequestError(`cannot load LoRA adapter '${name}' for ${this.#modelName}: ${(error as Error).message}`, { param: "lora_path" });
+        throw new InvalidRequestError(
+          `cannot load LoRA adapter '${name}' for ${this.#modelName}: ${(error as Error).message}`,
+          { param: "lora_path" },
+        );
       }
-      const adapter: LoadedAdapter = { name, path: realPath, handle, createdSeconds: Math.floor(Date.now() / 1000), lastUsedMs: performance.now(), numActiveRequests: 0 };
+      const adapter: LoadedAdapter = {
+        name,
+        path: realPath,
+        handle,
+        createdSeconds: Math.floor(Date.now() / 1000),
+        lastUsedMs: performance.now(),
+        numActiveRequests: 0,
+      };
       this.#adapters.set(name, adapter);
       this.#metrics?.observeAdapterLoad(this.#modelName, (performance.now() - started) / 1000, this.#adapters.size);
       return adapter;
@@ -91,7 +106,9 @@ export class AdapterRegistry {
     const adapter = this.#adapters.get(name);
     if (!adapter) throw new AdapterNotFoundError(name);
     if (adapter.numActiveRequests > 0) {
-      throw new ConflictError(`LoRA adapter '${name}' is in use by ${adapter.numActiveRequests} request(s); unload it when they finish`);
+      throw new ConflictError(
+        `LoRA adapter '${name}' is in use by ${adapter.numActiveRequests} request(s); unload it when they finish`,
+      );
     }
     this.#remove(adapter);
   }
@@ -108,7 +125,8 @@ export class AdapterRegistry {
   acquire(name: string, scale: number): AdapterLease {
     const adapter = this.#adapters.get(name);
     if (!adapter) throw new AdapterNotFoundError(name);
-    if (!(Number.isFinite(scale) && scale >= 0 && scale <= 4)) throw new InvalidRequestError(`lora_scale must be in [0, 4], got ${scale}`, { param: "lora_scale" });
+    if (!(Number.isFinite(scale) && scale >= 0 && scale <= 4))
+      throw new InvalidRequestError(`lora_scale must be in [0, 4], got ${scale}`, { param: "lora_scale" });
     const ids = this.#variantIds.get(adapter) ?? new Map<number, number>();
     this.#variantIds.set(adapter, ids);
     let adapterId = ids.get(scale);
@@ -121,7 +139,8 @@ export class AdapterRegistry {
     adapter.lastUsedMs = performance.now();
     let released = false;
     return {
-      adapterId, name,
+      adapterId,
+      name,
       release: () => {
         if (released) return;
         released = true;
@@ -141,7 +160,10 @@ export class AdapterRegistry {
   }
 
   async #confine(path: string): Promise<string> {
-    if (this.#loraDirs.length === 0) throw new PermissionDeniedError("loading LoRA adapters at run time is disabled: start the server with --lora-dir DIR to allow a folder");
+    if (this.#loraDirs.length === 0)
+      throw new PermissionDeniedError(
+        "loading LoRA adapters at run time is disabled: start the server with --lora-dir DIR to allow a folder",
+      );
     let real: string;
     try {
       real = await realpath(isAbsolute(path) ? path : resolve(this.#loraDirs[0]!, path));
@@ -150,7 +172,8 @@ export class AdapterRegistry {
     }
     for (const dir of this.#loraDirs) {
       const realDir = await realpath(dir).catch(() => null);
-      if (realDir !== null && (real === realDir || real.startsWith(realDir.endsWith(sep) ? realDir : realDir + sep))) return real;
+      if (realDir !== null && (real === realDir || real.startsWith(realDir.endsWith(sep) ? realDir : realDir + sep)))
+        return real;
     }
     throw new PermissionDeniedError(`'${path}' is outside the folders LoRA adapters may be loaded from`);
   }
@@ -158,8 +181,13 @@ export class AdapterRegistry {
   // Unloads the least recently used idle adapters until one more fits.
   #makeRoom(): void {
     while (this.#adapters.size + this.#loading.size > this.#maxLoras) {
-      const idle = this.list().filter((a) => a.numActiveRequests === 0).sort((a, b) => a.lastUsedMs - b.lastUsedMs)[0];
-      if (!idle) throw new ConflictError(`all ${this.#maxLoras} LoRA adapter slots (--max-loras) are in use; retry when requests finish`);
+      const idle = this.list()
+        .filter((a) => a.numActiveRequests === 0)
+        .sort((a, b) => a.lastUsedMs - b.lastUsedMs)[0];
+      if (!idle)
+        throw new ConflictError(
+          `all ${this.#maxLoras} LoRA adapter slots (--max-loras) are in use; retry when requests finish`,
+        );
       this.#remove(idle);
     }
   }

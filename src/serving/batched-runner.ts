@@ -21,12 +21,27 @@ export class BatchedRunner<I, O> {
   constructor(options: BatchedRunnerOptions<I, O>) {
     this.#options = options;
     const { config, metrics, name, version } = options;
-    this.#batcher = config.batching === null ? null : new DynamicBatcher<I, O>({
-      maxBatchSize: config.maxBatchSize, preferredBatchSizes: config.batching.preferredBatchSizes, maxQueueDelayMs: config.batching.maxQueueDelayMs,
-      maxQueueSize: config.batching.maxQueueSize, maxConcurrentRuns: config.instances,
-      rowsOf: options.rowsOf, keyOf: options.keyOf, run: options.run,
-      onBatch: ({ rows, queueMs, computeMs }) => metrics?.observeInferenceBatch(name, String(version), rows, queueMs.map((ms) => ms / 1000), computeMs / 1000),
-    });
+    this.#batcher =
+      config.batching === null
+        ? null
+        : new DynamicBatcher<I, O>({
+            maxBatchSize: config.maxBatchSize,
+            preferredBatchSizes: config.batching.preferredBatchSizes,
+            maxQueueDelayMs: config.batching.maxQueueDelayMs,
+            maxQueueSize: config.batching.maxQueueSize,
+            maxConcurrentRuns: config.instances,
+            rowsOf: options.rowsOf,
+            keyOf: options.keyOf,
+            run: options.run,
+            onBatch: ({ rows, queueMs, computeMs }) =>
+              metrics?.observeInferenceBatch(
+                name,
+                String(version),
+                rows,
+                queueMs.map((ms) => ms / 1000),
+                computeMs / 1000,
+              ),
+          });
   }
 
   async submit(input: I): Promise<O> {
@@ -38,7 +53,13 @@ export class BatchedRunner<I, O> {
     if (this.#closed) throw new Error("the model was unloaded");
     const started = performance.now();
     const [output] = await this.#options.run([input]);
-    this.#options.metrics?.observeInferenceBatch(this.#options.name, String(this.#options.version), this.#options.rowsOf(input), [0], (performance.now() - started) / 1000);
+    this.#options.metrics?.observeInferenceBatch(
+      this.#options.name,
+      String(this.#options.version),
+      this.#options.rowsOf(input),
+      [0],
+      (performance.now() - started) / 1000,
+    );
     return output!;
   }
 

@@ -28,7 +28,10 @@ export class ChatTemplate {
     this.#template = new Template(source);
   }
 
-  render(messages: readonly ChatMessage[], { bosToken, eosToken, addGenerationPrompt = true }: ChatTemplateOptions): string {
+  render(
+    messages: readonly ChatMessage[],
+    { bosToken, eosToken, addGenerationPrompt = true }: ChatTemplateOptions,
+  ): string {
     return this.#template.render({
       messages: messages.map((m) => ({ ...m })),
       add_generation_prompt: addGenerationPrompt,

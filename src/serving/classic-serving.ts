@@ -27,7 +27,12 @@ export interface InferRequest {
 }
 
 export interface InferResult {
-  readonly outputs: readonly { readonly name: string; readonly datatype: KserveDatatype; readonly shape: readonly number[]; readonly data: Tensor["data"] }[];
+  readonly outputs: readonly {
+    readonly name: string;
+    readonly datatype: KserveDatatype;
+    readonly shape: readonly number[];
+    readonly data: Tensor["data"];
+  }[];
 }
 
 interface Checked {
@@ -46,8 +51,20 @@ export class ClassicServing {
   readonly #runner: BatchedRunner<Checked, Record<string, Tensor>>;
   readonly #metrics: Metrics | undefined;
 
-  constructor({ name, version, config, model, metrics, text }: {
-    name: string; version: number; config: ResolvedConfig; model: OnnxModel; metrics?: Metrics; text?: { settings: TextSettings; tokenizer: HfTokenizer };
+  constructor({
+    name,
+    version,
+    config,
+    model,
+    metrics,
+    text,
+  }: {
+    name: string;
+    version: number;
+    config: ResolvedConfig;
+    model: OnnxModel;
+    metrics?: Metrics;
+    text?: { settings: TextSettings; tokenizer: HfTokenizer };
   }) {
     this.name = name;
     this.version = version;
@@ -57,7 +74,10 @@ export class ClassicServing {
     this.#metrics = metrics;
     const outputNames = config.outputs.map((o) => o.name);
     this.#runner = new BatchedRunner<Checked, Record<string, Tensor>>({
-      name, version, config, metrics,
+      name,
+      version,
+      config,
+      metrics,
       rowsOf: (c) => c.rows,
       keyOf: (c) => config.inputs.map((i) => c.feeds[i.name]!.shape.slice(1).join("x")).join("|"),
       run: (batch) => this.#runBatch(batch, outputNames),
@@ -87,7 +107,9 @@ export class ClassicServing {
   #wantedOutputs(requested: InferRequest["outputs"]): string[] {
     const names = this.config.outputs.map((o) => o.name);
     if (!requested || requested.length === 0) return names;
-    for (const o of requested) if (!names.includes(o.name)) throw new InvalidRequestError(`unknown output '${o.name}'; the model has ${names.join(", ")}`);
+    for (const o of requested)
+      if (!names.includes(o.name))
+        throw new InvalidRequestError(`unknown output '${o.name}'; the model has ${names.join(", ")}`);
     return requested.map((o) => o.name);
   }
 
@@ -95,13 +117,25 @@ export class ClassicServing {
     const feeds: Record<string, Tensor> = {};
     let rows = 1;
     const batched = this.config.maxBatchSize > 0;
-    for (const given of inputs) if (!this.config.inputs.some((i) => i.name === given.name)) throw new InvalidRequestError(`unknown input '${given.name}'; the model takes ${this.config.inputs.map((i) => i.name).join(", ")}`);
+    for (const given of inputs)
+      if (!this.config.inputs.some((i) => i.name === given.name))
+        throw new InvalidRequestError(
+          `unknown input '${given.name}'; the model takes ${this.config.inputs.map((i) => i.name).join(", ")}`,
+        );
     this.config.inputs.forEach((spec, k) => {
       const matches = inputs.filter((i) => i.name === spec.name);
-      if (matches.length !== 1) throw new InvalidRequestError(matches.length === 0 ? `input '${spec.name}' is missing` : `input '${spec.name}' is given ${matches.length} times`);
+      if (matches.length !== 1)
+        throw new InvalidRequestError(
+          matches.length === 0
+            ? `input '${spec.name}' is missing`
+            : `input '${spec.name}' is given ${matches.length} times`,
+        );
       const tensor = checkTensor(matches[0]!, spec, batched, this.config.maxBatchSize);
       if (batched) {
-        if (k > 0 && tensor.shape[0] !== rows) throw new InvalidRequestError(`input '${spec.name}' has ${tensor.shape[0]} rows but the other inputs have ${rows}`);
+        if (k > 0 && tensor.shape[0] !== rows)
+          throw new InvalidRequestError(
+            `input '${spec.name}' has ${tensor.shape[0]} rows but the other inputs have ${rows}`,
+          );
         rows = tensor.shape[0]!;
       }
       feeds[spec.name] = tensor;
@@ -114,13 +148,19 @@ export class ClassicServing {
     const feeds: Record<string, Tensor> = {};
     for (const spec of this.config.inputs) feeds[spec.name] = this.#concatRows(batch.map((c) => c.feeds[spec.name]!));
     const outputs = await this.#model.run(feeds, outputNames);
-    return splitRows(outputs, batch.map((c) => c.rows));
+    return splitRows(
+      outputs,
+      batch.map((c) => c.rows),
+    );
   }
 
   #concatRows(tensors: readonly Tensor[]): Tensor {
     const first = tensors[0]!;
     const rows = tensors.reduce((sum, t) => sum + t.shape[0]!, 0);
-    const data = this.#model.newInput(first.datatype, tensors.reduce((sum, t) => sum + t.data.length, 0));
+    const data = this.#model.newInput(
+      first.datatype,
+      tensors.reduce((sum, t) => sum + t.data.length, 0),
+    );
     let offset = 0;
     for (const t of tensors) {
       data.set(t.data as never, offset);
@@ -131,20 +171,34 @@ export class ClassicServing {
 }
 
 function checkTensor(given: WireTensor, spec: ResolvedTensor, batched: boolean, maxBatchSize: number): Tensor {
-  if (given.datatype !== spec.datatype) throw new InvalidRequestError(`input '${spec.name}' must be ${spec.datatype}, got ${given.datatype}`);
+  if (given.datatype !== spec.datatype)
+    throw new InvalidRequestError(`input '${spec.name}' must be ${spec.datatype}, got ${given.datatype}`);
   const shape = given.shape;
   const expected = batched ? [-1, ...spec.dims] : spec.dims;
-  const agrees = shape.length === expected.length && shape.every((d, i) => Number.isInteger(d) && d >= 0 && (expected[i] === -1 || expected[i] === d));
-  if (!agrees) throw new InvalidRequestError(`input '${spec.name}' must have shape [${expected.map((d) => (d === -1 ? "-1" : d)).join(", ")}], got [${shape.join(", ")}]`);
-  if (batched && (shape[0]! < 1 || shape[0]! > maxBatchSize)) throw new InvalidRequestError(`input '${spec.name}' has ${shape[0]} rows; the most is max_batch_size ${maxBatchSize}`);
+  const agrees =
+    shape.length === expected.length &&
+    shape.every((d, i) => Number.isInteger(d) && d >= 0 && (expected[i] === -1 || expected[i] === d));
+  if (!agrees)
+    throw new InvalidRequestError(
+      `input '${spec.name}' must have shape [${expected.map((d) => (d === -1 ? "-1" : d)).join(", ")}], got [${shape.join(", ")}]`,
+    );
+  if (batched && (shape[0]! < 1 || shape[0]! > maxBatchSize))
+    throw new InvalidRequestError(
+      `input '${spec.name}' has ${shape[0]} rows; the most is max_batch_size ${maxBatchSize}`,
+    );
   let data: Tensor["data"];
   try {
-    data = given.raw ? fromBytes(spec.datatype, given.raw) : fromJson(spec.datatype, (given.data ?? []).flat(Number.POSITIVE_INFINITY));
+    data = given.raw
+      ? fromBytes(spec.datatype, given.raw)
+      : fromJson(spec.datatype, (given.data ?? []).flat(Number.POSITIVE_INFINITY));
   } catch (error) {
     throw new InvalidRequestError(`input '${spec.name}': ${(error as Error).message}`);
   }
   const count = elementCount(shape);
-  if (data.length !== count) throw new InvalidRequestError(`input '${spec.name}' has ${data.length} elements but its shape [${shape.join(", ")}] holds ${count}`);
+  if (data.length !== count)
+    throw new InvalidRequestError(
+      `input '${spec.name}' has ${data.length} elements but its shape [${shape.join(", ")}] holds ${count}`,
+    );
   return { datatype: spec.datatype, shape: [...shape], data };
 }
 
@@ -154,7 +208,11 @@ function splitRows(outputs: Record<string, Tensor>, rowsPerRequest: readonly num
     const rowSize = elementCount(tensor.shape.slice(1));
     let row = 0;
     rowsPerRequest.forEach((rows, k) => {
-      parts[k]![name] = { datatype: tensor.datatype, shape: [rows, ...tensor.shape.slice(1)], data: tensor.data.slice(row * rowSize, (row + rows) * rowSize) };
+      parts[k]![name] = {
+        datatype: tensor.datatype,
+        shape: [rows, ...tensor.shape.slice(1)],
+        data: tensor.data.slice(row * rowSize, (row + rows) * rowSize),
+      };
       row += rows;
     });
   }

@@ -23,8 +23,16 @@ export interface CollectedGeneration {
 }
 
 /** Throws when a sequence failed: a response with some choices missing would be wrong, not partial. */
-export async function collectGeneration(events: AsyncIterable<GenerationEvent>, n: number): Promise<CollectedGeneration> {
-  const choices: CollectedChoice[] = Array.from({ length: n }, (_, index) => ({ index, text: "", logprobs: [], finishReason: null }));
+export async function collectGeneration(
+  events: AsyncIterable<GenerationEvent>,
+  n: number,
+): Promise<CollectedGeneration> {
+  const choices: CollectedChoice[] = Array.from({ length: n }, (_, index) => ({
+    index,
+    text: "",
+    logprobs: [],
+    finishReason: null,
+  }));
   let usage: Usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0 };
   for await (const event of events) {
     if (event.type === "delta") {

@@ -20,7 +20,8 @@ export class Embedder {
   #context: Promise<LlamaContext> | null = null;
 
   constructor({ model, maxInputTokens, threads }: EmbedderOptions) {
-    if (!(Number.isInteger(maxInputTokens) && maxInputTokens > 0)) throw new RangeError(`maxInputTokens must be a positive integer, got ${maxInputTokens}`);
+    if (!(Number.isInteger(maxInputTokens) && maxInputTokens > 0))
+      throw new RangeError(`maxInputTokens must be a positive integer, got ${maxInputTokens}`);
     this.#model = model;
     this.#maxInputTokens = maxInputTokens;
     this.#threads = threads;
@@ -34,7 +35,10 @@ export class Embedder {
     inputs.forEach((tokens, i) => {
       if (tokens.length === 0) throw new InvalidRequestError(`input ${i} is empty`, { param: "input" });
       if (tokens.length > this.#maxInputTokens) {
-        throw new InvalidRequestError(`input ${i} has ${tokens.length} tokens; the most one input may have is ${this.#maxInputTokens}`, { param: "input", code: "context_length_exceeded" });
+        throw new InvalidRequestError(
+          `input ${i} has ${tokens.length} tokens; the most one input may have is ${this.#maxInputTokens}`,
+          { param: "input", code: "context_length_exceeded" },
+        );
       }
     });
     const context = await this.#open();
@@ -49,10 +53,17 @@ export class Embedder {
 
   #open(): Promise<LlamaContext> {
     this.#context ??= this.#model.createContext({
-      kvTokens: this.#maxInputTokens, batchTokens: this.#maxInputTokens, microBatchTokens: this.#maxInputTokens,
-      maxSequences: 16, embeddings: true, pooling: "mean", ...(this.#threads === undefined ? {} : { threads: this.#threads }),
+      kvTokens: this.#maxInputTokens,
+      batchTokens: this.#maxInputTokens,
+      microBatchTokens: this.#maxInputTokens,
+      maxSequences: 16,
+      embeddings: true,
+      pooling: "mean",
+      ...(this.#threads === undefined ? {} : { threads: this.#threads }),
     });
-    this.#context.catch(() => { this.#context = null; });
+    this.#context.catch(() => {
+      this.#context = null;
+    });
     return this.#context;
   }
 }

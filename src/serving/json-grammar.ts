@@ -54,23 +54,46 @@ class GrammarBuilder {
   }
 
   #visit(schema: unknown, name: string, depth: number): string {
-    if (depth > MAX_SCHEMA_DEPTH) throw new InvalidRequestError(`the JSON schema nests deeper than ${MAX_SCHEMA_DEPTH} levels (recursive $ref is not supported)`, { param: "response_format" });
-    if (schema === true || schema === undefined || (typeof schema === "object" && schema !== null && Object.keys(schema).length === 0)) return this.#free(depth);
-    if (typeof schema !== "object" || schema === null) throw new InvalidRequestError("a JSON schema must be an object", { param: "response_format" });
+    if (depth > MAX_SCHEMA_DEPTH)
+      throw new InvalidRequestError(
+        `the JSON schema nests deeper than ${MAX_SCHEMA_DEPTH} levels (recursive $ref is not supported)`,
+        { param: "response_format" },
+      );
+    if (
+      schema === true ||
+      schema === undefined ||
+      (typeof schema === "object" && schema !== null && Object.keys(schema).length === 0)
+    )
+      return this.#free(depth);
+    if (typeof schema !== "object" || schema === null)
+      throw new InvalidRequestError("a JSON schema must be an object", { param: "response_format" });
     const s = schema as Schema;
     if (typeof s.$ref === "string") return this.#visit(this.#resolve(s.$ref), name, depth + 1);
     if ("const" in s) return this.#add(name, literal(JSON.stringify(s.const)));
     if (Array.isArray(s.enum)) return this.#add(name, s.enum.map((v) => literal(JSON.stringify(v))).join(" | "));
     const alternatives = (s.anyOf ?? s.oneOf) as unknown[] | undefined;
-    if (Array.isArray(alternatives)) return this.#add(name, alternatives.map((alt, i) => this.#visit(alt, `${name}-${i}`, depth)).join(" | "));
-    if (Array.isArray(s.type)) return this.#add(name, s.type.map((t, i) => this.#visit({ ...s, type: t }, `${name}-${i}`, depth)).join(" | "));
+    if (Array.isArray(alternatives))
+      return this.#add(name, alternatives.map((alt, i) => this.#visit(alt, `${name}-${i}`, depth)).join(" | "));
+    if (Array.isArray(s.type))
+      return this.#add(name, s.type.map((t, i) => this.#visit({ ...s, type: t }, `${name}-${i}`, depth)).join(" | "));
     switch (s.type) {
-      case "object": return this.#object(s, name, depth);
-      case "array": return this.#array(s, name, depth);
-      case "string": return this.#string(s, name);
-      case "integer": case "number": case "boolean": case "null": return this.#primitive(s.type);
-      case undefined: return s.properties ? this.#object(s, name, depth) : this.#free(depth);
-      default: throw new InvalidRequestError(`unsupported JSON schema type ${JSON.stringify(s.type)}`, { param: "response_format" });
+      case "object":
+        return this.#object(s, name, depth);
+      case "array":
+        return this.#array(s, name, depth);
+      case "string":
+        return this.#string(s, name);
+      case "integer":
+      case "number":
+      case "boolean":
+      case "null":
+        return this.#primitive(s.type);
+      case undefined:
+        return s.properties ? this.#object(s, name, depth) : this.#free(depth);
+      default:
+        throw new InvalidRequestError(`unsupported JSON schema type ${JSON.stringify(s.type)}`, {
+          param: "response_format",
+        });
     }
   }
 
@@ -79,8 +102,11 @@ class GrammarBuilder {
     const keys = Object.keys(properties);
     if (keys.length === 0) return this.#free(depth, "object");
     // With no required key, the first one is emitted anyway, so every later optional key has a comma to follow.
-    const required = new Set(Array.isArray(s.required) && s.required.length > 0 ? (s.required as string[]) : [keys[0]!]);
-    const member = (key: string) => `${literal(JSON.stringify(key))} ws ":" ws ${this.#visit(properties[key], `${name}-${key}`, depth + 1)}`;
+    const required = new Set(
+      Array.isArray(s.required) && s.required.length > 0 ? (s.required as string[]) : [keys[0]!],
+    );
+    const member = (key: string) =>
+      `${literal(JSON.stringify(key))} ws ":" ws ${this.#visit(properties[key], `${name}-${key}`, depth + 1)}`;
     const parts: string[] = [];
     let first = true;
     for (const key of [...keys.filter((k) => required.has(k)), ...keys.filter((k) => !required.has(k))]) {
@@ -115,8 +141,14 @@ class GrammarBuilder {
       const scalars = ["string", "number", "boolean", "null"].map((p) => this.#primitive(p)).join(" | ");
       if (d === 0) return this.#add("json-scalar", scalars);
       const inner = value(d - 1);
-      const object = this.#add(`json-object-${d}`, `"{" ws ( string ws ":" ws ${inner} ( ws "," ws string ws ":" ws ${inner} ){0,${MAX_ITEMS - 1}} )? ws "}"`);
-      const array = this.#add(`json-array-${d}`, `"[" ws ( ${inner} ( ws "," ws ${inner} ){0,${MAX_ITEMS - 1}} )? ws "]"`);
+      const object = this.#add(
+        `json-object-${d}`,
+        `"{" ws ( string ws ":" ws ${inner} ( ws "," ws string ws ":" ws ${inner} ){0,${MAX_ITEMS - 1}} )? ws "}"`,
+      );
+      const array = this.#add(
+        `json-array-${d}`,
+        `"[" ws ( ${inner} ( ws "," ws ${inner} ){0,${MAX_ITEMS - 1}} )? ws "]"`,
+      );
       return this.#add(`json-value-${d}`, `${object} | ${array} | ${scalars}`);
     };
     if (only !== "object") return value(level);
@@ -127,14 +159,16 @@ class GrammarBuilder {
   #resolve(ref: string): unknown {
     const match = /^#\/(\$defs|definitions)\/(.+)$/.exec(ref);
     const target = match ? (this.#root[match[1]!] as Record<string, unknown> | undefined)?.[match[2]!] : undefined;
-    if (target === undefined) throw new InvalidRequestError(`unsupported or unknown $ref ${ref}`, { param: "response_format" });
+    if (target === undefined)
+      throw new InvalidRequestError(`unsupported or unknown $ref ${ref}`, { param: "response_format" });
     return target;
   }
 }
 
 /** GBNF for a JSON value that matches `schema`. */
 export function jsonSchemaToGbnf(schema: unknown): string {
-  if (typeof schema !== "object" || schema === null) throw new InvalidRequestError("response_format.json_schema.schema must be an object", { param: "response_format" });
+  if (typeof schema !== "object" || schema === null)
+    throw new InvalidRequestError("response_format.json_schema.schema must be an object", { param: "response_format" });
   return new GrammarBuilder(schema as Schema).build();
 }
 

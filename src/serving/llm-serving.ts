@@ -24,7 +24,12 @@ export interface TokenLogprob {
 }
 
 export type GenerationEvent =
-  | { readonly type: "delta"; readonly index: number; readonly text: string; readonly logprobs: readonly TokenLogprob[] }
+  | {
+      readonly type: "delta";
+      readonly index: number;
+      readonly text: string;
+      readonly logprobs: readonly TokenLogprob[];
+    }
   | { readonly type: "finish"; readonly index: number; readonly reason: FinishReason; readonly message: string | null }
   | { readonly type: "usage"; readonly usage: Usage };
 
@@ -77,10 +82,24 @@ export class LlmServing {
   readonly #logger: Logger;
   #draining = false;
 
-  constructor({ name, model, engine, context, maxModelLen, chatTemplate, maxWaiting, defaultTimeoutMs, metrics, logger, adapters }: LlmServingOptions) {
+  constructor({
+    name,
+    model,
+    engine,
+    context,
+    maxModelLen,
+    chatTemplate,
+    maxWaiting,
+    defaultTimeoutMs,
+    metrics,
+    logger,
+    adapters,
+  }: LlmServingOptions) {
     this.adapters = adapters;
-    if (!(Number.isInteger(maxWaiting) && maxWaiting > 0)) throw new RangeError(`maxWaiting must be a positive integer, got ${maxWaiting}`);
-    if (!(Number.isFinite(defaultTimeoutMs) && defaultTimeoutMs >= 0)) throw new RangeError(`defaultTimeoutMs must be a non-negative number, got ${defaultTimeoutMs}`);
+    if (!(Number.isInteger(maxWaiting) && maxWaiting > 0))
+      throw new RangeError(`maxWaiting must be a positive integer, got ${maxWaiting}`);
+    if (!(Number.isFinite(defaultTimeoutMs) && defaultTimeoutMs >= 0))
+      throw new RangeError(`defaultTimeoutMs must be a non-negative number, got ${defaultTimeoutMs}`);
     this.#maxWaiting = maxWaiting;
     this.#defaultTimeoutMs = defaultTimeoutMs;
     this.#metrics = metrics;
@@ -108,7 +127,9 @@ export class LlmServing {
     try {
       text = this.#template.render(messages, { bosToken: this.#bosText, eosToken: this.#eosText });
     } catch (error) {
-      throw new InvalidRequestError(`the chat template failed on these messages: ${(error as Error).message}`, { param: "messages" });
+      throw new InvalidRequestError(`the chat template failed on these messages: ${(error as Error).message}`, {
+        param: "messages",
+      });
     }
     const templateWritesBos = this.#bosText !== "" && text.startsWith(this.#bosText);
     return this.model.tokenize(text, { addSpecial: !templateWritesBos, parseSpecial: true });
@@ -123,7 +144,8 @@ export class LlmServing {
     if (tokens.length === 0) throw new InvalidRequestError("the prompt is empty", { param: "prompt" });
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
-      if (!Number.isInteger(t) || t < 0 || t >= this.model.info.vocabSize) throw new InvalidRequestError(`token ${t} is outside the vocabulary`, { param: "prompt" });
+      if (!Number.isInteger(t) || t < 0 || t >= this.model.info.vocabSize)
+        throw new InvalidRequestError(`token ${t} is outside the vocabulary`, { param: "prompt" });
     }
     if (tokens.length + maxTokens > this.maxModelLen) {
       throw new InvalidRequestError(
@@ -147,19 +169,27 @@ export class LlmServing {
     this.checkPrompt(input.promptTokens, input.params.maxTokens);
     const { numWaiting } = this.engine.stats();
     if (numWaiting + input.params.n > this.#maxWaiting) {
-      throw new OverloadedError(`the server is overloaded: ${numWaiting} sequences are waiting (at most ${this.#maxWaiting}); retry later`);
+      throw new OverloadedError(
+        `the server is overloaded: ${numWaiting} sequences are waiting (at most ${this.#maxWaiting}); retry later`,
+      );
     }
     const timeoutMs = input.timeoutMs ?? this.#defaultTimeoutMs;
     const lease = input.adapter ? this.adapters.acquire(input.adapter.name, input.adapter.scale) : null;
     let events: AsyncIterable<StepEvent>;
     try {
       events = this.engine.submit({
-        requestId: input.requestId, promptTokens: input.promptTokens, params: input.params, priority: input.priority ?? 0,
-        adapterId: lease?.adapterId ?? 0, ...(input.signal ? { signal: input.signal } : {}), ...(timeoutMs > 0 ? { timeoutMs } : {}),
+        requestId: input.requestId,
+        promptTokens: input.promptTokens,
+        params: input.params,
+        priority: input.priority ?? 0,
+        adapterId: lease?.adapterId ?? 0,
+        ...(input.signal ? { signal: input.signal } : {}),
+        ...(timeoutMs > 0 ? { timeoutMs } : {}),
       });
     } catch (error) {
       lease?.release();
-      if (error instanceof RangeError || (error as { code?: string }).code?.startsWith("LOOM_INVALID")) throw new InvalidRequestError((error as Error).message);
+      if (error instanceof RangeError || (error as { code?: string }).code?.startsWith("LOOM_INVALID"))
+        throw new InvalidRequestError((error as Error).message);
       throw error;
     }
     return this.#text(input, events, lease);
@@ -181,7 +211,11 @@ export class LlmServing {
     return mergeGenerations(streams, inputs[0]!.params.n);
   }
 
-  async *#text(input: GenerateInput, events: AsyncIterable<StepEvent>, lease: AdapterLease | null): AsyncGenerator<GenerationEvent> {
+  async *#text(
+    input: GenerateInput,
+    events: AsyncIterable<StepEvent>,
+    lease: AdapterLease | null,
+  ): AsyncGenerator<GenerationEvent> {
     try {
       yield* this.#textOf(input, events);
     } finally {
@@ -194,7 +228,11 @@ export class LlmServing {
     const detokenizers = Array.from({ length: n }, () => new IncrementalDetokenizer((t) => this.model.tokenToBytes(t)));
     const stops = Array.from({ length: n }, () => new StopMatcher(input.params.stop));
     const stopped = new Array<boolean>(n).fill(false);
-    const usage = { promptTokens: input.promptTokens.length, completionTokens: 0, cachedPromptTokens: Number.POSITIVE_INFINITY };
+    const usage = {
+      promptTokens: input.promptTokens.length,
+      completionTokens: 0,
+      cachedPromptTokens: Number.POSITIVE_INFINITY,
+    };
     const timing = new RequestTiming(n);
     const reasons: FinishReason[] = [];
     for await (const event of events) {
@@ -203,7 +241,10 @@ export class LlmServing {
         timing.token(i);
         if (stopped[i]) continue;
         const match = stops[i]!.push(detokenizers[i]!.push(event.token));
-        const logprobs = event.logprob === null ? [] : [this.#logprob(event.token, event.logprob, event.topTokens!, event.topLogprobs!)];
+        const logprobs =
+          event.logprob === null
+            ? []
+            : [this.#logprob(event.token, event.logprob, event.topTokens!, event.topLogprobs!)];
         if (match.text !== "" || logprobs.length > 0) yield { type: "delta", index: i, text: match.text, logprobs };
         if (match.stopped) {
           stopped[i] = true;
@@ -222,7 +263,10 @@ export class LlmServing {
       }
       yield { type: "finish", index: i, reason: stopped[i] ? "stop" : event.reason, message: event.message };
     }
-    const final = { ...usage, cachedPromptTokens: Number.isFinite(usage.cachedPromptTokens) ? usage.cachedPromptTokens : 0 };
+    const final = {
+      ...usage,
+      cachedPromptTokens: Number.isFinite(usage.cachedPromptTokens) ? usage.cachedPromptTokens : 0,
+    };
     this.#observe(input, final, timing, reasons);
     yield { type: "usage", usage: final };
   }
@@ -231,16 +275,28 @@ export class LlmServing {
     const e2eSeconds = timing.elapsedMs() / 1000;
     const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0] ?? "abort";
     this.#metrics?.observeRequest(this.name, {
-      loraName: input.adapter?.name ?? null, finishReason, promptTokens: usage.promptTokens, outputTokens: usage.completionTokens, e2eSeconds,
+      loraName: input.adapter?.name ?? null,
+      finishReason,
+      promptTokens: usage.promptTokens,
+      outputTokens: usage.completionTokens,
+      e2eSeconds,
       queueSeconds: timing.queueMs === null ? null : timing.queueMs / 1000,
       ttftSeconds: timing.ttftMs === null ? null : timing.ttftMs / 1000,
       interTokenSeconds: timing.gapsMs.map((ms) => ms / 1000),
     });
     this.#logger.log("info", "request", {
-      request_id: input.traceId ?? null, id: input.requestId, model: this.name, lora: input.adapter?.name ?? null, n: input.params.n,
-      prompt_tokens: usage.promptTokens, cached_tokens: usage.cachedPromptTokens, output_tokens: usage.completionTokens,
-      queue_ms: timing.queueMs === null ? null : Math.round(timing.queueMs), ttft_ms: timing.ttftMs === null ? null : Math.round(timing.ttftMs),
-      total_ms: Math.round(e2eSeconds * 1000), finish_reason: reasons,
+      request_id: input.traceId ?? null,
+      id: input.requestId,
+      model: this.name,
+      lora: input.adapter?.name ?? null,
+      n: input.params.n,
+      prompt_tokens: usage.promptTokens,
+      cached_tokens: usage.cachedPromptTokens,
+      output_tokens: usage.completionTokens,
+      queue_ms: timing.queueMs === null ? null : Math.round(timing.queueMs),
+      ttft_ms: timing.ttftMs === null ? null : Math.round(timing.ttftMs),
+      total_ms: Math.round(e2eSeconds * 1000),
+      finish_reason: reasons,
     });
   }
 

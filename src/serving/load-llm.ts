@@ -28,7 +28,9 @@ function compileTemplate(source: string, origin: string): ChatTemplate {
   try {
     return new ChatTemplate(source);
   } catch (error) {
-    throw new RangeError(`${origin} does not parse as a Jinja template (${(error as Error).message}); pass another with --chat-template FILE`);
+    throw new RangeError(
+      `${origin} does not parse as a Jinja template (${(error as Error).message}); pass another with --chat-template FILE`,
+    );
   }
 }
 
@@ -38,48 +40,91 @@ export interface LoadServices {
 }
 
 export async function loadLlmServing(config: Config, { metrics, logger }: LoadServices): Promise<LlmServing> {
-  const templateOverride = config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
+  const templateOverride =
+    config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
   const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
   let context: LlamaContext | undefined;
   try {
-    const chatTemplate = compileTemplate(templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE, templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!);
+    const chatTemplate = compileTemplate(
+      templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE,
+      templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!,
+    );
     const perSequence = config.kvLayout === "per-sequence";
     // Unified: twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
     // Per-sequence: one stream per running sequence; finished streams stay as prefix cache until reused.
     const maxSequences = perSequence ? config.maxRunning : Math.min(MAX_LLAMA_SEQUENCES, config.maxRunning * 2);
     context = await model.createContext({
-      kvTokens: config.kvTokens, maxSequences, kvUnified: !perSequence, batchTokens: config.maxBatchTokens, flashAttention: config.flashAttention,
+      kvTokens: config.kvTokens,
+      maxSequences,
+      kvUnified: !perSequence,
+      batchTokens: config.maxBatchTokens,
+      flashAttention: config.flashAttention,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
       ...(config.threadsBatch === undefined ? {} : { threadsBatch: config.threadsBatch }),
     });
     const maxModelLen = config.maxModelLen ?? Math.min(context.cellsPerSequence, model.info.contextLengthTrain);
     if (maxModelLen > context.cellsPerSequence) {
-      throw new RangeError(perSequence
-        ? `maxModelLen (${maxModelLen}) cannot exceed a sequence's stream (kvTokens / maxRunning = ${context.cellsPerSequence} cells)`
-        : `maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`);
+      throw new RangeError(
+        perSequence
+          ? `maxModelLen (${maxModelLen}) cannot exceed a sequence's stream (kvTokens / maxRunning = ${context.cellsPerSequence} cells)`
+          : `maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`,
+      );
     }
     const kv: KvAllocator = perSequence
-      ? new StreamKvManager({ numSlots: context.maxSequences, cellsPerSlot: context.cellsPerSequence, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching })
+      ? new StreamKvManager({
+          numSlots: context.maxSequences,
+          cellsPerSlot: context.cellsPerSequence,
+          blockSize: config.blockSize,
+          enablePrefixCaching: config.enablePrefixCaching,
+        })
       : new KvManager({
-        numBlocks: Math.floor(config.kvTokens / config.blockSize), blockSize: config.blockSize,
-        numSlots: context.maxSequences, enablePrefixCaching: config.enablePrefixCaching,
-        retainedTokens: config.prefixCacheTokens,
-      });
+          numBlocks: Math.floor(config.kvTokens / config.blockSize),
+          blockSize: config.blockSize,
+          numSlots: context.maxSequences,
+          enablePrefixCaching: config.enablePrefixCaching,
+          retainedTokens: config.prefixCacheTokens,
+        });
     const scheduler = new Scheduler({
-      kv, maxBatchTokens: config.maxBatchTokens, maxRunning: Math.min(config.maxRunning, context.maxSequences),
-      maxModelLen, endOfGenerationTokens: model.info.endOfGenerationTokens,
+      kv,
+      maxBatchTokens: config.maxBatchTokens,
+      maxRunning: Math.min(config.maxRunning, context.maxSequences),
+      maxModelLen,
+      endOfGenerationTokens: model.info.endOfGenerationTokens,
     });
     const name = config.servedModelName ?? defaultModelName(config.model);
-    const adapters = new AdapterRegistry({ model, modelName: name, loraDirs: config.loraDirs, maxLoras: config.maxLoras, ...(metrics ? { metrics } : {}) });
+    const adapters = new AdapterRegistry({
+      model,
+      modelName: name,
+      loraDirs: config.loraDirs,
+      maxLoras: config.maxLoras,
+      ...(metrics ? { metrics } : {}),
+    });
     for (const lora of config.loras) await adapters.load(lora.name, lora.path, { trusted: true });
     const engine = new Engine({
-      backend: context, scheduler, kv, resolveAdapter: (adapterId) => adapters.resolve(adapterId),
-      ...(metrics ? { onStep: (step: StepObservation) => metrics.observeStep(name, step.numTokens, step.stepMs / 1000, step.schedulerMs / 1000) } : {}),
+      backend: context,
+      scheduler,
+      kv,
+      resolveAdapter: (adapterId) => adapters.resolve(adapterId),
+      ...(metrics
+        ? {
+            onStep: (step: StepObservation) =>
+              metrics.observeStep(name, step.numTokens, step.stepMs / 1000, step.schedulerMs / 1000),
+          }
+        : {}),
     });
     metrics?.addModel(name, () => engine.stats());
     return new LlmServing({
-      name, model, engine, context, maxModelLen, chatTemplate, maxWaiting: config.maxWaiting,
-      defaultTimeoutMs: config.requestTimeoutSeconds * 1000, logger, adapters, ...(metrics ? { metrics } : {}),
+      name,
+      model,
+      engine,
+      context,
+      maxModelLen,
+      chatTemplate,
+      maxWaiting: config.maxWaiting,
+      defaultTimeoutMs: config.requestTimeoutSeconds * 1000,
+      logger,
+      adapters,
+      ...(metrics ? { metrics } : {}),
     });
   } catch (error) {
     await context?.dispose();

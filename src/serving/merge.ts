@@ -3,10 +3,17 @@
 import type { Usage } from "../engine/events.js";
 import type { GenerationEvent } from "./llm-serving.js";
 
-export async function* mergeGenerations(streams: readonly AsyncIterable<GenerationEvent>[], n: number): AsyncGenerator<GenerationEvent> {
+export async function* mergeGenerations(
+  streams: readonly AsyncIterable<GenerationEvent>[],
+  n: number,
+): AsyncGenerator<GenerationEvent> {
   const iterators = streams.map((s) => s[Symbol.asyncIterator]());
   const pending = new Map<number, Promise<{ readonly k: number; readonly result: IteratorResult<GenerationEvent> }>>();
-  const pull = (k: number) => pending.set(k, iterators[k]!.next().then((result) => ({ k, result })));
+  const pull = (k: number) =>
+    pending.set(
+      k,
+      iterators[k]!.next().then((result) => ({ k, result })),
+    );
   iterators.forEach((_, k) => pull(k));
   const usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0 };
   try {
@@ -29,7 +36,10 @@ export async function* mergeGenerations(streams: readonly AsyncIterable<Generati
   }
 }
 
-function addUsage(total: { promptTokens: number; completionTokens: number; cachedPromptTokens: number }, usage: Usage): void {
+function addUsage(
+  total: { promptTokens: number; completionTokens: number; cachedPromptTokens: number },
+  usage: Usage,
+): void {
   total.promptTokens += usage.promptTokens;
   total.completionTokens += usage.completionTokens;
   total.cachedPromptTokens += usage.cachedPromptTokens;

@@ -27,7 +27,12 @@ export class ModelRepository {
   readonly #loaded = new Map<string, ClassicServing[]>();
   readonly #failures = new Map<string, string>();
 
-  constructor({ dir, metrics, logger, threads = 1 }: { dir: string; metrics?: Metrics; logger: Logger; threads?: number }) {
+  constructor({
+    dir,
+    metrics,
+    logger,
+    threads = 1,
+  }: { dir: string; metrics?: Metrics; logger: Logger; threads?: number }) {
     this.dir = dir;
     this.#metrics = metrics;
     this.#logger = logger;
@@ -38,13 +43,18 @@ export class ModelRepository {
   async modelNames(): Promise<string[]> {
     if (!existsSync(this.dir)) return [];
     const entries = await readdir(this.dir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && existsSync(join(this.dir, e.name, "config.json"))).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && existsSync(join(this.dir, e.name, "config.json")))
+      .map((e) => e.name)
+      .sort();
   }
 
   /** Loads every model; one that fails is logged and listed UNAVAILABLE with its reason, and the rest still load. */
   async loadAll(): Promise<void> {
     for (const name of await this.modelNames()) {
-      await this.load(name).catch((error: unknown) => this.#logger.log("error", "model_load_failed", { model: name, message: (error as Error).message }));
+      await this.load(name).catch((error: unknown) =>
+        this.#logger.log("error", "model_load_failed", { model: name, message: (error as Error).message }),
+      );
     }
   }
 
@@ -93,7 +103,8 @@ export class ModelRepository {
     const entries: RepositoryEntry[] = [];
     for (const name of await this.modelNames()) {
       const servings = this.#loaded.get(name);
-      if (servings) for (const s of servings) entries.push({ name, version: String(s.version), state: "READY", reason: "" });
+      if (servings)
+        for (const s of servings) entries.push({ name, version: String(s.version), state: "READY", reason: "" });
       else entries.push({ name, version: "", state: "UNAVAILABLE", reason: this.#failures.get(name) ?? "unloaded" });
     }
     return entries;
@@ -112,16 +123,28 @@ export class ModelRepository {
       .filter((e) => e.isDirectory() && /^[1-9]\d*$/.test(e.name) && existsSync(join(folder, e.name, "model.onnx")))
       .map((e) => Number(e.name));
     const versions = selectVersions(config.version_policy, onDisk);
-    if (versions.length === 0) throw new Error(`model '${name}': no version folder with a model.onnx matches its version policy`);
+    if (versions.length === 0)
+      throw new Error(`model '${name}': no version folder with a model.onnx matches its version policy`);
     const settings = textSettings(name, config, existsSync(join(folder, "tokenizer.json")));
-    const text = settings ? { settings, tokenizer: await HfTokenizer.load(resolve(folder, settings.tokenizer)) } : undefined;
+    const text = settings
+      ? { settings, tokenizer: await HfTokenizer.load(resolve(folder, settings.tokenizer)) }
+      : undefined;
     const sessions = { ...instanceGroup(config), threadsPerInstance: this.#threads };
     const servings: ClassicServing[] = [];
     try {
       for (const version of versions) {
         const model = await OnnxModel.load(join(folder, String(version), "model.onnx"), sessions);
         try {
-          servings.push(new ClassicServing({ name, version, config: resolveConfig(name, config, model), model, metrics: this.#metrics, text }));
+          servings.push(
+            new ClassicServing({
+              name,
+              version,
+              config: resolveConfig(name, config, model),
+              model,
+              metrics: this.#metrics,
+              text,
+            }),
+          );
         } catch (error) {
           await model.dispose();
           throw error;

@@ -29,7 +29,8 @@ export class ModelRegistry {
       const adapterName = model.slice(colon + 1);
       if (base?.adapters.has(adapterName)) return { serving: base, adapterName };
     }
-    for (const serving of this.#models.values()) if (serving.adapters.has(model)) return { serving, adapterName: model };
+    for (const serving of this.#models.values())
+      if (serving.adapters.has(model)) return { serving, adapterName: model };
     throw new ModelNotFoundError(model);
   }
 

@@ -32,25 +32,53 @@ interface Layout {
 
 function layoutOf(name: string, config: ResolvedConfig, settings: TextSettings, tokenizer: HfTokenizer): Layout {
   for (const input of config.inputs) {
-    if (!TEXT_INPUTS.includes(input.name as TextInput)) throw new ModelConfigError(name, `a text model takes ${TEXT_INPUTS.join(", ")}; its input '${input.name}' is none of them`);
-    if (input.datatype !== "INT64" && input.datatype !== "INT32") throw new ModelConfigError(name, `text input '${input.name}' must be INT64 or INT32, not ${input.datatype}`);
-    if (input.dims.length !== 1) throw new ModelConfigError(name, `text input '${input.name}' must have dims [tokens], not [${input.dims.join(", ")}]`);
+    if (!TEXT_INPUTS.includes(input.name as TextInput))
+      throw new ModelConfigError(
+        name,
+        `a text model takes ${TEXT_INPUTS.join(", ")}; its input '${input.name}' is none of them`,
+      );
+    if (input.datatype !== "INT64" && input.datatype !== "INT32")
+      throw new ModelConfigError(name, `text input '${input.name}' must be INT64 or INT32, not ${input.datatype}`);
+    if (input.dims.length !== 1)
+      throw new ModelConfigError(
+        name,
+        `text input '${input.name}' must have dims [tokens], not [${input.dims.join(", ")}]`,
+      );
   }
-  if (!config.inputs.some((i) => i.name === "input_ids")) throw new ModelConfigError(name, "a text model needs an input named input_ids");
+  if (!config.inputs.some((i) => i.name === "input_ids"))
+    throw new ModelConfigError(name, "a text model needs an input named input_ids");
   const outputName = settings.output ?? config.outputs[0]?.name;
   const output = config.outputs.find((o) => o.name === outputName);
-  if (!output || output.datatype !== "FP32") throw new ModelConfigError(name, `embedding output '${outputName}' must be an FP32 output of the model`);
-  if (output.dims.length !== 1 && output.dims.length !== 2) throw new ModelConfigError(name, `embedding output '${output.name}' must be [dim] or [tokens, dim], not [${output.dims.join(", ")}]`);
+  if (output?.datatype !== "FP32")
+    throw new ModelConfigError(name, `embedding output '${outputName}' must be an FP32 output of the model`);
+  if (output.dims.length !== 1 && output.dims.length !== 2)
+    throw new ModelConfigError(
+      name,
+      `embedding output '${output.name}' must be [dim] or [tokens, dim], not [${output.dims.join(", ")}]`,
+    );
   const perToken = output.dims.length === 2;
-  if (perToken && settings.pooling === "none") throw new ModelConfigError(name, `output '${output.name}' holds one vector per token, so it needs pooling mean or cls`);
-  if (!perToken && settings.pooling !== "none") throw new ModelConfigError(name, `output '${output.name}' is already pooled; set pooling to none`);
+  if (perToken && settings.pooling === "none")
+    throw new ModelConfigError(
+      name,
+      `output '${output.name}' holds one vector per token, so it needs pooling mean or cls`,
+    );
+  if (!perToken && settings.pooling !== "none")
+    throw new ModelConfigError(name, `output '${output.name}' is already pooled; set pooling to none`);
   const modelLength = config.inputs.map((i) => i.dims[0]!).find((d) => d !== -1) ?? null;
   const maxTokens = settings.maxSequenceLength ?? modelLength ?? tokenizer.truncationLength;
-  if (modelLength !== null && maxTokens !== modelLength) throw new ModelConfigError(name, `the model takes exactly ${modelLength} tokens but max_sequence_length is ${maxTokens}`);
+  if (modelLength !== null && maxTokens !== modelLength)
+    throw new ModelConfigError(
+      name,
+      `the model takes exactly ${modelLength} tokens but max_sequence_length is ${maxTokens}`,
+    );
   const dimension = output.dims[output.dims.length - 1]!;
   return {
-    inputs: config.inputs, output: output.name, perToken, dimensions: dimension === -1 ? null : dimension,
-    fixedLength: modelLength ?? (settings.padding === "fixed" ? maxTokens : null), maxTokens,
+    inputs: config.inputs,
+    output: output.name,
+    perToken,
+    dimensions: dimension === -1 ? null : dimension,
+    fixedLength: modelLength ?? (settings.padding === "fixed" ? maxTokens : null),
+    maxTokens,
   };
 }
 
@@ -62,8 +90,22 @@ export class TextEmbedder {
   readonly #maxBatchSize: number;
   readonly #runner: BatchedRunner<readonly number[][], Float32Array[]>;
 
-  constructor({ name, version, config, settings, tokenizer, model, metrics }: {
-    name: string; version: number; config: ResolvedConfig; settings: TextSettings; tokenizer: HfTokenizer; model: OnnxModel; metrics?: Metrics;
+  constructor({
+    name,
+    version,
+    config,
+    settings,
+    tokenizer,
+    model,
+    metrics,
+  }: {
+    name: string;
+    version: number;
+    config: ResolvedConfig;
+    settings: TextSettings;
+    tokenizer: HfTokenizer;
+    model: OnnxModel;
+    metrics?: Metrics;
   }) {
     this.#tokenizer = tokenizer;
     this.#settings = settings;
@@ -71,7 +113,13 @@ export class TextEmbedder {
     this.#model = model;
     this.#maxBatchSize = config.maxBatchSize;
     this.#runner = new BatchedRunner<readonly number[][], Float32Array[]>({
-      name, version, config, metrics, rowsOf: (texts) => texts.length, keyOf: () => "", run: (batch) => this.#runBatch(batch),
+      name,
+      version,
+      config,
+      metrics,
+      rowsOf: (texts) => texts.length,
+      keyOf: () => "",
+      run: (batch) => this.#runBatch(batch),
     });
   }
 
@@ -86,7 +134,8 @@ export class TextEmbedder {
       return this.#tokenizer.encode(text, this.#layout.maxTokens ?? Number.POSITIVE_INFINITY);
     });
     const chunks: number[][][] = [];
-    for (let start = 0; start < tokenized.length; start += this.#maxBatchSize) chunks.push(tokenized.slice(start, start + this.#maxBatchSize));
+    for (let start = 0; start < tokenized.length; start += this.#maxBatchSize)
+      chunks.push(tokenized.slice(start, start + this.#maxBatchSize));
     const vectors = (await Promise.all(chunks.map((chunk) => this.#runner.submit(chunk)))).flat();
     return { vectors, promptTokens: tokenized.reduce((sum, ids) => sum + ids.length, 0) };
   }

@@ -3,14 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
-beforeAll(async () => { server = await startTestServer(); });
-afterAll(async () => { await server?.close(); });
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
 
 const user = (content: string) => [{ role: "user" as const, content }];
 const engineStats = () => server.registry.get(server.model).engine.stats();
 
 async function streamText(params: Record<string, unknown>) {
-  const stream = await server.client.chat.completions.create({ model: server.model, messages: user("Tell me a story"), ...params, stream: true });
+  const stream = await server.client.chat.completions.create({
+    model: server.model,
+    messages: user("Tell me a story"),
+    ...params,
+    stream: true,
+  });
   const chunks = [];
   for await (const chunk of stream) chunks.push(chunk);
   return chunks;
@@ -18,7 +27,12 @@ async function streamText(params: Record<string, unknown>) {
 
 describe("chat completions", () => {
   it("answers a chat with an assistant message, a finish reason and usage", async () => {
-    const completion = await server.client.chat.completions.create({ model: server.model, messages: user("Hello there"), max_tokens: 8, temperature: 0 });
+    const completion = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user("Hello there"),
+      max_tokens: 8,
+      temperature: 0,
+    });
     expect(completion.object).toBe("chat.completion");
     expect(completion.id).toMatch(/^chatcmpl-/);
     expect(completion.model).toBe(server.model);
@@ -31,7 +45,12 @@ describe("chat completions", () => {
   });
 
   it("streams the role first, then content deltas, then the finish reason, matching the non-streamed text", async () => {
-    const whole = await server.client.chat.completions.create({ model: server.model, messages: user("Tell me a story"), max_tokens: 12, temperature: 0 });
+    const whole = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user("Tell me a story"),
+      max_tokens: 12,
+      temperature: 0,
+    });
     const chunks = await streamText({ max_tokens: 12, temperature: 0 });
     expect(chunks[0]!.choices[0]!.delta).toEqual({ role: "assistant", content: "" });
     expect(chunks.every((c) => c.object === "chat.completion.chunk" && c.id === chunks[0]!.id)).toBe(true);
@@ -50,17 +69,46 @@ describe("chat completions", () => {
   });
 
   it("accepts content given as an array of text parts", async () => {
-    const asParts = await server.client.chat.completions.create({ model: server.model, messages: [{ role: "user", content: [{ type: "text", text: "Hello " }, { type: "text", text: "there" }] }], max_tokens: 6, temperature: 0 });
-    const asString = await server.client.chat.completions.create({ model: server.model, messages: user("Hello there"), max_tokens: 6, temperature: 0 });
+    const asParts = await server.client.chat.completions.create({
+      model: server.model,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Hello " },
+            { type: "text", text: "there" },
+          ],
+        },
+      ],
+      max_tokens: 6,
+      temperature: 0,
+    });
+    const asString = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user("Hello there"),
+      max_tokens: 6,
+      temperature: 0,
+    });
     expect(asParts.choices[0]!.message.content).toBe(asString.choices[0]!.message.content);
   });
 
   it("stops before a stop string and never emits any of it, streamed or not", async () => {
-    const free = await server.client.chat.completions.create({ model: server.model, messages: user("Tell me a story"), max_tokens: 12, temperature: 0 });
+    const free = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user("Tell me a story"),
+      max_tokens: 12,
+      temperature: 0,
+    });
     const text = free.choices[0]!.message.content!;
     const stop = text.slice(6, 9);
     const expected = text.slice(0, text.indexOf(stop));
-    const stopped = await server.client.chat.completions.create({ model: server.model, messages: user("Tell me a story"), max_tokens: 12, temperature: 0, stop: [stop, "\u0000never"] });
+    const stopped = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user("Tell me a story"),
+      max_tokens: 12,
+      temperature: 0,
+      stop: [stop, "\u0000never"],
+    });
     expect(stopped.choices[0]!.message.content).toBe(expected);
     expect(stopped.choices[0]!.finish_reason).toBe("stop");
     const chunks = await streamText({ max_tokens: 12, temperature: 0, stop });
@@ -71,7 +119,14 @@ describe("chat completions", () => {
   it("generates n choices that share the prompt through the prefix cache", async () => {
     const before = engineStats().kv.prefixCacheHits;
     const prompt = "word ".repeat(60);
-    const completion = await server.client.chat.completions.create({ model: server.model, messages: user(prompt), max_tokens: 4, n: 3, temperature: 1, seed: 7 });
+    const completion = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user(prompt),
+      max_tokens: 4,
+      n: 3,
+      temperature: 1,
+      seed: 7,
+    });
     expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(completion.usage!.completion_tokens).toBe(12);
     // Siblings 1 and 2 reuse every full block of sibling 0's prompt.
@@ -80,7 +135,14 @@ describe("chat completions", () => {
   });
 
   it("reproduces a sampled answer with the same seed", async () => {
-    const ask = (seed: number) => server.client.chat.completions.create({ model: server.model, messages: user("Pick something"), max_tokens: 16, temperature: 2, seed });
+    const ask = (seed: number) =>
+      server.client.chat.completions.create({
+        model: server.model,
+        messages: user("Pick something"),
+        max_tokens: 16,
+        temperature: 2,
+        seed,
+      });
     const [a, b] = [await ask(1234), await ask(1234)];
     expect(a.choices[0]!.message.content).toBe(b.choices[0]!.message.content);
     const others = new Set<string>();
@@ -89,7 +151,14 @@ describe("chat completions", () => {
   });
 
   it("reports log-probabilities of the sampled tokens and their top alternatives", async () => {
-    const completion = await server.client.chat.completions.create({ model: server.model, messages: user("Hello"), max_tokens: 5, temperature: 0, logprobs: true, top_logprobs: 3 });
+    const completion = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user("Hello"),
+      max_tokens: 5,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 3,
+    });
     const content = completion.choices[0]!.logprobs!.content!;
     expect(content).toHaveLength(5);
     for (const entry of content) {
@@ -103,20 +172,46 @@ describe("chat completions", () => {
 
   it("constrains output to a JSON schema so it parses and validates", async () => {
     const completion = await server.client.chat.completions.create({
-      model: server.model, messages: user("Describe a person"), max_tokens: 64, temperature: 1, seed: 3,
-      response_format: { type: "json_schema", json_schema: { name: "person", schema: { type: "object", properties: { name: { type: "string", maxLength: 6 }, age: { type: "integer" }, tags: { type: "array", items: { enum: ["a", "b"] }, maxItems: 2 } }, required: ["name", "age", "tags"] } } },
+      model: server.model,
+      messages: user("Describe a person"),
+      max_tokens: 64,
+      temperature: 1,
+      seed: 3,
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "person",
+          schema: {
+            type: "object",
+            properties: {
+              name: { type: "string", maxLength: 6 },
+              age: { type: "integer" },
+              tags: { type: "array", items: { enum: ["a", "b"] }, maxItems: 2 },
+            },
+            required: ["name", "age", "tags"],
+          },
+        },
+      },
     });
     expect(completion.choices[0]!.finish_reason).toBe("stop");
     const value = JSON.parse(completion.choices[0]!.message.content!) as { name: unknown; age: unknown; tags: unknown };
     expect(typeof value.name === "string" && value.name.length <= 6).toBe(true);
     expect(Number.isInteger(value.age)).toBe(true);
-    expect(Array.isArray(value.tags) && value.tags.length <= 2 && value.tags.every((t) => t === "a" || t === "b")).toBe(true);
+    expect(Array.isArray(value.tags) && value.tags.length <= 2 && value.tags.every((t) => t === "a" || t === "b")).toBe(
+      true,
+    );
   });
 
   it("cancels the sequence and frees its blocks when the client aborts a stream", async () => {
     const abortedBefore = engineStats().numFinished.abort;
     const controller = new AbortController();
-    const params = { model: server.model, messages: user("Go on forever"), max_tokens: 3000, stream: true as const, ignore_eos: true };
+    const params = {
+      model: server.model,
+      messages: user("Go on forever"),
+      max_tokens: 3000,
+      stream: true as const,
+      ignore_eos: true,
+    };
     const stream = await server.client.chat.completions.create(params, { signal: controller.signal });
     let received = 0;
     // The client ends the iteration on abort (openai 6 returns quietly; other versions throw an APIUserAbortError).

@@ -6,8 +6,12 @@ import { tinyModel } from "../helpers/models.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
-beforeAll(async () => { server = await startTestServer({ kvLayout: "per-sequence", kvTokens: 4096, maxRunning: 8 }); });
-afterAll(async () => { await server?.close(); });
+beforeAll(async () => {
+  server = await startTestServer({ kvLayout: "per-sequence", kvTokens: 4096, maxRunning: 8 });
+});
+afterAll(async () => {
+  await server?.close();
+});
 
 const longPrompt = Array.from({ length: 60 }, (_, i) => `word${i}`).join(" ");
 
@@ -18,9 +22,13 @@ describe("per-sequence KV layout through the server", () => {
   });
 
   it("serves concurrent chats and shares a repeated prompt's prefix with the next request", async () => {
-    const ask = (suffix: string) => server.client.chat.completions.create({
-      model: server.model, messages: [{ role: "user", content: `${longPrompt} ${suffix}` }], max_tokens: 6, temperature: 0,
-    });
+    const ask = (suffix: string) =>
+      server.client.chat.completions.create({
+        model: server.model,
+        messages: [{ role: "user", content: `${longPrompt} ${suffix}` }],
+        max_tokens: 6,
+        temperature: 0,
+      });
     const first = await ask("first");
     expect(first.usage!.prompt_tokens_details!.cached_tokens).toBe(0);
     const answers = await Promise.all(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"].map(ask));
@@ -31,11 +39,26 @@ describe("per-sequence KV layout through the server", () => {
     const again = await ask("first");
     expect(again.choices[0]!.message.content).toBe(first.choices[0]!.message.content);
     // Streams of the ten later requests may have replaced the first one's; they share all but the suffix's block.
-    expect(again.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThanOrEqual(first.usage!.prompt_tokens - 2 * 16);
+    expect(again.usage!.prompt_tokens_details!.cached_tokens).toBeGreaterThanOrEqual(
+      first.usage!.prompt_tokens - 2 * 16,
+    );
   });
 
   it("refuses to start when max_model_len is larger than a stream", async () => {
-    await expect(startServer({ model: tinyModel(), port: 0, kvLayout: "per-sequence", kvTokens: 4096, maxRunning: 8, maxModelLen: 1024, threads: 1, logLevel: "silent" }, { processMetrics: false }))
-      .rejects.toThrow(/maxModelLen \(1024\) cannot exceed a sequence's stream \(kvTokens \/ maxRunning = 512 cells\)/);
+    await expect(
+      startServer(
+        {
+          model: tinyModel(),
+          port: 0,
+          kvLayout: "per-sequence",
+          kvTokens: 4096,
+          maxRunning: 8,
+          maxModelLen: 1024,
+          threads: 1,
+          logLevel: "silent",
+        },
+        { processMetrics: false },
+      ),
+    ).rejects.toThrow(/maxModelLen \(1024\) cannot exceed a sequence's stream \(kvTokens \/ maxRunning = 512 cells\)/);
   });
 });

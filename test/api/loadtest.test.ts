@@ -5,15 +5,23 @@ import { runWorkload } from "../../loadtest/runner.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
-beforeAll(async () => { server = await startTestServer(); });
-afterAll(async () => { await server?.close(); });
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
 
 it("runs a 10-request workload and reports consistent statistics", async () => {
   const engine = server.registry.get(server.model).engine;
   const generatedBefore = engine.stats().numGeneratedTokens;
   const run = await runWorkload({
     target: { url: server.url, model: server.model, endpoint: "chat", ignoreEos: true },
-    workload: "multi-turn", concurrency: 3, requests: 10, workloadOptions: { seed: 5, maxTokens: 12 }, slo: { ttftMs: 60_000, tpotMs: 60_000 },
+    workload: "multi-turn",
+    concurrency: 3,
+    requests: 10,
+    workloadOptions: { seed: 5, maxTokens: 12 },
+    slo: { ttftMs: 60_000, tpotMs: 60_000 },
   });
   const { summary, records } = run;
   expect(records.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -46,7 +54,11 @@ it("runs a 10-request workload and reports consistent statistics", async () => {
 it("records a failed request instead of stopping the run", async () => {
   const run = await runWorkload({
     target: { url: server.url, model: "no-such-model", endpoint: "completions", ignoreEos: false },
-    workload: "uniform", rate: 50, requests: 3, workloadOptions: { seed: 1, maxTokens: 4 }, slo: { ttftMs: 1000, tpotMs: 100 },
+    workload: "uniform",
+    rate: 50,
+    requests: 3,
+    workloadOptions: { seed: 1, maxTokens: 4 },
+    slo: { ttftMs: 1000, tpotMs: 100 },
   });
   expect(run.summary).toMatchObject({ requests: 3, completed: 0, failed: 3 });
   expect(run.records[0]!.error).toMatch(/HTTP 404/);

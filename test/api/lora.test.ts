@@ -25,20 +25,39 @@ symlinkSync(join(dir, "synth.gguf"), join(allowed, "link.gguf"));
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
-    model: sharedModel(STORIES_260K), kvTokens: 4096, maxRunning: 32, maxLoras: 3,
-    loras: [{ name: "stories", path: sharedModel(STORIES_LORA) }, { name: "synth", path: join(dir, "synth.gguf") }], loraDirs: [allowed],
+    model: sharedModel(STORIES_260K),
+    kvTokens: 4096,
+    maxRunning: 32,
+    maxLoras: 3,
+    loras: [
+      { name: "stories", path: sharedModel(STORIES_LORA) },
+      { name: "synth", path: join(dir, "synth.gguf") },
+    ],
+    loraDirs: [allowed],
   });
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 const PROMPT = "Once upon a time";
 async function complete(model: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const completion = await server.client.completions.create({ model, prompt: PROMPT, max_tokens: 20, temperature: 0, ...extra });
+  const completion = await server.client.completions.create({
+    model,
+    prompt: PROMPT,
+    max_tokens: 20,
+    temperature: 0,
+    ...extra,
+  });
   return completion.choices[0]!.text;
 }
 
 async function admin(path: string, body: unknown, key?: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify(body) });
+  const response = await fetch(`${server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, text: await response.text() };
 }
 
@@ -50,10 +69,25 @@ async function directGreedy(adapterPath: string, scale: number): Promise<string>
   const prompt = model.tokenize(PROMPT);
   const samplers = [context.createSampler(samplingParams({ temperature: 0 }))];
   const out: number[] = [];
-  let result = await context.step({ adapters: [adapter], adapterScales: Float32Array.of(scale), tokens: prompt, positions: Int32Array.from(prompt, (_, i) => i), seqIds: new Int32Array(prompt.length), outputRows: Int32Array.of(prompt.length - 1), samplers });
+  let result = await context.step({
+    adapters: [adapter],
+    adapterScales: Float32Array.of(scale),
+    tokens: prompt,
+    positions: Int32Array.from(prompt, (_, i) => i),
+    seqIds: new Int32Array(prompt.length),
+    outputRows: Int32Array.of(prompt.length - 1),
+    samplers,
+  });
   for (let i = 0; i < 20; i++) {
     out.push(result.tokens[0]!);
-    if (i < 19) result = await context.step({ tokens: Int32Array.of(out.at(-1)!), positions: Int32Array.of(prompt.length + i), seqIds: Int32Array.of(0), outputRows: Int32Array.of(0), samplers });
+    if (i < 19)
+      result = await context.step({
+        tokens: Int32Array.of(out.at(-1)!),
+        positions: Int32Array.of(prompt.length + i),
+        seqIds: Int32Array.of(0),
+        outputRows: Int32Array.of(0),
+        samplers,
+      });
   }
   const text = Buffer.concat(out.map((t) => model.tokenToBytes(t))).toString("utf8");
   samplers[0]!.dispose();
@@ -74,13 +108,23 @@ describe("LoRA serving", () => {
     const synth = await complete("synth");
     expect(synth).toBe(await directGreedy(join(dir, "synth.gguf"), 1));
     const models = await server.client.models.list();
-    expect(models.data.map((m) => [m.id, (m as unknown as { parent: string | null }).parent])).toEqual([["stories260K", null], ["stories", "stories260K"], ["synth", "stories260K"]]);
+    expect(models.data.map((m) => [m.id, (m as unknown as { parent: string | null }).parent])).toEqual([
+      ["stories260K", null],
+      ["stories", "stories260K"],
+      ["synth", "stories260K"],
+    ]);
   });
 
   it("serves 24 concurrent requests over the base and two adapters, each as it runs alone", async () => {
     const models = ["stories260K", "stories", "synth"];
-    const prompts = Array.from({ length: 24 }, (_, i) => `Once upon a time there was a ${["cat", "dog", "bird", "fish"][i % 4]} number ${i}`);
-    const ask = (i: number) => server.client.completions.create({ model: models[i % 3]!, prompt: prompts[i]!, max_tokens: 16, temperature: 0, logprobs: 2 }).then((c) => c.choices[0]!);
+    const prompts = Array.from(
+      { length: 24 },
+      (_, i) => `Once upon a time there was a ${["cat", "dog", "bird", "fish"][i % 4]} number ${i}`,
+    );
+    const ask = (i: number) =>
+      server.client.completions
+        .create({ model: models[i % 3]!, prompt: prompts[i]!, max_tokens: 16, temperature: 0, logprobs: 2 })
+        .then((c) => c.choices[0]!);
     const solo = [];
     for (let i = 0; i < 24; i++) solo.push(await ask(i));
     const concurrent = await Promise.all(prompts.map((_, i) => ask(i)));
@@ -90,21 +134,50 @@ describe("LoRA serving", () => {
 
   it("loads, uses, unloads and reloads an adapter while other requests stream, leaking nothing", async () => {
     const engine = server.registry.get("stories260K").engine;
-    const streams = Array.from({ length: 4 }, () => server.client.completions.create({ model: "stories260K", prompt: PROMPT, max_tokens: 300, temperature: 0, stream: true }));
-    const collected = Promise.all(streams.map(async (s) => { let text = ""; for await (const chunk of await s) text += chunk.choices[0]?.text ?? ""; return text; }));
-    expect((await admin("/v1/load_lora_adapter", { lora_name: "hot", lora_path: join(allowed, "stories.gguf") })).status).toBe(200);
+    const streams = Array.from({ length: 4 }, () =>
+      server.client.completions.create({
+        model: "stories260K",
+        prompt: PROMPT,
+        max_tokens: 300,
+        temperature: 0,
+        stream: true,
+      }),
+    );
+    const collected = Promise.all(
+      streams.map(async (s) => {
+        let text = "";
+        for await (const chunk of await s) text += chunk.choices[0]?.text ?? "";
+        return text;
+      }),
+    );
+    expect(
+      (await admin("/v1/load_lora_adapter", { lora_name: "hot", lora_path: join(allowed, "stories.gguf") })).status,
+    ).toBe(200);
     const first = await complete("hot");
     expect((await admin("/v1/unload_lora_adapter", { lora_name: "hot" })).status).toBe(200);
     await expect(complete("hot")).rejects.toMatchObject({ status: 404 });
-    expect((await admin("/v1/load_lora_adapter", { lora_name: "hot", lora_path: join(allowed, "stories.gguf") })).status).toBe(200);
+    expect(
+      (await admin("/v1/load_lora_adapter", { lora_name: "hot", lora_path: join(allowed, "stories.gguf") })).status,
+    ).toBe(200);
     expect(await complete("hot")).toBe(first);
     expect(first).toBe(await complete("stories"));
     const texts = await collected;
     expect(texts.every((t) => t === texts[0] && t.length > 0)).toBe(true);
     expect((await admin("/v1/unload_lora_adapter", { lora_name: "hot" })).status).toBe(200);
-    const stats = await eventually(() => engine.stats(), (s) => s.numRunning + s.numWaiting === 0);
+    const stats = await eventually(
+      () => engine.stats(),
+      (s) => s.numRunning + s.numWaiting === 0,
+    );
     expect(stats.kv.numUsedBlocks).toBe(0);
-    expect(server.registry.get("stories260K").adapters.list().map((a) => [a.name, a.numActiveRequests])).toEqual([["stories", 0], ["synth", 0]]);
+    expect(
+      server.registry
+        .get("stories260K")
+        .adapters.list()
+        .map((a) => [a.name, a.numActiveRequests]),
+    ).toEqual([
+      ["stories", 0],
+      ["synth", 0],
+    ]);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/loom:lora_requests_total\{model_name="stories260K",lora_name="hot"\} 2/);
     expect(metrics).toMatch(/loom:loras_loaded\{model_name="stories260K"\} 2/);
@@ -124,22 +197,45 @@ describe("LoRA serving", () => {
     expect((await load("stories", join(allowed, "stories.gguf"))).status).toBe(400); // the name is taken
     expect((await load("a:b", join(allowed, "stories.gguf"))).status).toBe(400);
     expect((await admin("/v1/unload_lora_adapter", { lora_name: "nope" })).status).toBe(404);
-    const stream = await server.client.completions.create({ model: "synth", prompt: PROMPT, max_tokens: 2000, temperature: 0, stream: true });
+    const stream = await server.client.completions.create({
+      model: "synth",
+      prompt: PROMPT,
+      max_tokens: 2000,
+      temperature: 0,
+      stream: true,
+    });
     const iterator = stream[Symbol.asyncIterator]();
     await iterator.next();
     const busy = await admin("/v1/unload_lora_adapter", { lora_name: "synth" });
     expect(busy.status).toBe(409);
     expect(busy.text).toMatch(/in use/);
     await iterator.return!();
-    await eventually(() => server.registry.get("stories260K").adapters.list().find((a) => a.name === "synth")!.numActiveRequests, (n) => n === 0);
+    await eventually(
+      () =>
+        server.registry
+          .get("stories260K")
+          .adapters.list()
+          .find((a) => a.name === "synth")!.numActiveRequests,
+      (n) => n === 0,
+    );
   });
 
   it("unloads the least recently used idle adapter beyond --max-loras", async () => {
-    expect((await admin("/v1/load_lora_adapter", { lora_name: "third", lora_path: join(allowed, "stories.gguf") })).status).toBe(200);
+    expect(
+      (await admin("/v1/load_lora_adapter", { lora_name: "third", lora_path: join(allowed, "stories.gguf") })).status,
+    ).toBe(200);
     await complete("stories");
     await complete("third");
-    expect((await admin("/v1/load_lora_adapter", { lora_name: "fourth", lora_path: join(allowed, "stories.gguf") })).status).toBe(200);
-    expect(server.registry.get("stories260K").adapters.list().map((a) => a.name).sort()).toEqual(["fourth", "stories", "third"]);
+    expect(
+      (await admin("/v1/load_lora_adapter", { lora_name: "fourth", lora_path: join(allowed, "stories.gguf") })).status,
+    ).toBe(200);
+    expect(
+      server.registry
+        .get("stories260K")
+        .adapters.list()
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(["fourth", "stories", "third"]);
   });
 });
 
@@ -147,12 +243,19 @@ describe("LoRA loading without folders, and the admin key", () => {
   it("refuses run-time loads with no --lora-dir and requires the admin key when one is set", async () => {
     const guarded = await startTestServer({ apiKeys: ["user-key"], adminKeys: ["admin-key"] });
     try {
-      const call = (key: string) => fetch(`${guarded.url}/v1/load_lora_adapter`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: JSON.stringify({ lora_name: "t", lora_path: tinyLora() }) });
+      const call = (key: string) =>
+        fetch(`${guarded.url}/v1/load_lora_adapter`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+          body: JSON.stringify({ lora_name: "t", lora_path: tinyLora() }),
+        });
       expect((await call("user-key")).status).toBe(401);
       const refused = await call("admin-key");
       expect(refused.status).toBe(403);
       expect(await refused.text()).toMatch(/--lora-dir/);
-      expect((await fetch(`${guarded.url}/v1/models`, { headers: { authorization: "Bearer admin-key" } })).status).toBe(200);
+      expect((await fetch(`${guarded.url}/v1/models`, { headers: { authorization: "Bearer admin-key" } })).status).toBe(
+        200,
+      );
     } finally {
       await guarded.close();
     }

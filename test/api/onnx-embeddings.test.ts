@@ -40,7 +40,10 @@ function addTextModel(name: string, config: object): void {
   writeFileSync(join(repo, name, "config.json"), JSON.stringify(config));
 }
 addTextModel("bag-mean", { max_batch_size: 16, dynamic_batching: { max_queue_delay_microseconds: 20_000 } });
-addTextModel("bag-cls", { max_batch_size: 4, parameters: { pooling: { string_value: "cls" }, normalize: { string_value: "false" } } });
+addTextModel("bag-cls", {
+  max_batch_size: 4,
+  parameters: { pooling: { string_value: "cls" }, normalize: { string_value: "false" } },
+});
 addTextModel("bag-bad", { max_batch_size: 4, parameters: { pooling: { string_value: "none" } } });
 
 function expected(text: string, pooling: "mean" | "cls" = "mean", normalize = true, maxTokens = 128): number[] {
@@ -54,10 +57,15 @@ function expected(text: string, pooling: "mean" | "cls" = "mean", normalize = tr
 }
 
 let server: TestServer;
-beforeAll(async () => { server = await startTestServer({ modelRepository: repo }); });
-afterAll(async () => { await server?.close(); });
+beforeAll(async () => {
+  server = await startTestServer({ modelRepository: repo });
+});
+afterAll(async () => {
+  await server?.close();
+});
 
-const closeTo = (actual: readonly number[], wanted: readonly number[]) => actual.forEach((x, k) => expect(x).toBeCloseTo(wanted[k]!, 5));
+const closeTo = (actual: readonly number[], wanted: readonly number[]) =>
+  actual.forEach((x, k) => expect(x).toBeCloseTo(wanted[k]!, 5));
 
 describe("ONNX text embeddings on /v1/embeddings", () => {
   it("embeds with mean pooling and normalization, truncating at tokenizer.json's max_length", async () => {
@@ -74,7 +82,11 @@ describe("ONNX text embeddings on /v1/embeddings", () => {
 
   it("takes the [CLS] vector unnormalized when configured, and splits inputs beyond max_batch_size", async () => {
     const texts = Array.from({ length: 9 }, (_, i) => `sentence number ${i}`);
-    const response = await server.client.embeddings.create({ model: "bag-cls", input: texts, encoding_format: "float" });
+    const response = await server.client.embeddings.create({
+      model: "bag-cls",
+      input: texts,
+      encoding_format: "float",
+    });
     expect(response.data).toHaveLength(9);
     for (const d of response.data) closeTo(d.embedding, expected("x", "cls", false));
   });
@@ -82,10 +94,17 @@ describe("ONNX text embeddings on /v1/embeddings", () => {
   it("batches concurrent requests with the results of single runs", async () => {
     const texts = Array.from({ length: 24 }, (_, i) => `request ${i} ${"word ".repeat(i)}`);
     const before = await (await fetch(`${server.url}/metrics`)).text();
-    const responses = await Promise.all(texts.map((input) => server.client.embeddings.create({ model: "bag-mean", input })));
+    const responses = await Promise.all(
+      texts.map((input) => server.client.embeddings.create({ model: "bag-mean", input })),
+    );
     const after = await (await fetch(`${server.url}/metrics`)).text();
     responses.forEach((r, i) => closeTo(r.data[0]!.embedding, expected(texts[i]!)));
-    const series = (text: string, suffix: string) => Number(new RegExp(`loom:inference_batch_size_${suffix},?model_name="bag-mean",model_version="1"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const series = (text: string, suffix: string) =>
+      Number(
+        new RegExp(`loom:inference_batch_size_${suffix},?model_name="bag-mean",model_version="1"\\} (\\d+)`).exec(
+          text,
+        )?.[1] ?? 0,
+      );
     const runs = series(after, "count\\{") - series(before, "count\\{");
     expect(runs).toBeGreaterThan(0);
     expect(runs).toBeLessThan(24);
@@ -95,12 +114,28 @@ describe("ONNX text embeddings on /v1/embeddings", () => {
     const ids = (await server.client.models.list()).data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(["bag-mean", "bag-cls"]));
     expect(ids).not.toContain("bag-bad");
-    await expect(server.client.embeddings.create({ model: "bag-mean", input: [[101, 102]] })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/takes text input/) });
-    await expect(server.client.embeddings.create({ model: "bag-mean", input: "hi", dimensions: 4 })).rejects.toMatchObject({ status: 400 });
-    const index = await (await fetch(`${server.url}/v2/repository/index`, { method: "POST" })).json() as { name: string; reason: string }[];
-    expect(index.find((e) => e.name === "bag-bad")!.reason).toMatch(/one vector per token, so it needs pooling mean or cls/);
+    await expect(server.client.embeddings.create({ model: "bag-mean", input: [[101, 102]] })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/takes text input/),
+    });
+    await expect(
+      server.client.embeddings.create({ model: "bag-mean", input: "hi", dimensions: 4 }),
+    ).rejects.toMatchObject({ status: 400 });
+    const index = (await (await fetch(`${server.url}/v2/repository/index`, { method: "POST" })).json()) as {
+      name: string;
+      reason: string;
+    }[];
+    expect(index.find((e) => e.name === "bag-bad")!.reason).toMatch(
+      /one vector per token, so it needs pooling mean or cls/,
+    );
     const raw = await fetch(`${server.url}/v2/models/bag-mean/infer`, {
-      method: "POST", body: JSON.stringify({ inputs: [{ name: "input_ids", shape: [1, 2], datatype: "INT64", data: [7592, 2088] }, { name: "attention_mask", shape: [1, 2], datatype: "INT64", data: [1, 1] }] }),
+      method: "POST",
+      body: JSON.stringify({
+        inputs: [
+          { name: "input_ids", shape: [1, 2], datatype: "INT64", data: [7592, 2088] },
+          { name: "attention_mask", shape: [1, 2], datatype: "INT64", data: [1, 1] },
+        ],
+      }),
     });
     expect(raw.status).toBe(200);
     const output = ((await raw.json()) as { outputs: { shape: number[]; data: number[] }[] }).outputs[0]!;

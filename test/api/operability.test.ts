@@ -3,8 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
-beforeAll(async () => { server = await startTestServer({ kvTokens: 2048, maxRunning: 8, maxWaiting: 24 }); });
-afterAll(async () => { await server?.close(); });
+beforeAll(async () => {
+  server = await startTestServer({ kvTokens: 2048, maxRunning: 8, maxWaiting: 24 });
+});
+afterAll(async () => {
+  await server?.close();
+});
 
 const engineStats = () => server.registry.get(server.model).engine.stats();
 
@@ -34,7 +38,8 @@ const metric = (samples: Map<string, number>, key: string) => samples.get(key) ?
 
 async function streamUntilEnd(body: Record<string, unknown>): Promise<{ status: number; retryAfter: string | null }> {
   const response = await fetch(`${server.url}/v1/chat/completions`, {
-    method: "POST", headers: { "content-type": "application/json" },
+    method: "POST",
+    headers: { "content-type": "application/json" },
     body: JSON.stringify({ model: server.model, messages: [{ role: "user", content: "hi" }], stream: true, ...body }),
   });
   await response.text();
@@ -46,8 +51,19 @@ describe("operability", () => {
     const m = `{model_name="${server.model}"}`;
     const before = await scrape();
     const usages = [];
-    for (let i = 0; i < 3; i++) usages.push((await server.client.chat.completions.create({ model: server.model, messages: [{ role: "user", content: `question ${i}` }], max_tokens: 5 })).usage!);
-    usages.push((await server.client.completions.create({ model: server.model, prompt: "Once", max_tokens: 4, n: 2 })).usage!);
+    for (let i = 0; i < 3; i++)
+      usages.push(
+        (
+          await server.client.chat.completions.create({
+            model: server.model,
+            messages: [{ role: "user", content: `question ${i}` }],
+            max_tokens: 5,
+          })
+        ).usage!,
+      );
+    usages.push(
+      (await server.client.completions.create({ model: server.model, prompt: "Once", max_tokens: 4, n: 2 })).usage!,
+    );
     const after = await scrape();
     const delta = (key: string) => metric(after, key) - metric(before, key);
     expect(delta(`vllm:generation_tokens_total${m}`)).toBe(23);
@@ -66,8 +82,12 @@ describe("operability", () => {
 
   it("answers a burst beyond the waiting bound with 429 and Retry-After, finishes the rest, and returns to baseline", async () => {
     const readiness: number[] = [];
-    const probe = setInterval(() => { void fetch(`${server.url}/health/ready`).then((r) => readiness.push(r.status)); }, 50);
-    const answers = await Promise.all(Array.from({ length: 200 }, () => streamUntilEnd({ max_tokens: 24, ignore_eos: true })));
+    const probe = setInterval(() => {
+      void fetch(`${server.url}/health/ready`).then((r) => readiness.push(r.status));
+    }, 50);
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => streamUntilEnd({ max_tokens: 24, ignore_eos: true })),
+    );
     clearInterval(probe);
     const statuses = answers.map((a) => a.status);
     expect(answers.filter((a) => a.status === 429).every((a) => a.retryAfter === "1")).toBe(true);
@@ -78,34 +98,64 @@ describe("operability", () => {
     expect(refused).toBeGreaterThan(0);
     expect(readiness.length).toBeGreaterThan(0);
     expect(readiness.every((s) => s === 200)).toBe(true);
-    const response = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const response = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(response.status).toBe(400);
     const stats = await eventually(engineStats, (s) => s.numRunning + s.numWaiting === 0);
     expect(stats.kv.numUsedBlocks).toBe(0);
   });
 
   it("leaves nothing running after many clients disconnect mid-stream", async () => {
-    await Promise.all(Array.from({ length: 40 }, async () => {
-      const controller = new AbortController();
-      const response = await fetch(`${server.url}/v1/chat/completions`, {
-        method: "POST", headers: { "content-type": "application/json" }, signal: controller.signal,
-        body: JSON.stringify({ model: server.model, messages: [{ role: "user", content: "hi" }], stream: true, max_tokens: 1000, ignore_eos: true }),
-      });
-      const reader = response.body!.getReader();
-      await reader.read();
-      controller.abort();
-    }));
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        const controller = new AbortController();
+        const response = await fetch(`${server.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          signal: controller.signal,
+          body: JSON.stringify({
+            model: server.model,
+            messages: [{ role: "user", content: "hi" }],
+            stream: true,
+            max_tokens: 1000,
+            ignore_eos: true,
+          }),
+        });
+        const reader = response.body!.getReader();
+        await reader.read();
+        controller.abort();
+      }),
+    );
     const stats = await eventually(engineStats, (s) => s.numRunning + s.numWaiting === 0);
     expect(stats.kv.numUsedBlocks).toBe(0);
   });
 
   it("ends a request past its timeout with a timeout error, streamed or not", async () => {
     const timeoutsBefore = engineStats().numFinished.timeout;
-    const error = await server.client.chat.completions.create({ model: server.model, messages: [{ role: "user", content: "hi" }], max_tokens: 1900, ignore_eos: true, timeout: 0.2 } as never).catch((e: unknown) => e);
+    const error = await server.client.chat.completions
+      .create({
+        model: server.model,
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 1900,
+        ignore_eos: true,
+        timeout: 0.2,
+      } as never)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 504, code: "request_timeout" });
     const response = await fetch(`${server.url}/v1/chat/completions`, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: server.model, messages: [{ role: "user", content: "hi" }], stream: true, max_tokens: 1900, ignore_eos: true, timeout: 0.2 }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: server.model,
+        messages: [{ role: "user", content: "hi" }],
+        stream: true,
+        max_tokens: 1900,
+        ignore_eos: true,
+        timeout: 0.2,
+      }),
     });
     const text = await response.text();
     expect(text).toContain('"code":"request_timeout"');

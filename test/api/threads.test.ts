@@ -6,16 +6,25 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 beforeAll(async () => {
-  const { threads, threadsBatch } = parseServeArgs(["serve", "unused.gguf", "--threads", "1"], { LOOM_THREADS_BATCH: "2" });
+  const { threads, threadsBatch } = parseServeArgs(["serve", "unused.gguf", "--threads", "1"], {
+    LOOM_THREADS_BATCH: "2",
+  });
   server = await startTestServer({ threads, threadsBatch });
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 describe("--threads and --threads-batch", () => {
   it("size llama.cpp's two thread pools, and the server generates with them", async () => {
     const [serving] = server.registry.list();
     expect(serving!.threads).toEqual({ single: 1, batch: 2 });
-    const completion = await server.client.completions.create({ model: server.model, prompt: "Once upon a time", max_tokens: 8, temperature: 0 });
+    const completion = await server.client.completions.create({
+      model: server.model,
+      prompt: "Once upon a time",
+      max_tokens: 8,
+      temperature: 0,
+    });
     expect(completion.usage?.completion_tokens).toBe(8);
   });
 });

@@ -18,25 +18,71 @@ export interface TestEngine {
 }
 
 /** A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning cells. */
-export async function startEngine(model: LlamaModel, { kvTokens = 4096, blockSize = 16, maxBatchTokens = 256, maxRunning = 32, retainedTokens = Infinity, perSequence = false } = {}): Promise<TestEngine> {
-  const context = await model.createContext({ kvTokens, maxSequences: perSequence ? maxRunning : 128, kvUnified: !perSequence, threads: 1, batchTokens: maxBatchTokens });
+export async function startEngine(
+  model: LlamaModel,
+  {
+    kvTokens = 4096,
+    blockSize = 16,
+    maxBatchTokens = 256,
+    maxRunning = 32,
+    retainedTokens = Infinity,
+    perSequence = false,
+  } = {},
+): Promise<TestEngine> {
+  const context = await model.createContext({
+    kvTokens,
+    maxSequences: perSequence ? maxRunning : 128,
+    kvUnified: !perSequence,
+    threads: 1,
+    batchTokens: maxBatchTokens,
+  });
   const kv = perSequence
     ? new StreamKvManager({ numSlots: maxRunning, cellsPerSlot: context.cellsPerSequence, blockSize })
-    : new KvManager({ numBlocks: Math.floor(kvTokens / blockSize), blockSize, numSlots: context.maxSequences, retainedTokens });
-  const scheduler = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: context.cellsPerSequence, endOfGenerationTokens: model.info.endOfGenerationTokens });
+    : new KvManager({
+        numBlocks: Math.floor(kvTokens / blockSize),
+        blockSize,
+        numSlots: context.maxSequences,
+        retainedTokens,
+      });
+  const scheduler = new Scheduler({
+    kv,
+    maxBatchTokens,
+    maxRunning,
+    maxModelLen: context.cellsPerSequence,
+    endOfGenerationTokens: model.info.endOfGenerationTokens,
+  });
   const engine = new Engine({ backend: context, scheduler, kv });
-  return { engine, kv, context, close: async () => { await engine.close(); await context.dispose(); } };
+  return {
+    engine,
+    kv,
+    context,
+    close: async () => {
+      await engine.close();
+      await context.dispose();
+    },
+  };
 }
 
 /** 32 prompts of different lengths that share their beginnings, tokenized by `model`. */
 export function varyingPrompts(model: LlamaModel): Int32Array[] {
-  return Array.from({ length: 32 }, (_, i) => model.tokenize(`Once upon a time ${"there was a dog ".repeat(i % 7)}and ${i}`));
+  return Array.from({ length: 32 }, (_, i) =>
+    model.tokenize(`Once upon a time ${"there was a dog ".repeat(i % 7)}and ${i}`),
+  );
 }
 
 let nextId = 0;
 
-export function greedyRequest(promptTokens: ArrayLike<number>, params: Partial<SamplingParams> = {}, extra: Partial<Request> = {}): Request {
-  return { requestId: `test-${nextId++}`, promptTokens, params: samplingParams({ temperature: 0, maxTokens: 16, ...params }), ...extra };
+export function greedyRequest(
+  promptTokens: ArrayLike<number>,
+  params: Partial<SamplingParams> = {},
+  extra: Partial<Request> = {},
+): Request {
+  return {
+    requestId: `test-${nextId++}`,
+    promptTokens,
+    params: samplingParams({ temperature: 0, maxTokens: 16, ...params }),
+    ...extra,
+  };
 }
 
 export interface Outcome {

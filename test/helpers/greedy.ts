@@ -20,7 +20,8 @@ export function completionTrace(choice: Completion["choices"][number]): GreedyTr
 
 /** The trace of choice 0 of an engine request submitted with `logprobs >= 2`. */
 export async function engineTrace(events: AsyncIterable<StepEvent>): Promise<GreedyTrace> {
-  const tokens: number[] = [], candidates: Record<string, number>[] = [];
+  const tokens: number[] = [],
+    candidates: Record<string, number>[] = [];
   for await (const event of events) {
     if (event.type !== "token" || event.index !== 0) continue;
     tokens.push(event.token);
@@ -44,8 +45,12 @@ export function expectGreedyAgreement(references: readonly GreedyTrace[], others
     const candidates = reference.candidates[at] ?? {};
     const [best, second] = Object.values(candidates).sort((x, y) => y - x);
     const taken = other.tokens[at]!;
-    const tied = best !== undefined && second !== undefined && best - second < TIE_NATS && candidates[taken] !== undefined;
-    expect(tied, `run ${i} parts from its reference at token ${at} (${JSON.stringify(candidates)}, took ${JSON.stringify(taken)})`).toBe(true);
+    const tied =
+      best !== undefined && second !== undefined && best - second < TIE_NATS && candidates[taken] !== undefined;
+    expect(
+      tied,
+      `run ${i} parts from its reference at token ${at} (${JSON.stringify(candidates)}, took ${JSON.stringify(taken)})`,
+    ).toBe(true);
     numTies++;
   });
   return numTies;

@@ -13,17 +13,31 @@ export interface Stream {
  * Greedy-decodes several sequences together: one step prefills every prompt, then each step decodes one token of
  * every sequence. Returns the generated tokens of each stream.
  */
-export async function generateTogether(context: LlamaContext, streams: readonly Stream[], maxTokens: number): Promise<number[][]> {
+export async function generateTogether(
+  context: LlamaContext,
+  streams: readonly Stream[],
+  maxTokens: number,
+): Promise<number[][]> {
   const samplers = streams.map((s) => s.sampler ?? context.createSampler(samplingParams({ temperature: 0 })));
   const outputs: number[][] = streams.map(() => []);
-  const tokens: number[] = [], positions: number[] = [], seqIds: number[] = [], outputRows: number[] = [];
+  const tokens: number[] = [],
+    positions: number[] = [],
+    seqIds: number[] = [],
+    outputRows: number[] = [];
   for (const stream of streams) {
-    stream.prompt.forEach((token, position) => { tokens.push(token); positions.push(position); seqIds.push(stream.seqId); });
+    stream.prompt.forEach((token, position) => {
+      tokens.push(token);
+      positions.push(position);
+      seqIds.push(stream.seqId);
+    });
     outputRows.push(tokens.length - 1);
   }
   let next = await context.step({
-    tokens: Int32Array.from(tokens), positions: Int32Array.from(positions), seqIds: Int32Array.from(seqIds),
-    outputRows: Int32Array.from(outputRows), samplers,
+    tokens: Int32Array.from(tokens),
+    positions: Int32Array.from(positions),
+    seqIds: Int32Array.from(seqIds),
+    outputRows: Int32Array.from(outputRows),
+    samplers,
   });
   for (let step = 1; step <= maxTokens; step++) {
     streams.forEach((_, i) => outputs[i]!.push(next.tokens[i]!));
@@ -42,7 +56,11 @@ export async function generateTogether(context: LlamaContext, streams: readonly 
 /** Removes every sequence's cells, so the next test starts from an empty pool. */
 export async function clearPool(context: LlamaContext): Promise<void> {
   await context.step({
-    tokens: new Int32Array(0), positions: new Int32Array(0), seqIds: new Int32Array(0), outputRows: new Int32Array(0),
-    samplers: [], kvOps: Int32Array.of(3, 0, 0, 0, 0),
+    tokens: new Int32Array(0),
+    positions: new Int32Array(0),
+    seqIds: new Int32Array(0),
+    outputRows: new Int32Array(0),
+    samplers: [],
+    kvOps: Int32Array.of(3, 0, 0, 0, 0),
   });
 }

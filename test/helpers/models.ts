@@ -13,7 +13,8 @@ const madeDir = join(repoRoot, "models");
 /** A file of ../shared/models; throws (never skips) when the fixtures are not beside the repository. */
 export function sharedModel(name: string): string {
   const path = join(sharedModels, name);
-  if (!existsSync(path)) throw new Error(`test fixture ${path} is missing: ../shared/models must sit beside the repository`);
+  if (!existsSync(path))
+    throw new Error(`test fixture ${path} is missing: ../shared/models must sit beside the repository`);
   return path;
 }
 

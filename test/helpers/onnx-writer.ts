@@ -25,8 +25,10 @@ const concat = (parts: readonly Bytes[]): Bytes => {
   }
   return out;
 };
-const intField = (field: number, value: number | bigint): Bytes => Uint8Array.from([...varint(field << 3), ...varint(value)]);
-const bytesField = (field: number, value: Bytes): Bytes => concat([Uint8Array.from([...varint((field << 3) | 2), ...varint(value.byteLength)]), value]);
+const intField = (field: number, value: number | bigint): Bytes =>
+  Uint8Array.from([...varint(field << 3), ...varint(value)]);
+const bytesField = (field: number, value: Bytes): Bytes =>
+  concat([Uint8Array.from([...varint((field << 3) | 2), ...varint(value.byteLength)]), value]);
 const stringField = (field: number, value: string): Bytes => bytesField(field, new TextEncoder().encode(value));
 
 export const ElementType = { FLOAT: 1, INT32: 6, INT64: 7 } as const;
@@ -58,23 +60,57 @@ function valueInfo({ name, elementType, shape }: ValueInfo): Bytes {
 }
 
 function node({ op, inputs, outputs, ints = {} }: Node, index: number): Bytes {
-  const attributes = Object.entries(ints).map(([name, value]) => bytesField(5, typeof value === "number"
-    ? concat([stringField(1, name), intField(3, value), intField(20, 2)])
-    : concat([stringField(1, name), ...value.map((v) => intField(8, v)), intField(20, 7)])));
-  return concat([...inputs.map((i) => stringField(1, i)), ...outputs.map((o) => stringField(2, o)), stringField(3, `n${index}`), stringField(4, op), ...attributes]);
+  const attributes = Object.entries(ints).map(([name, value]) =>
+    bytesField(
+      5,
+      typeof value === "number"
+        ? concat([stringField(1, name), intField(3, value), intField(20, 2)])
+        : concat([stringField(1, name), ...value.map((v) => intField(8, v)), intField(20, 7)]),
+    ),
+  );
+  return concat([
+    ...inputs.map((i) => stringField(1, i)),
+    ...outputs.map((o) => stringField(2, o)),
+    stringField(3, `n${index}`),
+    stringField(4, op),
+    ...attributes,
+  ]);
 }
 
 function initializer({ name, dims, data }: FloatInitializer): Bytes {
-  return concat([...dims.map((d) => intField(1, d)), intField(2, ElementType.FLOAT), stringField(8, name), bytesField(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))]);
+  return concat([
+    ...dims.map((d) => intField(1, d)),
+    intField(2, ElementType.FLOAT),
+    stringField(8, name),
+    bytesField(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+  ]);
 }
 
 /** An ONNX model (IR 7, default-domain opset `opset`) as bytes ready for a model.onnx file. */
-export function onnxModel({ inputs, outputs, nodes, initializers = [], opset = 11 }: {
-  inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[]; nodes: readonly Node[]; initializers?: readonly FloatInitializer[]; opset?: number;
+export function onnxModel({
+  inputs,
+  outputs,
+  nodes,
+  initializers = [],
+  opset = 11,
+}: {
+  inputs: readonly ValueInfo[];
+  outputs: readonly ValueInfo[];
+  nodes: readonly Node[];
+  initializers?: readonly FloatInitializer[];
+  opset?: number;
 }): Bytes {
   const graph = concat([
-    ...nodes.map((n, i) => bytesField(1, node(n, i))), stringField(2, "graph"), ...initializers.map((t) => bytesField(5, initializer(t))),
-    ...inputs.map((v) => bytesField(11, valueInfo(v))), ...outputs.map((v) => bytesField(12, valueInfo(v))),
+    ...nodes.map((n, i) => bytesField(1, node(n, i))),
+    stringField(2, "graph"),
+    ...initializers.map((t) => bytesField(5, initializer(t))),
+    ...inputs.map((v) => bytesField(11, valueInfo(v))),
+    ...outputs.map((v) => bytesField(12, valueInfo(v))),
   ]);
-  return concat([intField(1, 7), stringField(2, "loom-tests"), bytesField(7, graph), bytesField(8, concat([stringField(1, ""), intField(2, opset)]))]);
+  return concat([
+    intField(1, 7),
+    stringField(2, "loom-tests"),
+    bytesField(7, graph),
+    bytesField(8, concat([stringField(1, ""), intField(2, opset)])),
+  ]);
 }

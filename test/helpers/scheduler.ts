@@ -4,18 +4,33 @@ import { KvManager } from "../../src/kv/kv-manager.js";
 import { samplingParams, type SamplingParams } from "../../src/sampling-params.js";
 import { Sequence } from "../../src/scheduler/sequence.js";
 import type { StepPlan } from "../../src/scheduler/step-plan.js";
-import { CellPool } from "./cell-pool.js";
+import type { CellPool } from "./cell-pool.js";
 
 export const EOS = 2;
 const noSampler: SequenceSampler = { accept: () => undefined, dispose: () => undefined };
 let nextSeqId = 0;
 
-export function makeSeq(promptTokens: ArrayLike<number>, options: { params?: Partial<SamplingParams>; priority?: number; arrivalMs?: number; requestId?: string; adapterId?: number } = {}): Sequence {
+export function makeSeq(
+  promptTokens: ArrayLike<number>,
+  options: {
+    params?: Partial<SamplingParams>;
+    priority?: number;
+    arrivalMs?: number;
+    requestId?: string;
+    adapterId?: number;
+  } = {},
+): Sequence {
   const seqId = nextSeqId++;
   return new Sequence({
-    seqId, requestId: options.requestId ?? `req-${seqId}`, index: 0, promptTokens,
-    params: samplingParams({ maxTokens: 8, ignoreEos: true, ...options.params }), sampler: noSampler,
-    priority: options.priority ?? 0, arrivalMs: options.arrivalMs ?? seqId, ...(options.adapterId === undefined ? {} : { adapterId: options.adapterId }),
+    seqId,
+    requestId: options.requestId ?? `req-${seqId}`,
+    index: 0,
+    promptTokens,
+    params: samplingParams({ maxTokens: 8, ignoreEos: true, ...options.params }),
+    sampler: noSampler,
+    priority: options.priority ?? 0,
+    arrivalMs: options.arrivalMs ?? seqId,
+    ...(options.adapterId === undefined ? {} : { adapterId: options.adapterId }),
   });
 }
 
@@ -37,12 +52,24 @@ export function simulateStep(plan: StepPlan, cells: CellPool): StepResult {
   const tokens: number[] = [];
   for (const chunk of plan.chunks) {
     const slot = chunk.seq.table!.slot;
-    for (let i = chunk.fromIndex; i < chunk.fromIndex + chunk.numTokens; i++) cells.decode(slot, i, chunk.seq.tokens[i]!);
+    for (let i = chunk.fromIndex; i < chunk.fromIndex + chunk.numTokens; i++)
+      cells.decode(slot, i, chunk.seq.tokens[i]!);
     const held = cells.tokensOf(slot);
     const expected = chunk.seq.tokens.slice(0, chunk.fromIndex + chunk.numTokens);
-    if (held.join() !== expected.join()) throw new Error(`slot ${slot} holds [${held}] but sequence ${chunk.seq.seqId} is [${expected}]`);
+    if (held.join() !== expected.join())
+      throw new Error(`slot ${slot} holds [${held}] but sequence ${chunk.seq.seqId} is [${expected}]`);
     if (chunk.sample) tokens.push(nextToken(expected));
   }
   const n = tokens.length;
-  return { tokens: Int32Array.from(tokens), sampledLogprobs: new Float32Array(n).fill(NaN), topCounts: new Int32Array(n), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [], decodeMs: 0, sampleMs: 0, kvSpanCells: -1 };
+  return {
+    tokens: Int32Array.from(tokens),
+    sampledLogprobs: new Float32Array(n).fill(NaN),
+    topCounts: new Int32Array(n),
+    topTokens: new Int32Array(0),
+    topLogprobs: new Float32Array(0),
+    errors: [],
+    decodeMs: 0,
+    sampleMs: 0,
+    kvSpanCells: -1,
+  };
 }

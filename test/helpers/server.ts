@@ -10,9 +10,22 @@ export interface TestServer extends RunningServer {
 }
 
 export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
-  const running = await startServer({ model: tinyModel(), port: 0, kvTokens: 4096, maxRunning: 16, threads: 1, logLevel: "warn", ...overrides }, { processMetrics: false });
-  const client = new OpenAI({ baseURL: `${running.url}/v1`, apiKey: overrides.apiKeys?.[0] ?? "unused", maxRetries: 0, timeout: 60_000 });
-  return { ...running, close: (graceMs?: number) => running.close(graceMs), client, model: running.registry.list()[0]!.name };
+  const running = await startServer(
+    { model: tinyModel(), port: 0, kvTokens: 4096, maxRunning: 16, threads: 1, logLevel: "warn", ...overrides },
+    { processMetrics: false },
+  );
+  const client = new OpenAI({
+    baseURL: `${running.url}/v1`,
+    apiKey: overrides.apiKeys?.[0] ?? "unused",
+    maxRetries: 0,
+    timeout: 60_000,
+  });
+  return {
+    ...running,
+    close: (graceMs?: number) => running.close(graceMs),
+    client,
+    model: running.registry.list()[0]!.name,
+  };
 }
 
 /** Server counters settle between steps; polls until `done` holds or fails with what it last saw. */
@@ -20,7 +33,8 @@ export async function eventually<T>(read: () => T, done: (value: T) => boolean, 
   const deadline = Date.now() + timeoutMs;
   let value = read();
   while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not reached within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
     value = read();
   }

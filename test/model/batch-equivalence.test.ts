@@ -28,7 +28,11 @@ describe.each(ENGINE_MODELS)("%s", (_name, modelPath) => {
       alone.push((await generateTogether(context, [{ seqId: 0, prompt }], 24))[0]!);
       await clearPool(context);
     }
-    const together = await generateTogether(context, prompts.map((prompt, i) => ({ seqId: i + 3, prompt })), 24);
+    const together = await generateTogether(
+      context,
+      prompts.map((prompt, i) => ({ seqId: i + 3, prompt })),
+      24,
+    );
     expect(together).toEqual(alone);
     await clearPool(context);
   });

@@ -22,7 +22,9 @@ afterAll(async () => {
 });
 
 it("200 interleaved step calls from 8 concurrent callers give each caller its solo result", async () => {
-  const prompts = Array.from({ length: CALLERS }, (_, i) => model.tokenize(`Once upon a time, ${"there was a ".repeat(i % 3)}little`));
+  const prompts = Array.from({ length: CALLERS }, (_, i) =>
+    model.tokenize(`Once upon a time, ${"there was a ".repeat(i % 3)}little`),
+  );
   const solo: number[][] = [];
   for (const prompt of prompts) {
     solo.push((await generateTogether(context, [{ seqId: 0, prompt }], STEPS_EACH))[0]!);
@@ -38,8 +40,11 @@ it("200 interleaved step calls from 8 concurrent callers give each caller its so
     for (let step = 0; step < STEPS_EACH; step++) {
       calls++;
       const result = await context.step({
-        tokens, positions: Int32Array.from(tokens, (_, i) => position + i), seqIds: new Int32Array(tokens.length).fill(seqId),
-        outputRows: Int32Array.of(tokens.length - 1), samplers: [sampler],
+        tokens,
+        positions: Int32Array.from(tokens, (_, i) => position + i),
+        seqIds: new Int32Array(tokens.length).fill(seqId),
+        outputRows: Int32Array.of(tokens.length - 1),
+        samplers: [sampler],
       });
       position += tokens.length;
       out.push(result.tokens[0]!);

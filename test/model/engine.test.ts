@@ -24,9 +24,17 @@ describe.each(ENGINE_MODELS)("engine on %s", (_name, modelPath) => {
   it("runs 32 concurrent requests of different lengths, each identical to its solo run", async () => {
     const all = prompts();
     const expected = [];
-    for (const [i, prompt] of all.entries()) expected.push((await collect(solo.engine.submit(greedyRequest(prompt, { maxTokens: 8 + (i % 9), ignoreEos: true })))).tokens[0]);
+    for (const [i, prompt] of all.entries())
+      expected.push(
+        (await collect(solo.engine.submit(greedyRequest(prompt, { maxTokens: 8 + (i % 9), ignoreEos: true }))))
+          .tokens[0],
+      );
     const batched = await startEngine(model, { maxBatchTokens: 128 });
-    const outcomes = await Promise.all(all.map((prompt, i) => collect(batched.engine.submit(greedyRequest(prompt, { maxTokens: 8 + (i % 9), ignoreEos: true })))));
+    const outcomes = await Promise.all(
+      all.map((prompt, i) =>
+        collect(batched.engine.submit(greedyRequest(prompt, { maxTokens: 8 + (i % 9), ignoreEos: true }))),
+      ),
+    );
     expect(outcomes.map((o) => o.tokens[0])).toEqual(expected);
     expect(outcomes.every((o) => o.finished[0]!.reason === "length")).toBe(true);
     const stats = batched.engine.stats();
@@ -58,9 +66,14 @@ describe.each(ENGINE_MODELS)("engine on %s", (_name, modelPath) => {
   it("finishes every request correctly through preemption when the pool is too small for all at once", async () => {
     const all = prompts().slice(0, 12);
     const expected = [];
-    for (const prompt of all) expected.push((await collect(solo.engine.submit(greedyRequest(prompt, { maxTokens: 24, ignoreEos: true })))).tokens[0]);
+    for (const prompt of all)
+      expected.push(
+        (await collect(solo.engine.submit(greedyRequest(prompt, { maxTokens: 24, ignoreEos: true })))).tokens[0],
+      );
     const small = await startEngine(model, { kvTokens: 320, blockSize: 16, maxBatchTokens: 64 });
-    const outcomes = await Promise.all(all.map((prompt) => collect(small.engine.submit(greedyRequest(prompt, { maxTokens: 24, ignoreEos: true })))));
+    const outcomes = await Promise.all(
+      all.map((prompt) => collect(small.engine.submit(greedyRequest(prompt, { maxTokens: 24, ignoreEos: true })))),
+    );
     expect(outcomes.map((o) => o.tokens[0])).toEqual(expected);
     const stats = small.engine.stats();
     expect(stats.numPreemptions).toBeGreaterThan(0);
@@ -102,7 +115,9 @@ describe.each(ENGINE_MODELS)("engine on %s", (_name, modelPath) => {
     const baseline = e.engine.stats().kv;
     const controllers = Array.from({ length: 6 }, () => new AbortController());
     const runs = controllers.map((controller, i) => {
-      const events = e.engine.submit(greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true }, { signal: controller.signal }));
+      const events = e.engine.submit(
+        greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true }, { signal: controller.signal }),
+      );
       return (async () => {
         let seen = 0;
         const reasons: string[] = [];

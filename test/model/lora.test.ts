@@ -27,12 +27,28 @@ afterAll(async () => {
 async function greedyText(scale: number | null): Promise<string> {
   const prompt = model.tokenize("Once upon a time");
   const samplers: SequenceSampler[] = [context.createSampler(samplingParams({ temperature: 0 }))];
-  const adapters = scale === null ? { adapters: [], adapterScales: new Float32Array(0) } : { adapters: [adapter], adapterScales: Float32Array.of(scale) };
+  const adapters =
+    scale === null
+      ? { adapters: [], adapterScales: new Float32Array(0) }
+      : { adapters: [adapter], adapterScales: Float32Array.of(scale) };
   const out: number[] = [];
-  let result = await context.step({ ...adapters, tokens: prompt, positions: Int32Array.from(prompt, (_, i) => i), seqIds: new Int32Array(prompt.length), outputRows: Int32Array.of(prompt.length - 1), samplers });
+  let result = await context.step({
+    ...adapters,
+    tokens: prompt,
+    positions: Int32Array.from(prompt, (_, i) => i),
+    seqIds: new Int32Array(prompt.length),
+    outputRows: Int32Array.of(prompt.length - 1),
+    samplers,
+  });
   for (let i = 0; i < 20; i++) {
     out.push(result.tokens[0]!);
-    result = await context.step({ tokens: Int32Array.of(out.at(-1)!), positions: Int32Array.of(prompt.length + i), seqIds: Int32Array.of(0), outputRows: Int32Array.of(0), samplers });
+    result = await context.step({
+      tokens: Int32Array.of(out.at(-1)!),
+      positions: Int32Array.of(prompt.length + i),
+      seqIds: Int32Array.of(0),
+      outputRows: Int32Array.of(0),
+      samplers,
+    });
   }
   await clearPool(context);
   return model.detokenize(Int32Array.from(out));

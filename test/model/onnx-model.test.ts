@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { OnnxModel } from "../../src/backend/onnx/onnx-model.js";
 import { sharedModel } from "../helpers/models.js";
 
-const images = (count: number) => ({ x: { datatype: "FP32" as const, shape: [count, 3, 48, 192], data: new Float32Array(count * 3 * 48 * 192).fill(0.5) } });
+const images = (count: number) => ({
+  x: { datatype: "FP32" as const, shape: [count, 3, 48, 192], data: new Float32Array(count * 3 * 48 * 192).fill(0.5) },
+});
 
 describe("OnnxModel", () => {
   it("reads tensor metadata and keeps the event loop free while a batch runs", async () => {
@@ -39,9 +41,15 @@ describe("OnnxModel", () => {
       expect(recycled[length - 1]).toBe(0.5); // the first batch's data: the same memory came back
       const pixels = Float32Array.from({ length }, (_, i) => Math.sin(i));
       recycled.set(pixels);
-      const viaRecycled = await model.run({ x: { datatype: "FP32", shape: [4, 3, 48, 192], data: recycled } }, ["softmax_0.tmp_0"]);
-      const viaFresh = await model.run({ x: { datatype: "FP32", shape: [4, 3, 48, 192], data: pixels } }, ["softmax_0.tmp_0"]);
-      expect(Array.from(viaRecycled["softmax_0.tmp_0"]!.data as Float32Array)).toEqual(Array.from(viaFresh["softmax_0.tmp_0"]!.data as Float32Array));
+      const viaRecycled = await model.run({ x: { datatype: "FP32", shape: [4, 3, 48, 192], data: recycled } }, [
+        "softmax_0.tmp_0",
+      ]);
+      const viaFresh = await model.run({ x: { datatype: "FP32", shape: [4, 3, 48, 192], data: pixels } }, [
+        "softmax_0.tmp_0",
+      ]);
+      expect(Array.from(viaRecycled["softmax_0.tmp_0"]!.data as Float32Array)).toEqual(
+        Array.from(viaFresh["softmax_0.tmp_0"]!.data as Float32Array),
+      );
       expect(model.newInput("FP32", length / 2)[0]).toBe(0); // another size: a fresh buffer
     } finally {
       await model.dispose();
@@ -49,6 +57,8 @@ describe("OnnxModel", () => {
   });
 
   it("refuses a file that is not a model, with onnxruntime's reason", async () => {
-    await expect(OnnxModel.load(sharedModel("all-MiniLM-L6-v2.tokenizer.json"))).rejects.toThrow(/protobuf|parse|Load model/i);
+    await expect(OnnxModel.load(sharedModel("all-MiniLM-L6-v2.tokenizer.json"))).rejects.toThrow(
+      /protobuf|parse|Load model/i,
+    );
   });
 });

@@ -27,7 +27,12 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
   // Equal but for float-noise ties (see helpers/greedy.ts): stories260K has one at 1e-3 nats among these prompts.
   it("runs 32 concurrent requests, each identical to its solo run", async () => {
     const all = prompts();
-    const streams = await startEngine(model, { kvTokens: 8192, maxRunning: 32, maxBatchTokens: 128, perSequence: true });
+    const streams = await startEngine(model, {
+      kvTokens: 8192,
+      maxRunning: 32,
+      maxBatchTokens: 128,
+      perSequence: true,
+    });
     expect(streams.context.cellsPerSequence).toBe(256);
     const request = (i: number) => greedyRequest(all[i]!, { maxTokens: 8 + (i % 9), ignoreEos: true, logprobs: 2 });
     const expected = [];
@@ -76,10 +81,17 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
     const [a, b, c] = [prompts()[3]!, prompts()[5]!, Int32Array.from([...shared(), 13])];
     const maxTokens = [12, 1, 12];
     const references = [];
-    for (const [i, p] of [a, b, c].entries()) references.push(await collect(solo.engine.submit(greedyRequest(p!, { maxTokens: maxTokens[i]!, ignoreEos: true }))));
+    for (const [i, p] of [a, b, c].entries())
+      references.push(
+        await collect(solo.engine.submit(greedyRequest(p!, { maxTokens: maxTokens[i]!, ignoreEos: true }))),
+      );
     const e = await startEngine(model, { kvTokens: 2048, maxRunning: 3, maxBatchTokens: 16, perSequence: true });
     // b ends after one token while c's 201-token prompt still fills every step's budget around the gap b leaves.
-    const outcomes = await Promise.all([a, b, c].map((p, i) => collect(e.engine.submit(greedyRequest(p!, { maxTokens: maxTokens[i]!, ignoreEos: true })))));
+    const outcomes = await Promise.all(
+      [a, b, c].map((p, i) =>
+        collect(e.engine.submit(greedyRequest(p!, { maxTokens: maxTokens[i]!, ignoreEos: true }))),
+      ),
+    );
     expect(outcomes.map((o) => o.finished[0]!.reason)).toEqual(["length", "length", "length"]);
     expect(outcomes.map((o) => o.tokens)).toEqual(references.map((r) => r.tokens));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -90,15 +102,19 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
   it("cancelling mid-generation empties every stream but the cached prompt blocks", async () => {
     const e = await startEngine(model, { kvTokens: 4096, maxRunning: 8, perSequence: true });
     const controllers = Array.from({ length: 6 }, () => new AbortController());
-    const runs = controllers.map((controller, i) => (async () => {
-      let seen = 0;
-      const reasons: string[] = [];
-      for await (const event of e.engine.submit(greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true }, { signal: controller.signal }))) {
-        if (event.type === "token" && ++seen === 3 + i) controller.abort();
-        if (event.type === "finished") reasons.push(event.reason);
-      }
-      return reasons.join();
-    })());
+    const runs = controllers.map((controller, i) =>
+      (async () => {
+        let seen = 0;
+        const reasons: string[] = [];
+        for await (const event of e.engine.submit(
+          greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true }, { signal: controller.signal }),
+        )) {
+          if (event.type === "token" && ++seen === 3 + i) controller.abort();
+          if (event.type === "finished") reasons.push(event.reason);
+        }
+        return reasons.join();
+      })(),
+    );
     expect(await Promise.all(runs)).toEqual(Array(6).fill("abort"));
     const stats = e.engine.stats();
     expect(stats.numRunning + stats.numWaiting).toBe(0);

@@ -26,9 +26,14 @@ const range = (n: number, from = 0) => Int32Array.from({ length: n }, (_, i) => 
 
 it("shares a prefix with seq_cp: same next tokens as 8 separate prefills, far fewer cells", async () => {
   const prefix = model.tokenize("Once upon a time, there was a little girl named Lily. She loved to play");
-  const suffixes = [" with", " in", " outside", " on", " and", " at", " all", " near"].map((s) => model.tokenize(s, { addSpecial: false }));
+  const suffixes = [" with", " in", " outside", " on", " and", " at", " all", " near"].map((s) =>
+    model.tokenize(s, { addSpecial: false }),
+  );
   const greedy = () => Array.from({ length: SEQS }, () => context.createSampler(samplingParams({ temperature: 0 })));
-  const lastRows = (lengths: number[]) => { let at = -1; return Int32Array.from(lengths, (n) => (at += n)); };
+  const lastRows = (lengths: number[]) => {
+    let at = -1;
+    return Int32Array.from(lengths, (n) => (at += n));
+  };
 
   // Reference: every sequence prefills prefix + suffix on its own.
   const full = suffixes.map((s) => Int32Array.from([...prefix, ...s]));
@@ -44,7 +49,13 @@ it("shares a prefix with seq_cp: same next tokens as 8 separate prefills, far fe
   await clearPool(context);
 
   // Shared: the prefix is decoded once into sequence 0, copied to 1..7, and each sequence decodes its suffix.
-  await context.step({ tokens: prefix, positions: range(prefix.length), seqIds: new Int32Array(prefix.length), outputRows: new Int32Array(0), samplers: [] });
+  await context.step({
+    tokens: prefix,
+    positions: range(prefix.length),
+    seqIds: new Int32Array(prefix.length),
+    outputRows: new Int32Array(0),
+    samplers: [],
+  });
   const copies = Int32Array.from([...range(SEQS - 1, 1)].flatMap((dst) => [KvOpCode.copy, 0, dst, 0, -1]));
   const shared = await context.step({
     kvOps: copies,
@@ -62,7 +73,14 @@ it("shares a prefix with seq_cp: same next tokens as 8 separate prefills, far fe
   expect([...usage.posMax]).toEqual(suffixes.map((s) => prefix.length + s.length - 1));
 
   // Removing a sequence's own tokens frees only its cells; the shared prefix stays while others hold it.
-  await context.step({ kvOps: Int32Array.of(KvOpCode.remove, 7, 0, 0, -1), tokens: new Int32Array(0), positions: new Int32Array(0), seqIds: new Int32Array(0), outputRows: new Int32Array(0), samplers: [] });
+  await context.step({
+    kvOps: Int32Array.of(KvOpCode.remove, 7, 0, 0, -1),
+    tokens: new Int32Array(0),
+    positions: new Int32Array(0),
+    seqIds: new Int32Array(0),
+    outputRows: new Int32Array(0),
+    samplers: [],
+  });
   expect((await context.inspect()).usedCells).toBe(usage.usedCells - suffixes[7]!.length);
   await clearPool(context);
   expect((await context.inspect()).usedCells).toBe(0);

@@ -1,6 +1,6 @@
 // The trained TinyStories model through the addon: a known greedy continuation, and logprobs that agree with it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LlamaContext } from "../../src/backend/llama/llama-context.js";
+import type { LlamaContext } from "../../src/backend/llama/llama-context.js";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { samplingParams } from "../../src/sampling-params.js";
 import { clearPool, generateTogether } from "../helpers/llama.js";
@@ -21,7 +21,19 @@ afterAll(async () => {
 
 describe("stories260K", () => {
   it("reports the model's metadata", () => {
-    expect(model.info).toMatchObject({ architecture: "llama", vocabSize: 512, embeddingSize: 64, layerCount: 5, headCount: 8, headCountKv: 4, bosToken: 1, eosToken: 2, contextLengthTrain: 2048, parameterCount: 292800, chatTemplate: null });
+    expect(model.info).toMatchObject({
+      architecture: "llama",
+      vocabSize: 512,
+      embeddingSize: 64,
+      layerCount: 5,
+      headCount: 8,
+      headCountKv: 4,
+      bosToken: 1,
+      eosToken: 2,
+      contextLengthTrain: 2048,
+      parameterCount: 292800,
+      chatTemplate: null,
+    });
     expect([...model.info.endOfGenerationTokens]).toEqual([2]);
   });
 
@@ -45,8 +57,12 @@ describe("stories260K", () => {
     const prompt = model.tokenize("Once upon a time");
     const sampler = context.createSampler(samplingParams({ temperature: 0 }));
     const result = await context.step({
-      tokens: prompt, positions: Int32Array.from(prompt, (_, i) => i), seqIds: new Int32Array(prompt.length),
-      outputRows: Int32Array.of(prompt.length - 1), samplers: [sampler], topLogprobs: Int32Array.of(5),
+      tokens: prompt,
+      positions: Int32Array.from(prompt, (_, i) => i),
+      seqIds: new Int32Array(prompt.length),
+      outputRows: Int32Array.of(prompt.length - 1),
+      samplers: [sampler],
+      topLogprobs: Int32Array.of(5),
     });
     expect(result.errors).toEqual([]);
     expect(result.topCounts[0]).toBe(5);
@@ -62,8 +78,14 @@ describe("stories260K", () => {
   it("samples reproducibly with a seed, and differently with other seeds", async () => {
     const prompt = model.tokenize("Once upon a time");
     const run = (seed: number) =>
-      generateTogether(context, [{ seqId: 1, prompt, sampler: context.createSampler(samplingParams({ temperature: 1.5, seed })) }], 20)
-        .then(async (out) => { await clearPool(context); return out[0]; });
+      generateTogether(
+        context,
+        [{ seqId: 1, prompt, sampler: context.createSampler(samplingParams({ temperature: 1.5, seed })) }],
+        20,
+      ).then(async (out) => {
+        await clearPool(context);
+        return out[0];
+      });
     const first = await run(7);
     expect(await run(7)).toEqual(first);
     const others = [await run(11), await run(12), await run(13)];

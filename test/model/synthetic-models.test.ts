@@ -24,7 +24,17 @@ afterAll(async () => {
 });
 
 it("writes a llama GGUF with a real SentencePiece vocabulary and ChatML tokens", () => {
-  expect(model.info).toMatchObject({ architecture: "llama", embeddingSize: 96, layerCount: 2, headCount: 4, headCountKv: 2, vocabSize: 32002, bosToken: 1, eosToken: 2, chatTemplate: CHATML_TEMPLATE });
+  expect(model.info).toMatchObject({
+    architecture: "llama",
+    embeddingSize: 96,
+    layerCount: 2,
+    headCount: 4,
+    headCountKv: 2,
+    vocabSize: 32002,
+    bosToken: 1,
+    eosToken: 2,
+    chatTemplate: CHATML_TEMPLATE,
+  });
   expect([...model.info.endOfGenerationTokens]).toEqual([2, 32001]);
   const words = model.tokenize("The quick brown fox jumps over the lazy dog.", { addSpecial: false });
   expect(words.length).toBeGreaterThan(8);
@@ -49,16 +59,38 @@ it("generates, and an adapter made by the tool changes the output", async () => 
   expect(base!.length).toBe(16);
   const adapter = await model.loadAdapter(tinyLora());
   const sampler = context.createSampler(samplingParams({ temperature: 0 }));
-  await context.step({ tokens: new Int32Array(0), positions: new Int32Array(0), seqIds: new Int32Array(0), outputRows: new Int32Array(0), samplers: [], adapters: [adapter], adapterScales: Float32Array.of(4) });
+  await context.step({
+    tokens: new Int32Array(0),
+    positions: new Int32Array(0),
+    seqIds: new Int32Array(0),
+    outputRows: new Int32Array(0),
+    samplers: [],
+    adapters: [adapter],
+    adapterScales: Float32Array.of(4),
+  });
   const [adapted] = await generateTogether(context, [{ seqId: 0, prompt, sampler }], 16);
-  await context.step({ tokens: new Int32Array(0), positions: new Int32Array(0), seqIds: new Int32Array(0), outputRows: new Int32Array(0), samplers: [], adapters: [], adapterScales: new Float32Array(0) });
+  await context.step({
+    tokens: new Int32Array(0),
+    positions: new Int32Array(0),
+    seqIds: new Int32Array(0),
+    outputRows: new Int32Array(0),
+    samplers: [],
+    adapters: [],
+    adapterScales: new Float32Array(0),
+  });
   await clearPool(context);
   expect(adapted).not.toEqual(base);
   adapter.dispose();
 });
 
 it("computes pooled embeddings in an embeddings context", async () => {
-  const embedder = await model.createContext({ kvTokens: 512, maxSequences: 8, threads: 1, embeddings: true, pooling: "mean" });
+  const embedder = await model.createContext({
+    kvTokens: 512,
+    maxSequences: 8,
+    threads: 1,
+    embeddings: true,
+    pooling: "mean",
+  });
   const inputs = ["a red apple", "a red apple", "the stock market fell sharply"].map((t) => model.tokenize(t));
   const [a, b, c] = await embedder.embed(inputs);
   expect(a!.length).toBe(96);

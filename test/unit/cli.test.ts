@@ -5,15 +5,31 @@ import { loadConfig } from "../../src/config.js";
 
 describe("parseServeArgs", () => {
   it("reads flags, lets them win over LOOM_* variables, and fills defaults in loadConfig", () => {
-    const input = parseServeArgs(["serve", "m.gguf", "--port", "9000", "--api-key", "a", "--api-key", "b", "--no-prefix-caching"], { LOOM_PORT: "1", LOOM_THREADS: "2" });
+    const input = parseServeArgs(
+      ["serve", "m.gguf", "--port", "9000", "--api-key", "a", "--api-key", "b", "--no-prefix-caching"],
+      { LOOM_PORT: "1", LOOM_THREADS: "2" },
+    );
     expect(input).toEqual({ model: "m.gguf", port: 9000, threads: 2, apiKeys: ["a", "b"], enablePrefixCaching: false });
-    expect(loadConfig(input)).toMatchObject({ host: "127.0.0.1", kvTokens: 16384, kvLayout: "unified", blockSize: 16, maxRunning: 64, threads: 2 });
+    expect(loadConfig(input)).toMatchObject({
+      host: "127.0.0.1",
+      kvTokens: 16384,
+      kvLayout: "unified",
+      blockSize: 16,
+      maxRunning: 64,
+      threads: 2,
+    });
   });
 
   it("chooses the KV layout by flag or LOOM_KV_LAYOUT, and names the layouts it knows", () => {
-    expect(loadConfig(parseServeArgs(["serve", "m.gguf", "--kv-layout", "per-sequence"])).kvLayout).toBe("per-sequence");
-    expect(loadConfig(parseServeArgs(["serve", "m.gguf"], { LOOM_KV_LAYOUT: "per-sequence" })).kvLayout).toBe("per-sequence");
-    expect(() => loadConfig(parseServeArgs(["serve", "m.gguf", "--kv-layout", "paged"]))).toThrow(/kvLayout.*unified.*per-sequence/);
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf", "--kv-layout", "per-sequence"])).kvLayout).toBe(
+      "per-sequence",
+    );
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf"], { LOOM_KV_LAYOUT: "per-sequence" })).kvLayout).toBe(
+      "per-sequence",
+    );
+    expect(() => loadConfig(parseServeArgs(["serve", "m.gguf", "--kv-layout", "paged"]))).toThrow(
+      /kvLayout.*unified.*per-sequence/,
+    );
   });
 
   it("refuses unknown flags, missing models and non-integers with the usage text", () => {

@@ -9,11 +9,17 @@ import { ApiError, errorResponse } from "../errors.js";
 export function healthRoutes(health: HealthState): Hono {
   const ready = (c: Context) => {
     const reason = health.notReadyReason();
-    return reason === null ? c.json({ status: "ok" }) : errorResponse(c, new ApiError(503, reason, { code: "not_ready" }));
+    return reason === null
+      ? c.json({ status: "ok" })
+      : errorResponse(c, new ApiError(503, reason, { code: "not_ready" }));
   };
   return new Hono()
     .get("/health", ready)
     .get("/health/ready", ready)
     .get("/health/live", (c) => c.json({ status: "ok" }))
-    .get("/health/startup", (c) => (health.started ? c.json({ status: "ok" }) : errorResponse(c, new ApiError(503, "the model is still loading", { code: "starting" }))));
+    .get("/health/startup", (c) =>
+      health.started
+        ? c.json({ status: "ok" })
+        : errorResponse(c, new ApiError(503, "the model is still loading", { code: "starting" })),
+    );
 }

@@ -18,13 +18,17 @@ export async function readInferBody(c: Context): Promise<InferBody> {
   const headerLength = c.req.header(HEADER_LENGTH);
   const length = headerLength === undefined ? null : Number(headerLength);
   if (length !== null && !(Number.isInteger(length) && length >= 0)) {
-    throw new ApiError(400, `${HEADER_LENGTH} must be a byte count, got ${headerLength}`, { code: "invalid_binary_header" });
+    throw new ApiError(400, `${HEADER_LENGTH} must be a byte count, got ${headerLength}`, {
+      code: "invalid_binary_header",
+    });
   }
   // The tensors start right after the JSON header: aligned there, they are viewed where they lie.
   const bytes = await readBody(c, length ?? 0);
   if (length === null) return { header: parseJson(bytes), binary: null };
   if (length > bytes.byteLength) {
-    throw new ApiError(400, `${HEADER_LENGTH} is ${length} but the body has ${bytes.byteLength} bytes`, { code: "invalid_binary_header" });
+    throw new ApiError(400, `${HEADER_LENGTH} is ${length} but the body has ${bytes.byteLength} bytes`, {
+      code: "invalid_binary_header",
+    });
   }
   return { header: parseJson(bytes.subarray(0, length)), binary: bytes.subarray(length) };
 }
@@ -36,24 +40,32 @@ interface BinaryInput {
 }
 
 /** Gives each input that declares binary_data_size its slice of the binary part, in order; the sizes must add up. */
-export function attachBinaryInputs<T extends BinaryInput>(inputs: readonly T[], binary: Uint8Array | null): (T & { raw?: Uint8Array })[] {
+export function attachBinaryInputs<T extends BinaryInput>(
+  inputs: readonly T[],
+  binary: Uint8Array | null,
+): (T & { raw?: Uint8Array })[] {
   let offset = 0;
   const attached = inputs.map((input) => {
     const size = input.parameters?.binary_data_size;
     if (size === undefined) {
-      if (input.data === undefined) throw new ApiError(400, `input '${input.name}' has neither data nor a binary_data_size`);
+      if (input.data === undefined)
+        throw new ApiError(400, `input '${input.name}' has neither data nor a binary_data_size`);
       return input;
     }
     if (input.data !== undefined) throw new ApiError(400, `input '${input.name}' has both data and a binary_data_size`);
     if (binary === null || offset + size > binary.byteLength) {
-      throw new ApiError(400, `input '${input.name}' declares ${size} binary bytes but the body holds ${binary === null ? 0 : binary.byteLength - offset} more (send ${HEADER_LENGTH})`);
+      throw new ApiError(
+        400,
+        `input '${input.name}' declares ${size} binary bytes but the body holds ${binary === null ? 0 : binary.byteLength - offset} more (send ${HEADER_LENGTH})`,
+      );
     }
     const raw = binary.subarray(offset, offset + size);
     offset += size;
     return { ...input, raw };
   });
   const left = (binary?.byteLength ?? 0) - offset;
-  if (left !== 0) throw new ApiError(400, `${left} bytes of binary data follow the JSON header but no input declares them`);
+  if (left !== 0)
+    throw new ApiError(400, `${left} bytes of binary data follow the JSON header but no input declares them`);
   return attached;
 }
 
@@ -65,7 +77,12 @@ export interface OutputTensor {
 }
 
 /** The response, with the outputs named in `binaryOutputs` as binary data after the JSON header. */
-export function inferResponse(c: Context, head: Record<string, unknown>, outputs: readonly OutputTensor[], binaryOutputs: ReadonlySet<string>): Response {
+export function inferResponse(
+  c: Context,
+  head: Record<string, unknown>,
+  outputs: readonly OutputTensor[],
+  binaryOutputs: ReadonlySet<string>,
+): Response {
   const chunks: Uint8Array[] = [];
   const described = outputs.map(({ name, datatype, shape, data }) => {
     if (!binaryOutputs.has(name)) return { name, datatype, shape, data: toJson(data) };

@@ -13,18 +13,29 @@ import { attachBinaryInputs, inferResponse, readInferBody } from "./binary.js";
 // element would cost more than the model's run.
 const InferRequestSchema = z.object({
   id: z.string().optional(),
-  inputs: z.array(z.object({
-    name: z.string(), shape: z.array(z.number().int().min(0)), datatype: z.string(), data: z.array(z.unknown()).optional(),
-    parameters: z.object({ binary_data_size: z.number().int().min(0).optional() }).optional(),
-  })).min(1),
-  outputs: z.array(z.object({ name: z.string(), parameters: z.object({ binary_data: z.boolean().optional() }).optional() })).optional(),
+  inputs: z
+    .array(
+      z.object({
+        name: z.string(),
+        shape: z.array(z.number().int().min(0)),
+        datatype: z.string(),
+        data: z.array(z.unknown()).optional(),
+        parameters: z.object({ binary_data_size: z.number().int().min(0).optional() }).optional(),
+      }),
+    )
+    .min(1),
+  outputs: z
+    .array(z.object({ name: z.string(), parameters: z.object({ binary_data: z.boolean().optional() }).optional() }))
+    .optional(),
   parameters: z.object({ binary_data_output: z.boolean().optional() }).optional(),
 });
 
 function metadata(serving: ClassicServing, versions: readonly number[]) {
   const shape = (dims: readonly number[]) => (serving.config.maxBatchSize > 0 ? [-1, ...dims] : [...dims]);
   return {
-    name: serving.name, versions: versions.map(String), platform: "onnxruntime_onnx",
+    name: serving.name,
+    versions: versions.map(String),
+    platform: "onnxruntime_onnx",
     inputs: serving.config.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: shape(t.dims) })),
     outputs: serving.config.outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: shape(t.dims) })),
   };
@@ -42,9 +53,13 @@ const version = (c: Context) => (c.req.param("version") === undefined ? undefine
 export function kserveRoutes(repository: ModelRepository, health: HealthState): Hono {
   const app = new Hono();
   app.onError((error, c) => kserveError(c, error));
-  app.get("/v2", (c) => c.json({ name: "loom", version: LOOM_VERSION, extensions: ["binary_tensor_data", "model_repository"] }));
+  app.get("/v2", (c) =>
+    c.json({ name: "loom", version: LOOM_VERSION, extensions: ["binary_tensor_data", "model_repository"] }),
+  );
   app.get("/v2/health/live", (c) => c.json({ live: true }));
-  app.get("/v2/health/ready", (c) => (health.notReadyReason() === null ? c.json({ ready: true }) : c.json({ ready: false }, 503)));
+  app.get("/v2/health/ready", (c) =>
+    health.notReadyReason() === null ? c.json({ ready: true }) : c.json({ ready: false }, 503),
+  );
   for (const prefix of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
     app.get(prefix, (c) => {
       const serving = repository.get(modelName(c), version(c));
@@ -60,8 +75,18 @@ export function kserveRoutes(repository: ModelRepository, health: HealthState): 
       const serving = repository.get(modelName(c), version(c));
       const result = await serving.infer({ ...request, inputs: attachBinaryInputs(request.inputs, binary) });
       const allBinary = request.parameters?.binary_data_output === true;
-      const binaryOutputs = new Set(result.outputs.map((o) => o.name).filter((name) => allBinary || request.outputs?.find((o) => o.name === name)?.parameters?.binary_data === true));
-      const head = { model_name: serving.name, model_version: String(serving.version), ...(request.id === undefined ? {} : { id: request.id }) };
+      const binaryOutputs = new Set(
+        result.outputs
+          .map((o) => o.name)
+          .filter(
+            (name) => allBinary || request.outputs?.find((o) => o.name === name)?.parameters?.binary_data === true,
+          ),
+      );
+      const head = {
+        model_name: serving.name,
+        model_version: String(serving.version),
+        ...(request.id === undefined ? {} : { id: request.id }),
+      };
       return inferResponse(c, head, result.outputs, binaryOutputs);
     });
   }

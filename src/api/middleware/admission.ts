@@ -10,8 +10,17 @@ import { ApiError, errorResponse } from "../errors.js";
 export function admission(health: HealthState): MiddlewareHandler {
   return async (c, next) => {
     if (health.phase === "serving") return next();
-    const reason = health.phase === "starting" ? "the model is still loading" : "the server is shutting down and accepts no new requests";
-    return errorResponse(c, new ApiError(503, reason, { code: health.phase === "starting" ? "starting" : "shutting_down", retryAfterSeconds: 5 }));
+    const reason =
+      health.phase === "starting"
+        ? "the model is still loading"
+        : "the server is shutting down and accepts no new requests";
+    return errorResponse(
+      c,
+      new ApiError(503, reason, {
+        code: health.phase === "starting" ? "starting" : "shutting_down",
+        retryAfterSeconds: 5,
+      }),
+    );
   };
 }
 
@@ -22,7 +31,11 @@ export function accessLog(logger: Logger, metrics?: Metrics): MiddlewareHandler 
     const status = c.res.status;
     metrics?.observeHttp(status);
     logger.log(status === 500 ? "error" : status >= 400 ? "info" : "debug", "http", {
-      request_id: c.get("requestId") ?? null, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started),
+      request_id: c.get("requestId") ?? null,
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      ms: Math.round(performance.now() - started),
     });
   };
 }

@@ -15,7 +15,12 @@ export function bearerAuth(apiKeys: readonly string[]): MiddlewareHandler {
     const header = c.req.header("authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice("Bearer ".length).trim() : "";
     if (!matches(token, keys)) {
-      return errorResponse(c, new ApiError(401, "Incorrect API key provided: pass a valid key as 'Authorization: Bearer <key>'", { code: "invalid_api_key" }));
+      return errorResponse(
+        c,
+        new ApiError(401, "Incorrect API key provided: pass a valid key as 'Authorization: Bearer <key>'", {
+          code: "invalid_api_key",
+        }),
+      );
     }
     return next();
   };

@@ -13,7 +13,9 @@ import { EmbeddingRequest } from "./schemas.js";
 function inputsOf(input: EmbeddingRequest["input"], serving: LlmServing): Int32Array[] {
   if (typeof input === "string") return [serving.textPrompt(input)];
   if (input.every((p) => typeof p === "number")) return [Int32Array.from(input as number[])];
-  return (input as (string | number[])[]).map((p) => (typeof p === "string" ? serving.textPrompt(p) : Int32Array.from(p)));
+  return (input as (string | number[])[]).map((p) =>
+    typeof p === "string" ? serving.textPrompt(p) : Int32Array.from(p),
+  );
 }
 
 /** base64 of little-endian float32s, which the openai client asks for by default and decodes. */
@@ -23,14 +25,20 @@ function base64(vector: Float32Array): string {
 
 function checkDimensions(requested: number | null | undefined, size: number | null): void {
   if (requested !== undefined && requested !== null && size !== null && requested !== size) {
-    throw new ApiError(400, `this model's embeddings have ${size} dimensions and cannot be shortened to ${requested}`, { param: "dimensions" });
+    throw new ApiError(400, `this model's embeddings have ${size} dimensions and cannot be shortened to ${requested}`, {
+      param: "dimensions",
+    });
   }
 }
 
 function embeddingList(body: EmbeddingRequest, model: string, vectors: readonly Float32Array[], promptTokens: number) {
   return {
     object: "list",
-    data: vectors.map((vector, index) => ({ object: "embedding", index, embedding: body.encoding_format === "base64" ? base64(vector) : [...vector] })),
+    data: vectors.map((vector, index) => ({
+      object: "embedding",
+      index,
+      embedding: body.encoding_format === "base64" ? base64(vector) : [...vector],
+    })),
     model,
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
@@ -39,7 +47,8 @@ function embeddingList(body: EmbeddingRequest, model: string, vectors: readonly 
 /** A text model of the repository: strings only, since token ids of another tokenizer would mean nothing to it. */
 async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, embedder: TextEmbedder) {
   const texts = typeof body.input === "string" ? [body.input] : body.input;
-  if (!texts.every((t): t is string => typeof t === "string")) throw new ApiError(400, `model '${serving.name}' takes text input, not token ids`, { param: "input" });
+  if (!texts.every((t): t is string => typeof t === "string"))
+    throw new ApiError(400, `model '${serving.name}' takes text input, not token ids`, { param: "input" });
   checkDimensions(body.dimensions, embedder.dimensions);
   const { vectors, promptTokens } = await embedder.embed(texts);
   return embeddingList(body, serving.name, vectors, promptTokens);
@@ -48,13 +57,22 @@ async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, e
 export function embeddingRoutes(registry: ModelRegistry, repository: ModelRepository): Hono {
   return new Hono().post("/v1/embeddings", async (c) => {
     const body = await readJson(c, EmbeddingRequest);
-    const textModel = registry.list().some((s) => s.name === body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
+    const textModel = registry.list().some((s) => s.name === body.model)
+      ? undefined
+      : repository.textModels().find((s) => s.name === body.model);
     if (textModel?.embedder) return c.json(await onnxEmbeddings(body, textModel, textModel.embedder));
     const serving = registry.get(body.model);
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);
     const inputs = inputsOf(body.input, serving);
     for (const tokens of inputs) serving.checkPrompt(tokens, 0);
     const vectors = await serving.embedder.embed(inputs);
-    return c.json(embeddingList(body, serving.name, vectors, inputs.reduce((sum, tokens) => sum + tokens.length, 0)));
+    return c.json(
+      embeddingList(
+        body,
+        serving.name,
+        vectors,
+        inputs.reduce((sum, tokens) => sum + tokens.length, 0),
+      ),
+    );
   });
 }

@@ -21,10 +21,15 @@ export function wireUsage(usage: Usage): WireUsage {
 /** The one table from Loom's finish reasons to OpenAI's; failed and timed-out sequences are errors instead. */
 export function wireFinishReason(reason: FinishReason): string {
   switch (reason) {
-    case "stop": return "stop";
-    case "length": return "length";
-    case "abort": return "abort";
-    case "error": case "timeout": throw new Error(`a sequence that ended with '${reason}' has no finish_reason`);
+    case "stop":
+      return "stop";
+    case "length":
+      return "length";
+    case "abort":
+      return "abort";
+    case "error":
+    case "timeout":
+      throw new Error(`a sequence that ended with '${reason}' has no finish_reason`);
   }
 }
 
@@ -32,7 +37,9 @@ export function wireFinishReason(reason: FinishReason): string {
 export function chatLogprobs(tokens: readonly TokenLogprob[]): { content: unknown[]; refusal: null } {
   return {
     content: tokens.map((t) => ({
-      token: t.token, logprob: t.logprob, bytes: t.bytes,
+      token: t.token,
+      logprob: t.logprob,
+      bytes: t.bytes,
       top_logprobs: t.top.map((alt) => ({ token: alt.token, logprob: alt.logprob, bytes: alt.bytes })),
     })),
     refusal: null,

@@ -9,13 +9,23 @@ export function toTemplateMessages(messages: readonly ChatMessage[]): TemplateMe
     let content = "";
     if (typeof m.content === "string") content = m.content;
     else if (Array.isArray(m.content)) {
-      content = m.content.map((part, k) => {
-        if (part.type !== "text" || typeof part.text !== "string") {
-          throw new ApiError(400, `messages[${i}].content[${k}]: content parts of type '${part.type}' are not supported; only text`, { param: `messages.${i}.content`, code: "unsupported_content" });
-        }
-        return part.text;
-      }).join("");
+      content = m.content
+        .map((part, k) => {
+          if (part.type !== "text" || typeof part.text !== "string") {
+            throw new ApiError(
+              400,
+              `messages[${i}].content[${k}]: content parts of type '${part.type}' are not supported; only text`,
+              { param: `messages.${i}.content`, code: "unsupported_content" },
+            );
+          }
+          return part.text;
+        })
+        .join("");
     }
-    return { role: m.role === "developer" ? "system" : m.role, content, ...(m.name === undefined ? {} : { name: m.name }) };
+    return {
+      role: m.role === "developer" ? "system" : m.role,
+      content,
+      ...(m.name === undefined ? {} : { name: m.name }),
+    };
   });
 }

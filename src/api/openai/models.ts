@@ -8,22 +8,47 @@ import { ModelNotFoundError } from "../../serving/errors.js";
 import type { ModelRegistry } from "../../serving/registry.js";
 
 function modelCard(serving: LlmServing) {
-  return { id: serving.name, object: "model", created: serving.createdSeconds, owned_by: "loom", root: serving.name, parent: null, max_model_len: serving.maxModelLen };
+  return {
+    id: serving.name,
+    object: "model",
+    created: serving.createdSeconds,
+    owned_by: "loom",
+    root: serving.name,
+    parent: null,
+    max_model_len: serving.maxModelLen,
+  };
 }
 
 /** As vLLM lists them: the adapter's path as `root`, its base model as `parent`. */
 function adapterCard(serving: LlmServing, adapter: LoadedAdapter) {
-  return { id: adapter.name, object: "model", created: adapter.createdSeconds, owned_by: "loom", root: adapter.path, parent: serving.name, max_model_len: serving.maxModelLen };
+  return {
+    id: adapter.name,
+    object: "model",
+    created: adapter.createdSeconds,
+    owned_by: "loom",
+    root: adapter.path,
+    parent: serving.name,
+    max_model_len: serving.maxModelLen,
+  };
 }
 
 /** Text models of the repository, which /v1/embeddings serves. */
 function textModelCard(serving: ClassicServing) {
-  return { id: serving.name, object: "model", created: serving.createdSeconds, owned_by: "loom", root: serving.name, parent: null };
+  return {
+    id: serving.name,
+    object: "model",
+    created: serving.createdSeconds,
+    owned_by: "loom",
+    root: serving.name,
+    parent: null,
+  };
 }
 
 function cards(registry: ModelRegistry, repository: ModelRepository) {
   return [
-    ...registry.list().flatMap((serving) => [modelCard(serving), ...serving.adapters.list().map((a) => adapterCard(serving, a))]),
+    ...registry
+      .list()
+      .flatMap((serving) => [modelCard(serving), ...serving.adapters.list().map((a) => adapterCard(serving, a))]),
     ...repository.textModels().map(textModelCard),
   ];
 }

@@ -9,8 +9,13 @@ type Common = ChatCompletionRequest | CompletionRequest;
 
 export function refuseUnsupported(checks: readonly [unknown, string][]): void {
   for (const [value, name] of checks) {
-    const given = value !== undefined && value !== null && value !== false && !(Array.isArray(value) && value.length === 0);
-    if (given) throw new ApiError(400, `'${name}' is not supported by this server`, { param: name, code: "unsupported_parameter" });
+    const given =
+      value !== undefined && value !== null && value !== false && !(Array.isArray(value) && value.length === 0);
+    if (given)
+      throw new ApiError(400, `'${name}' is not supported by this server`, {
+        param: name,
+        code: "unsupported_parameter",
+      });
   }
 }
 
@@ -20,12 +25,18 @@ function grammarFor(format: Common["response_format"]): string | null {
   return format.json_schema.schema ? jsonSchemaToGbnf(format.json_schema.schema) : jsonObjectGbnf();
 }
 
-export function toSamplingParams(body: Common, serving: LlmServing, promptTokens: ArrayLike<number>, extra: { maxTokens?: number | null; logprobs: number | null }): SamplingParams {
+export function toSamplingParams(
+  body: Common,
+  serving: LlmServing,
+  promptTokens: ArrayLike<number>,
+  extra: { maxTokens?: number | null; logprobs: number | null },
+): SamplingParams {
   const maxTokens = extra.maxTokens ?? body.max_tokens ?? serving.defaultMaxTokens(promptTokens);
   const stop = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
   const logitBias = new Map(Object.entries(body.logit_bias ?? {}).map(([token, bias]) => [Number(token), bias]));
   for (const token of logitBias.keys()) {
-    if (token >= serving.model.info.vocabSize) throw new ApiError(400, `logit_bias token ${token} is outside the vocabulary`, { param: "logit_bias" });
+    if (token >= serving.model.info.vocabSize)
+      throw new ApiError(400, `logit_bias token ${token} is outside the vocabulary`, { param: "logit_bias" });
   }
   const params = samplingParams({
     n: body.n ?? 1,

@@ -3,7 +3,9 @@
 import { z } from "zod";
 
 const Stop = z.union([z.string(), z.array(z.string()).max(4)]).nullish();
-const LogitBias = z.record(z.string().regex(/^\d+$/, "logit_bias keys must be token ids"), z.number().min(-100).max(100)).nullish();
+const LogitBias = z
+  .record(z.string().regex(/^\d+$/, "logit_bias keys must be token ids"), z.number().min(-100).max(100))
+  .nullish();
 
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 const ContentPart = z.union([TextPart, z.object({ type: z.string() }).loose()]);
@@ -19,7 +21,14 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 const ResponseFormat = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
   z.object({ type: z.literal("json_object") }),
-  z.object({ type: z.literal("json_schema"), json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }) }),
+  z.object({
+    type: z.literal("json_schema"),
+    json_schema: z.object({
+      name: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
 ]);
 
 /** Fields shared by chat and text completions, including vLLM's sampling extensions. */
@@ -88,7 +97,11 @@ export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;
 
 export const TokenizeRequest = z.union([
   z.object({ model: z.string().optional(), prompt: z.string(), add_special_tokens: z.boolean().optional() }),
-  z.object({ model: z.string().optional(), messages: z.array(ChatMessage).min(1), add_generation_prompt: z.boolean().optional() }),
+  z.object({
+    model: z.string().optional(),
+    messages: z.array(ChatMessage).min(1),
+    add_generation_prompt: z.boolean().optional(),
+  }),
 ]);
 export const DetokenizeRequest = z.object({ model: z.string().optional(), tokens: TokenIds });
 

@@ -90,7 +90,9 @@ export interface NativeContext {
 export interface NativeAddon {
   init(libDir: string): NativeInitInfo;
   setLogLevel(level: number): void;
-  Model: { load(path: string, options: { gpuLayers?: number; useMmap?: boolean; vocabOnly?: boolean }): Promise<NativeModel> };
+  Model: {
+    load(path: string, options: { gpuLayers?: number; useMmap?: boolean; vocabOnly?: boolean }): Promise<NativeModel>;
+  };
   Context: { create(model: NativeModel, options: NativeContextOptions): Promise<NativeContext> };
   LoraAdapter: { load(model: NativeModel, path: string): Promise<NativeLoraAdapter> };
   Sampler: new (model: NativeModel, options: NativeSamplerOptions) => NativeSampler;
@@ -102,8 +104,11 @@ export interface NativeError extends Error {
 }
 
 export function isNativeError(error: unknown, code?: string): error is NativeError {
-  return error instanceof Error && typeof (error as NativeError).code === "string" &&
-    (code === undefined || (error as NativeError).code === code);
+  return (
+    error instanceof Error &&
+    typeof (error as NativeError).code === "string" &&
+    (code === undefined || (error as NativeError).code === code)
+  );
 }
 
 const LOG_LEVELS = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 } as const;
@@ -131,6 +136,7 @@ export function loadAddon(): { addon: NativeAddon; init: NativeInitInfo; variant
 
 export function setLlamaLogLevel(level: LlamaLogLevel, addon: NativeAddon = loadAddon().addon): void {
   const value = LOG_LEVELS[level];
-  if (value === undefined) throw new RangeError(`log level must be one of ${Object.keys(LOG_LEVELS).join(", ")}, got ${level}`);
+  if (value === undefined)
+    throw new RangeError(`log level must be one of ${Object.keys(LOG_LEVELS).join(", ")}, got ${level}`);
   addon.setLogLevel(value);
 }

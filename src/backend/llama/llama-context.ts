@@ -19,10 +19,12 @@ export function toNativeSamplerOptions(params: SamplingParams): NativeSamplerOpt
     repeatPenalty: params.repetitionPenalty,
     presencePenalty: params.presencePenalty,
     frequencyPenalty: params.frequencyPenalty,
-    ...(biasTokens.length > 0 ? {
-      logitBiasTokens: Int32Array.from(biasTokens),
-      logitBiasValues: Float32Array.from(biasTokens.map((t) => params.logitBias.get(t)!)),
-    } : {}),
+    ...(biasTokens.length > 0
+      ? {
+          logitBiasTokens: Int32Array.from(biasTokens),
+          logitBiasValues: Float32Array.from(biasTokens.map((t) => params.logitBias.get(t)!)),
+        }
+      : {}),
     ...(params.grammar === null ? {} : { grammar: params.grammar }),
   };
 }
@@ -42,17 +44,35 @@ export class LlamaContext implements LlmBackend {
   static async create(model: LlamaModel, options: ContextOptions = {}): Promise<LlamaContext> {
     const { addon } = loadAddon();
     const threads = options.threads ?? defaultThreads();
-    const native = await addon.Context.create(model.native, { ...options, threads, threadsBatch: options.threadsBatch ?? threads });
+    const native = await addon.Context.create(model.native, {
+      ...options,
+      threads,
+      threadsBatch: options.threadsBatch ?? threads,
+    });
     return new LlamaContext(model, native);
   }
 
-  get kvTokens(): number { return this.#native.kvTokens; }
-  get batchTokens(): number { return this.#native.batchTokens; }
-  get microBatchTokens(): number { return this.#native.microBatchTokens; }
-  get maxSequences(): number { return this.#native.maxSequences; }
-  get cellsPerSequence(): number { return this.#native.cellsPerSequence; }
-  get threads(): number { return this.#native.threads; }
-  get threadsBatch(): number { return this.#native.threadsBatch; }
+  get kvTokens(): number {
+    return this.#native.kvTokens;
+  }
+  get batchTokens(): number {
+    return this.#native.batchTokens;
+  }
+  get microBatchTokens(): number {
+    return this.#native.microBatchTokens;
+  }
+  get maxSequences(): number {
+    return this.#native.maxSequences;
+  }
+  get cellsPerSequence(): number {
+    return this.#native.cellsPerSequence;
+  }
+  get threads(): number {
+    return this.#native.threads;
+  }
+  get threadsBatch(): number {
+    return this.#native.threadsBatch;
+  }
 
   /** Applies the batch's KV ops and adapters, decodes, and samples each output row with its sampler. */
   step(batch: Batch): Promise<StepResult> {
@@ -82,7 +102,8 @@ export class LlamaContext implements LlmBackend {
   }
 
   #serial<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#disposed) return Promise.reject(Object.assign(new Error("the context was disposed"), { code: "LOOM_DISPOSED" }));
+    if (this.#disposed)
+      return Promise.reject(Object.assign(new Error("the context was disposed"), { code: "LOOM_DISPOSED" }));
     const run = this.#tail.then(call, call);
     this.#tail = run.catch(() => undefined);
     return run;

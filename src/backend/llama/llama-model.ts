@@ -32,7 +32,10 @@ export class LlamaModel {
   /** Loads a GGUF file off the event loop. Rejects with code LOOM_MODEL_NOT_FOUND or LOOM_MODEL_INVALID. */
   static async load(path: string, options: LoadModelOptions = {}): Promise<LlamaModel> {
     const { addon } = loadAddon();
-    return new LlamaModel(path, await addon.Model.load(path, { gpuLayers: options.gpuLayers ?? 0, useMmap: options.useMmap ?? true }));
+    return new LlamaModel(
+      path,
+      await addon.Model.load(path, { gpuLayers: options.gpuLayers ?? 0, useMmap: options.useMmap ?? true }),
+    );
   }
 
   /** The addon object, for the backend classes of this folder only. */

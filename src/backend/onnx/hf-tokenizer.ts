@@ -39,8 +39,11 @@ export class HfTokenizer {
     const prefix = findContent(full, content);
     if (prefix < 0) return this.#truncateLeft ? full.slice(full.length - maxTokens) : full.slice(0, maxTokens);
     const specials = full.length - content.length;
-    if (specials >= maxTokens) throw new RangeError(`max_sequence_length ${maxTokens} leaves no room beside ${specials} special tokens`);
-    const kept = this.#truncateLeft ? content.slice(content.length - (maxTokens - specials)) : content.slice(0, maxTokens - specials);
+    if (specials >= maxTokens)
+      throw new RangeError(`max_sequence_length ${maxTokens} leaves no room beside ${specials} special tokens`);
+    const kept = this.#truncateLeft
+      ? content.slice(content.length - (maxTokens - specials))
+      : content.slice(0, maxTokens - specials);
     return [...full.slice(0, prefix), ...kept, ...full.slice(prefix + content.length)];
   }
 }

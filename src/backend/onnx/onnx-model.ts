@@ -43,13 +43,16 @@ function specOf(meta: unknown): TensorSpec {
 function tsxEsmApi(): string {
   const require = createRequire(import.meta.url);
   const manifestPath = require.resolve("tsx/package.json");
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { exports: Record<string, { import: { default: string } }> };
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+    exports: Record<string, { import: { default: string } }>;
+  };
   return pathToFileURL(join(dirname(manifestPath), manifest.exports["./esm/api"]!.import.default)).href;
 }
 
 // Run from source (tsx, vitest) the worker is TypeScript too, so it registers tsx's loader before importing it.
 function startWorker(settings: SessionSettings): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./session-worker.js", import.meta.url), { workerData: settings });
+  if (!import.meta.url.endsWith(".ts"))
+    return new Worker(new URL("./session-worker.js", import.meta.url), { workerData: settings });
   const entry = new URL("./session-worker.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(bootstrap, { eval: true, workerData: settings });
@@ -81,13 +84,25 @@ class SessionWorker {
     worker.on("exit", (code) => fail(new Error(`the onnxruntime session thread exited (code ${code})`)));
   }
 
-  static start(settings: SessionSettings): Promise<{ session: SessionWorker; inputs: readonly unknown[]; outputs: readonly unknown[] }> {
+  static start(
+    settings: SessionSettings,
+  ): Promise<{ session: SessionWorker; inputs: readonly unknown[]; outputs: readonly unknown[] }> {
     const worker = startWorker(settings);
     return new Promise((resolve, reject) => {
       const onMessage = (message: WorkerReply) => {
         worker.off("error", onError);
-        if (message.kind === "ready") resolve({ session: new SessionWorker(worker), inputs: message.inputs, outputs: message.outputs });
-        else void worker.terminate().then(() => reject(new Error(message.kind === "error" ? message.message : "the session thread answered before it was ready")));
+        if (message.kind === "ready")
+          resolve({ session: new SessionWorker(worker), inputs: message.inputs, outputs: message.outputs });
+        else
+          void worker
+            .terminate()
+            .then(() =>
+              reject(
+                new Error(
+                  message.kind === "error" ? message.message : "the session thread answered before it was ready",
+                ),
+              ),
+            );
       };
       const onError = (error: Error) => reject(error);
       worker.once("message", onMessage);
@@ -98,7 +113,9 @@ class SessionWorker {
   run(feeds: Readonly<Record<string, Tensor>>, outputNames: readonly string[]): Promise<RunResult> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
-    const { tensors, transfer } = transferable(Object.entries(feeds).map(([name, t]) => ({ name, type: ortType(t.datatype), dims: t.shape, data: t.data })));
+    const { tensors, transfer } = transferable(
+      Object.entries(feeds).map(([name, t]) => ({ name, type: ortType(t.datatype), dims: t.shape, data: t.data })),
+    );
     const message: RunMessage = { id, feeds: tensors, outputNames };
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -129,16 +146,26 @@ export class OnnxModel {
     this.outputs = outputs.map(specOf);
   }
 
-  static async load(path: string, { instances = 1, threadsPerInstance = 1, device = "cpu" }: OnnxModelOptions = {}): Promise<OnnxModel> {
-    if (!(Number.isInteger(instances) && instances > 0)) throw new RangeError(`instances must be a positive integer, got ${instances}`);
-    const started = await Promise.allSettled(Array.from({ length: instances }, () => SessionWorker.start({ path, threads: threadsPerInstance, device })));
+  static async load(
+    path: string,
+    { instances = 1, threadsPerInstance = 1, device = "cpu" }: OnnxModelOptions = {},
+  ): Promise<OnnxModel> {
+    if (!(Number.isInteger(instances) && instances > 0))
+      throw new RangeError(`instances must be a positive integer, got ${instances}`);
+    const started = await Promise.allSettled(
+      Array.from({ length: instances }, () => SessionWorker.start({ path, threads: threadsPerInstance, device })),
+    );
     const sessions = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
     if (failed) {
       await Promise.all(sessions.map((s) => s.session.stop()));
       throw failed.reason;
     }
-    return new OnnxModel(sessions.map((s) => s.session), sessions[0]!.inputs, sessions[0]!.outputs);
+    return new OnnxModel(
+      sessions.map((s) => s.session),
+      sessions[0]!.inputs,
+      sessions[0]!.outputs,
+    );
   }
 
   /**
@@ -172,7 +199,13 @@ export class OnnxModel {
 
   /** Waits for runs in flight, then stops the session threads. */
   async dispose(): Promise<void> {
-    while (this.#idle.length < this.#sessions.length) await new Promise((resolve) => this.#waiters.push((session) => { this.#release(session); resolve(undefined); }));
+    while (this.#idle.length < this.#sessions.length)
+      await new Promise((resolve) =>
+        this.#waiters.push((session) => {
+          this.#release(session);
+          resolve(undefined);
+        }),
+      );
     await Promise.all(this.#sessions.map((s) => s.stop()));
   }
 

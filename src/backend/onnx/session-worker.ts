@@ -2,7 +2,13 @@
 // thread that calls run(), so a session on the main thread would stall HTTP handling for the whole of every batch.
 import { parentPort, workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
-import { transferable, type RunMessage, type SessionSettings, type WireTensor, type WorkerReply } from "./worker-protocol.js";
+import {
+  transferable,
+  type RunMessage,
+  type SessionSettings,
+  type WireTensor,
+  type WorkerReply,
+} from "./worker-protocol.js";
 
 const port = parentPort!;
 const settings = workerData as SessionSettings;
@@ -10,14 +16,24 @@ const reply = (message: WorkerReply, transfer: ArrayBuffer[] = []) => port.postM
 
 try {
   const session = await ort.InferenceSession.create(settings.path, {
-    executionProviders: [settings.device], intraOpNumThreads: settings.threads, interOpNumThreads: 1, graphOptimizationLevel: "all",
+    executionProviders: [settings.device],
+    intraOpNumThreads: settings.threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
   });
   const meta = session as unknown as { inputMetadata?: readonly unknown[]; outputMetadata?: readonly unknown[] };
   port.on("message", async ({ id, feeds, outputNames }: RunMessage) => {
     try {
-      const ortFeeds = Object.fromEntries(feeds.map((t) => [t.name, new ort.Tensor(t.type as "float32", t.data as Float32Array, [...t.dims])]));
+      const ortFeeds = Object.fromEntries(
+        feeds.map((t) => [t.name, new ort.Tensor(t.type as "float32", t.data as Float32Array, [...t.dims])]),
+      );
       const results = await session.run(ortFeeds, [...outputNames]);
-      const outputs: WireTensor[] = outputNames.map((name) => ({ name, type: results[name]!.type, dims: [...results[name]!.dims], data: results[name]!.data as WireTensor["data"] }));
+      const outputs: WireTensor[] = outputNames.map((name) => ({
+        name,
+        type: results[name]!.type,
+        dims: [...results[name]!.dims],
+        data: results[name]!.data as WireTensor["data"],
+      }));
       const { tensors, transfer } = transferable(outputs);
       const feedBuffers = [...new Set(feeds.map((t) => t.data.buffer as ArrayBuffer))];
       reply({ kind: "result", id, outputs: tensors, feedBuffers }, [...transfer, ...feedBuffers]);

@@ -1,9 +1,42 @@
 // KServe v2 datatypes and their typed arrays: the one table between the wire, the configs and onnxruntime.
 
-export type KserveDatatype = "BOOL" | "UINT8" | "UINT16" | "UINT32" | "UINT64" | "INT8" | "INT16" | "INT32" | "INT64" | "FP32" | "FP64";
-export const KSERVE_DATATYPES: readonly KserveDatatype[] = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP32", "FP64"];
+export type KserveDatatype =
+  | "BOOL"
+  | "UINT8"
+  | "UINT16"
+  | "UINT32"
+  | "UINT64"
+  | "INT8"
+  | "INT16"
+  | "INT32"
+  | "INT64"
+  | "FP32"
+  | "FP64";
+export const KSERVE_DATATYPES: readonly KserveDatatype[] = [
+  "BOOL",
+  "UINT8",
+  "UINT16",
+  "UINT32",
+  "UINT64",
+  "INT8",
+  "INT16",
+  "INT32",
+  "INT64",
+  "FP32",
+  "FP64",
+];
 
-export type TensorData = Uint8Array | Uint16Array | Uint32Array | BigUint64Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
+export type TensorData =
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array;
 
 interface TensorArrayConstructor {
   new (length: number): TensorData;
@@ -61,7 +94,7 @@ export function fromJson(datatype: KserveDatatype, values: readonly unknown[]): 
     if (datatype === "BOOL") {
       if (typeof v !== "boolean" && v !== 0 && v !== 1) throw new RangeError(`element ${i} is not a boolean`);
       (out as Uint8Array)[i] = v === true || v === 1 ? 1 : 0;
-    } else if (typeof v !== "number" || !Number.isFinite(v) && !datatype.startsWith("FP")) {
+    } else if (typeof v !== "number" || (!Number.isFinite(v) && !datatype.startsWith("FP"))) {
       throw new RangeError(`element ${i} is not a number`);
     } else if (info.bigint) {
       if (!Number.isInteger(v)) throw new RangeError(`element ${i} is not an integer`);
@@ -69,7 +102,8 @@ export function fromJson(datatype: KserveDatatype, values: readonly unknown[]): 
     } else {
       if (!datatype.startsWith("FP") && !Number.isInteger(v)) throw new RangeError(`element ${i} is not an integer`);
       (out as Float64Array)[i] = v;
-      if (!datatype.startsWith("FP") && (out as Float64Array)[i] !== v) throw new RangeError(`element ${i} (${v}) does not fit ${datatype}`);
+      if (!datatype.startsWith("FP") && (out as Float64Array)[i] !== v)
+        throw new RangeError(`element ${i} (${v}) does not fit ${datatype}`);
     }
   }
   return out;
@@ -82,7 +116,8 @@ export function toJson(data: TensorData): (number | boolean)[] {
 /** Raw little-endian bytes (KServe's binary tensor data) as the datatype's typed array: a view where the bytes are aligned for it, else a copy. */
 export function fromBytes(datatype: KserveDatatype, bytes: Uint8Array): TensorData {
   const { array } = TYPES[datatype];
-  if (bytes.byteLength % array.BYTES_PER_ELEMENT !== 0) throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${datatype} elements`);
+  if (bytes.byteLength % array.BYTES_PER_ELEMENT !== 0)
+    throw new RangeError(`${bytes.byteLength} bytes is not a whole number of ${datatype} elements`);
   const length = bytes.byteLength / array.BYTES_PER_ELEMENT;
   if (bytes.byteOffset % array.BYTES_PER_ELEMENT === 0) return new array(bytes.buffer, bytes.byteOffset, length);
   const out = allocate(datatype, length);

@@ -19,7 +19,12 @@ export interface SessionSettings {
 export type WorkerReply =
   | { readonly kind: "ready"; readonly inputs: readonly unknown[]; readonly outputs: readonly unknown[] }
   /** feedBuffers: the buffers of the run's feeds, handed back for reuse. */
-  | { readonly kind: "result"; readonly id: number; readonly outputs: readonly WireTensor[]; readonly feedBuffers: readonly ArrayBuffer[] }
+  | {
+      readonly kind: "result";
+      readonly id: number;
+      readonly outputs: readonly WireTensor[];
+      readonly feedBuffers: readonly ArrayBuffer[];
+    }
   | { readonly kind: "error"; readonly id: number | null; readonly message: string };
 
 export interface RunMessage {
@@ -30,6 +35,10 @@ export interface RunMessage {
 
 /** The buffers to transfer with these tensors; a view over part of a buffer is copied first, so only its bytes move. */
 export function transferable(tensors: readonly WireTensor[]): { tensors: WireTensor[]; transfer: ArrayBuffer[] } {
-  const owned = tensors.map((t) => (t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength ? t : { ...t, data: t.data.slice() as TensorData }));
+  const owned = tensors.map((t) =>
+    t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength
+      ? t
+      : { ...t, data: t.data.slice() as TensorData },
+  );
   return { tensors: owned, transfer: owned.map((t) => t.data.buffer as ArrayBuffer) };
 }

@@ -3,21 +3,41 @@
 import { describe, expect, it } from "vitest";
 import { DynamicBatcher, QueueFullError } from "../../../src/engine/dynamic-batcher.js";
 
-interface Req { readonly id: number; readonly rows: number; readonly key?: string; readonly bad?: boolean }
+interface Req {
+  readonly id: number;
+  readonly rows: number;
+  readonly key?: string;
+  readonly bad?: boolean;
+}
 
-function setup(options: { maxBatchSize?: number; preferred?: number[]; delayMs?: number; queue?: number; runs?: number } = {}) {
+function setup(
+  options: { maxBatchSize?: number; preferred?: number[]; delayMs?: number; queue?: number; runs?: number } = {},
+) {
   const batches: number[][] = [];
   const pending: (() => void)[] = [];
   const batcher = new DynamicBatcher<Req, string>({
-    maxBatchSize: options.maxBatchSize ?? 8, preferredBatchSizes: options.preferred ?? [], maxQueueDelayMs: options.delayMs ?? 1000,
-    maxQueueSize: options.queue ?? 100, maxConcurrentRuns: options.runs ?? 1,
-    rowsOf: (r) => r.rows, keyOf: (r) => r.key ?? "",
+    maxBatchSize: options.maxBatchSize ?? 8,
+    preferredBatchSizes: options.preferred ?? [],
+    maxQueueDelayMs: options.delayMs ?? 1000,
+    maxQueueSize: options.queue ?? 100,
+    maxConcurrentRuns: options.runs ?? 1,
+    rowsOf: (r) => r.rows,
+    keyOf: (r) => r.key ?? "",
     run: (inputs) => {
       batches.push(inputs.map((r) => r.id));
-      return new Promise((resolve, reject) => pending.push(() => (inputs.some((r) => r.bad) ? reject(new Error("bad row")) : resolve(inputs.map((r) => `out${r.id}`)))));
+      return new Promise((resolve, reject) =>
+        pending.push(() =>
+          inputs.some((r) => r.bad) ? reject(new Error("bad row")) : resolve(inputs.map((r) => `out${r.id}`)),
+        ),
+      );
     },
   });
-  const finishAll = async () => { while (pending.length > 0) { pending.shift()!(); await new Promise((r) => setTimeout(r, 0)); } };
+  const finishAll = async () => {
+    while (pending.length > 0) {
+      pending.shift()!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  };
   return { batcher, batches, finishAll };
 }
 
@@ -30,7 +50,10 @@ describe("DynamicBatcher", () => {
     expect(batches).toEqual([[1, 2, 3, 4]]); // 5 and 6 wait for the delay
     await new Promise((r) => setTimeout(r, 50));
     await finishAll();
-    expect(batches).toEqual([[1, 2, 3, 4], [5, 6]]);
+    expect(batches).toEqual([
+      [1, 2, 3, 4],
+      [5, 6],
+    ]);
     expect(await Promise.all(results)).toEqual(["out1", "out2", "out3", "out4", "out5", "out6"]);
   });
 
@@ -41,7 +64,9 @@ describe("DynamicBatcher", () => {
     await finishAll();
     await Promise.all([held, ...rest]);
     expect(batches[0]).toEqual([0]);
-    expect(batches.slice(1).map((b) => b.every((id) => id % 2 === b[0]! % 2))).toEqual(batches.slice(1).map(() => true));
+    expect(batches.slice(1).map((b) => b.every((id) => id % 2 === b[0]! % 2))).toEqual(
+      batches.slice(1).map(() => true),
+    );
     expect(batches.slice(1).flat().sort()).toEqual([1, 2, 3, 4, 5]);
     expect(batches[1]).toEqual([1, 3]); // a: three waiting, cut at preferred 2
   });
@@ -49,7 +74,12 @@ describe("DynamicBatcher", () => {
   it("retries a failed batch one request at a time, so only the bad request fails", async () => {
     const { batcher, batches, finishAll } = setup({ maxBatchSize: 3, delayMs: 0, runs: 1 });
     const held = batcher.submit({ id: 0, rows: 1 });
-    const results = [1, 2, 3].map((id) => batcher.submit({ id, rows: 1, bad: id === 2 }).then((v) => v, (e: Error) => e.message));
+    const results = [1, 2, 3].map((id) =>
+      batcher.submit({ id, rows: 1, bad: id === 2 }).then(
+        (v) => v,
+        (e: Error) => e.message,
+      ),
+    );
     for (let i = 0; i < 6; i++) await finishAll();
     await held;
     expect(await Promise.all(results)).toEqual(["out1", "bad row", "out3"]);

@@ -39,7 +39,12 @@ describe("KvManager", () => {
     expect(b.numCachedTokens).toBe(8);
     expect(b.table).toMatchObject({ slot: 1, blockIds: [0, 1, 3] });
     expect(m.takeOps()).toEqual([{ kind: "copy", srcSlot: 0, dstSlot: 1, fromPos: 0, toPos: 8 }]);
-    expect(m.stats()).toMatchObject({ numUsedBlocks: 3, numCachedBlocks: 0, prefixCacheQueries: 21, prefixCacheHits: 8 });
+    expect(m.stats()).toMatchObject({
+      numUsedBlocks: 3,
+      numCachedBlocks: 0,
+      prefixCacheQueries: 21,
+      prefixCacheHits: 8,
+    });
   });
 
   it("never serves the last token from the cache, and keys blocks by adapter", () => {
@@ -138,6 +143,9 @@ describe("KvManager retention", () => {
     expect(m.stats().numCachedBlocks).toBe(2);
     m.free(third.table); // two still run: 4 cells each
     expect(m.stats().numCachedBlocks).toBe(1);
-    expect(m.takeOps()).toEqual([{ kind: "remove", slot: 3, fromPos: 0, toPos: -1 }, { kind: "remove", slot: 0, fromPos: 4, toPos: 8 }]);
+    expect(m.takeOps()).toEqual([
+      { kind: "remove", slot: 3, fromPos: 0, toPos: -1 },
+      { kind: "remove", slot: 0, fromPos: 4, toPos: 8 },
+    ]);
   });
 });

@@ -5,7 +5,8 @@ import { StreamKvManager } from "../../../src/kv/stream-kv-manager.js";
 import type { BlockTable } from "../../../src/kv/types.js";
 
 const tokens = (n: number, from = 100) => Array.from({ length: n }, (_, i) => from + i);
-const kv = (enablePrefixCaching = true) => new StreamKvManager({ numSlots: 3, cellsPerSlot: 16, blockSize: 4, enablePrefixCaching });
+const kv = (enablePrefixCaching = true) =>
+  new StreamKvManager({ numSlots: 3, cellsPerSlot: 16, blockSize: 4, enablePrefixCaching });
 
 /** Admits `prompt`, computes all of it, and frees the sequence: its stream stays as prefix cache. */
 function runToEnd(m: StreamKvManager, prompt: number[]): BlockTable {
@@ -45,7 +46,12 @@ describe("StreamKvManager", () => {
     const b = m.admit({ tokens: [...tokens(6), 7, 7], adapterId: 0, maxNewTokens: 64 })!;
     expect(b).toMatchObject({ numCachedTokens: 4, table: { slot: 0 } });
     expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 4, toPos: -1 }]);
-    expect(m.stats()).toMatchObject({ prefixCacheQueries: 10 + 8, prefixCacheHits: 4, numParkedSlots: 0, numCachedBlocks: 0 });
+    expect(m.stats()).toMatchObject({
+      prefixCacheQueries: 10 + 8,
+      prefixCacheHits: 4,
+      numParkedSlots: 0,
+      numCachedBlocks: 0,
+    });
   });
 
   it("copies the longest prefix into the lowest idle slot from a parked stream further up, dropping what that slot held", () => {
@@ -64,7 +70,10 @@ describe("StreamKvManager", () => {
       { kind: "copy", srcSlot: 1, dstSlot: 0, fromPos: 0, toPos: -1 },
       { kind: "remove", slot: 0, fromPos: 8, toPos: -1 },
     ]);
-    expect(m.admit({ tokens: tokens(9, 500), adapterId: 0, maxNewTokens: 64 })).toMatchObject({ numCachedTokens: 0, table: { slot: 1 } });
+    expect(m.admit({ tokens: tokens(9, 500), adapterId: 0, maxNewTokens: 64 })).toMatchObject({
+      numCachedTokens: 0,
+      table: { slot: 1 },
+    });
   });
 
   it("copies a prefix out of a running sequence's stream, then drops the copy's cells past the prefix", () => {
@@ -74,7 +83,10 @@ describe("StreamKvManager", () => {
     m.commit(a.table, prompt, 10);
     const b = m.admit({ tokens: [...tokens(9), 1, 2], adapterId: 0, maxNewTokens: 64 })!;
     expect(b).toMatchObject({ numCachedTokens: 8, table: { slot: 1 } });
-    expect(m.takeOps()).toEqual([{ kind: "copy", srcSlot: 0, dstSlot: 1, fromPos: 0, toPos: -1 }, { kind: "remove", slot: 1, fromPos: 8, toPos: -1 }]);
+    expect(m.takeOps()).toEqual([
+      { kind: "copy", srcSlot: 0, dstSlot: 1, fromPos: 0, toPos: -1 },
+      { kind: "remove", slot: 1, fromPos: 8, toPos: -1 },
+    ]);
     // The copy holds the prefix too: it outlives the stream it came from.
     m.free(a.table);
     m.free(b.table);
@@ -83,7 +95,10 @@ describe("StreamKvManager", () => {
 
   it("fills short gaps between a step's slots with throwaway rows past each idle stream's cache, removed before the next step", () => {
     const m = new StreamKvManager({ numSlots: 12, cellsPerSlot: 8, blockSize: 4 });
-    const tables = Array.from({ length: 12 }, (_, i) => m.admit({ tokens: tokens(5, 100 * i), adapterId: 0, maxNewTokens: 8 })!.table);
+    const tables = Array.from(
+      { length: 12 },
+      (_, i) => m.admit({ tokens: tokens(5, 100 * i), adapterId: 0, maxNewTokens: 8 })!.table,
+    );
     m.commit(tables[1]!, tokens(5, 100), 5);
     m.commit(tables[2]!, tokens(8, 200), 8);
     for (const slot of [1, 2, 3, 5, 6, 7, 8, 9, 10]) m.free(tables[slot]!);
@@ -111,6 +126,9 @@ describe("StreamKvManager", () => {
     runToEnd(m, tokens(10));
     expect(m.takeOps()).toEqual([{ kind: "remove", slot: 0, fromPos: 0, toPos: -1 }]);
     expect(m.stats()).toMatchObject({ numUsedBlocks: 0, numCachedBlocks: 0, numFreeBlocks: 12, numParkedSlots: 0 });
-    expect(m.admit({ tokens: tokens(10), adapterId: 0, maxNewTokens: 64 })).toMatchObject({ numCachedTokens: 0, table: { slot: 0 } });
+    expect(m.admit({ tokens: tokens(10), adapterId: 0, maxNewTokens: 64 })).toMatchObject({
+      numCachedTokens: 0,
+      table: { slot: 0 },
+    });
   });
 });

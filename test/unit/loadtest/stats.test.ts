@@ -3,7 +3,18 @@ import { describe, expect, it } from "vitest";
 import { distribution, meetsSlo, percentile, summarize, tpotOf, type RequestRecord } from "../../../loadtest/stats.js";
 import { conversation } from "../../../loadtest/workloads.js";
 
-const record = (over: Partial<RequestRecord>): RequestRecord => ({ index: 0, startMs: 0, ok: true, error: null, promptTokens: 10, outputTokens: 11, ttftMs: 100, e2eMs: 600, itlMs: [50, 50], ...over });
+const record = (over: Partial<RequestRecord>): RequestRecord => ({
+  index: 0,
+  startMs: 0,
+  ok: true,
+  error: null,
+  promptTokens: 10,
+  outputTokens: 11,
+  ttftMs: 100,
+  e2eMs: 600,
+  itlMs: [50, 50],
+  ...over,
+});
 
 describe("percentile", () => {
   it("interpolates between closest ranks as numpy does", () => {
@@ -16,7 +27,15 @@ describe("percentile", () => {
   });
 
   it("summarizes a distribution", () => {
-    expect(distribution([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toEqual({ count: 10, mean: 5.5, p50: 5.5, p90: 9.1, p95: 9.549999999999999, p99: 9.91, max: 10 });
+    expect(distribution([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toEqual({
+      count: 10,
+      mean: 5.5,
+      p50: 5.5,
+      p90: 9.1,
+      p95: 9.549999999999999,
+      p99: 9.91,
+      max: 10,
+    });
   });
 });
 
@@ -29,7 +48,17 @@ describe("summarize", () => {
       record({ index: 3, ok: false, error: "HTTP 500", outputTokens: 0, ttftMs: null, itlMs: [] }),
     ];
     const s = summarize(records, 2, { ttftMs: 1000, tpotMs: 100 });
-    expect(s).toMatchObject({ requests: 4, completed: 3, failed: 1, promptTokens: 30, outputTokens: 33, requestsPerSecond: 1.5, outputTokensPerSecond: 16.5, totalTokensPerSecond: 31.5, goodput: 0.5 });
+    expect(s).toMatchObject({
+      requests: 4,
+      completed: 3,
+      failed: 1,
+      promptTokens: 30,
+      outputTokens: 33,
+      requestsPerSecond: 1.5,
+      outputTokensPerSecond: 16.5,
+      totalTokensPerSecond: 31.5,
+      goodput: 0.5,
+    });
     expect(s.ttftMs.p50).toBe(100);
     expect(s.tpotMs.max).toBe(200);
     expect(s.itlMs.count).toBe(6);

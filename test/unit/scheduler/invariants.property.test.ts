@@ -24,13 +24,36 @@ const request = fc.record({
 type Request = typeof request extends fc.Arbitrary<infer R> ? R : never;
 
 /** Runs the requests to the end through a scheduler over `kv`, checking the shared invariants at every step. */
-function runRequests(kv: KvAllocator, requests: Request[], { maxBatchTokens, maxRunning, maxLen, cells, onPlan }: { maxBatchTokens: number; maxRunning: number; maxLen: number; cells: CellPool; onPlan: (plan: StepPlan, s: Scheduler) => void }): void {
+function runRequests(
+  kv: KvAllocator,
+  requests: Request[],
+  {
+    maxBatchTokens,
+    maxRunning,
+    maxLen,
+    cells,
+    onPlan,
+  }: {
+    maxBatchTokens: number;
+    maxRunning: number;
+    maxLen: number;
+    cells: CellPool;
+    onPlan: (plan: StepPlan, s: Scheduler) => void;
+  },
+): void {
   const s = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: maxLen, endOfGenerationTokens: [EOS] });
   const seqs: { seq: Sequence; abortAtStep: number | undefined; arriveAtStep: number }[] = [];
   requests.forEach((r, i) => {
-    const tokens = [...Array.from({ length: r.sharedPrefix }, (_, k) => 50 + k), ...Array.from({ length: r.uniqueLength }, (_, k) => 1000 * (i + 1) + k)];
+    const tokens = [
+      ...Array.from({ length: r.sharedPrefix }, (_, k) => 50 + k),
+      ...Array.from({ length: r.uniqueLength }, (_, k) => 1000 * (i + 1) + k),
+    ];
     if (tokens.length + 1 > maxLen - kv.blockSize) return;
-    seqs.push({ seq: makeSeq(tokens, { priority: r.priority, arrivalMs: r.arriveAtStep, params: { maxTokens: r.maxTokens } }), abortAtStep: r.abortAtStep, arriveAtStep: r.arriveAtStep });
+    seqs.push({
+      seq: makeSeq(tokens, { priority: r.priority, arrivalMs: r.arriveAtStep, params: { maxTokens: r.maxTokens } }),
+      abortAtStep: r.abortAtStep,
+      arriveAtStep: r.arriveAtStep,
+    });
   });
   for (let step = 0; step < 500; step++) {
     for (const entry of seqs) if (entry.arriveAtStep === step) s.add(entry.seq);
@@ -58,39 +81,61 @@ function runRequests(kv: KvAllocator, requests: Request[], { maxBatchTokens, max
 
 it("keeps every invariant of the unified pool under random arrivals, sharing, preemption and aborts", () => {
   fc.assert(
-    fc.property(fc.array(request, { minLength: 1, maxLength: 14 }), fc.integer({ min: 4, max: 24 }), fc.integer({ min: 8, max: 64 }), fc.integer({ min: 1, max: 6 }), fc.option(fc.integer({ min: 0, max: 64 }), { nil: undefined }), (requests, numBlocks, maxBatchTokens, maxRunning, retainedTokens) => {
-      const blockSize = 4;
-      const kv = tinyKv(numBlocks, blockSize, 12, retainedTokens);
-      const cells = new CellPool(numBlocks * blockSize);
-      runRequests(kv, requests, { maxBatchTokens, maxRunning, maxLen: numBlocks * blockSize, cells, onPlan: () => expect(cells.used).toBeLessThanOrEqual(numBlocks * blockSize) });
-      expect(kv.numBlocksInUse).toBe(0);
-      const stats = kv.stats();
-      expect(cells.used).toBe(stats.numCachedBlocks * blockSize);
-      expect(stats.numCachedBlocks * blockSize).toBeLessThanOrEqual(retainedTokens ?? Infinity);
-    }),
+    fc.property(
+      fc.array(request, { minLength: 1, maxLength: 14 }),
+      fc.integer({ min: 4, max: 24 }),
+      fc.integer({ min: 8, max: 64 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.option(fc.integer({ min: 0, max: 64 }), { nil: undefined }),
+      (requests, numBlocks, maxBatchTokens, maxRunning, retainedTokens) => {
+        const blockSize = 4;
+        const kv = tinyKv(numBlocks, blockSize, 12, retainedTokens);
+        const cells = new CellPool(numBlocks * blockSize);
+        runRequests(kv, requests, {
+          maxBatchTokens,
+          maxRunning,
+          maxLen: numBlocks * blockSize,
+          cells,
+          onPlan: () => expect(cells.used).toBeLessThanOrEqual(numBlocks * blockSize),
+        });
+        expect(kv.numBlocksInUse).toBe(0);
+        const stats = kv.stats();
+        expect(cells.used).toBe(stats.numCachedBlocks * blockSize);
+        expect(stats.numCachedBlocks * blockSize).toBeLessThanOrEqual(retainedTokens ?? Infinity);
+      },
+    ),
     { numRuns: 300 },
   );
 });
 
 it("keeps every invariant of per-sequence streams, with every running sequence in every step in slot order", () => {
   fc.assert(
-    fc.property(fc.array(request, { minLength: 1, maxLength: 14 }), fc.integer({ min: 4, max: 24 }), fc.integer({ min: 2, max: 64 }), fc.integer({ min: 1, max: 12 }), (requests, blocksPerSlot, maxBatchTokens, maxRunning) => {
-      const blockSize = 4;
-      const kv = new StreamKvManager({ numSlots: maxRunning, cellsPerSlot: blocksPerSlot * blockSize, blockSize });
-      const cells = new CellPool(maxRunning * blocksPerSlot * blockSize);
-      runRequests(kv, requests, {
-        maxBatchTokens, maxRunning, maxLen: blocksPerSlot * blockSize, cells,
-        onPlan: (plan, s) => {
-          const slots = plan.chunks.map((c) => c.seq.table!.slot);
-          expect(slots).toEqual([...slots].sort((x, y) => x - y));
-          if (maxBatchTokens >= maxRunning) expect(plan.chunks.length).toBe(s.stats().numRunning);
-        },
-      });
-      // Streams do not share cells: each holds its own copy of a prefix.
-      let held = 0;
-      for (let slot = 0; slot < maxRunning; slot++) held += cells.tokensOf(slot).length;
-      expect(held).toBe(kv.stats().numCachedBlocks * blockSize);
-    }),
+    fc.property(
+      fc.array(request, { minLength: 1, maxLength: 14 }),
+      fc.integer({ min: 4, max: 24 }),
+      fc.integer({ min: 2, max: 64 }),
+      fc.integer({ min: 1, max: 12 }),
+      (requests, blocksPerSlot, maxBatchTokens, maxRunning) => {
+        const blockSize = 4;
+        const kv = new StreamKvManager({ numSlots: maxRunning, cellsPerSlot: blocksPerSlot * blockSize, blockSize });
+        const cells = new CellPool(maxRunning * blocksPerSlot * blockSize);
+        runRequests(kv, requests, {
+          maxBatchTokens,
+          maxRunning,
+          maxLen: blocksPerSlot * blockSize,
+          cells,
+          onPlan: (plan, s) => {
+            const slots = plan.chunks.map((c) => c.seq.table!.slot);
+            expect(slots).toEqual([...slots].sort((x, y) => x - y));
+            if (maxBatchTokens >= maxRunning) expect(plan.chunks.length).toBe(s.stats().numRunning);
+          },
+        });
+        // Streams do not share cells: each holds its own copy of a prefix.
+        let held = 0;
+        for (let slot = 0; slot < maxRunning; slot++) held += cells.tokensOf(slot).length;
+        expect(held).toBe(kv.stats().numCachedBlocks * blockSize);
+      },
+    ),
     { numRuns: 300 },
   );
 });

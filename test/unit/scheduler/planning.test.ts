@@ -38,7 +38,10 @@ describe("plan", () => {
     const b = makeSeq(prompt(40, 300));
     s.add(b);
     const plan = s.plan(1);
-    expect(plan.chunks.map((c) => [c.seq.seqId, c.numTokens])).toEqual([[a.seqId, 1], [b.seqId, 19]]);
+    expect(plan.chunks.map((c) => [c.seq.seqId, c.numTokens])).toEqual([
+      [a.seqId, 1],
+      [b.seqId, 19],
+    ]);
   });
 
   it("with a stream per sequence, gives every running and admissible sequence a row, in slot order, and the rest of the budget to prefills in arrival order", () => {
@@ -53,12 +56,18 @@ describe("plan", () => {
     [b, c, d].forEach((q) => s.add(q!));
     const second = s.plan(1);
     expect(second.chunks.map((k) => [k.seq.seqId, k.seq.table!.slot, k.numTokens, k.sample])).toEqual([
-      [a.seqId, 0, 1, true], [b!.seqId, 1, 29, false], [c!.seqId, 2, 1, false], [d!.seqId, 3, 1, false],
+      [a.seqId, 0, 1, true],
+      [b!.seqId, 1, 29, false],
+      [c!.seqId, 2, 1, false],
+      [d!.seqId, 3, 1, false],
     ]);
     s.apply(second, simulateStep(second, cells));
     const third = s.plan(2);
     expect(third.chunks.map((k) => [k.seq.seqId, k.numTokens, k.sample])).toEqual([
-      [a.seqId, 1, true], [b!.seqId, 1, true], [c!.seqId, 29, true], [d!.seqId, 1, false],
+      [a.seqId, 1, true],
+      [b!.seqId, 1, true],
+      [c!.seqId, 29, true],
+      [d!.seqId, 1, false],
     ]);
     expect(third.numTokens).toBe(32);
   });
@@ -66,7 +75,12 @@ describe("plan", () => {
   it("with a stream per sequence, gives the rest of the budget to an older prompt before a newcomer in a lower slot", () => {
     const s = scheduler(new StreamKvManager({ numSlots: 3, cellsPerSlot: 64, blockSize: 4 }), 8, 3);
     const cells = new CellPool(3 * 64);
-    const [a, b, c, d] = [[2, 2], [2, 50], [40, 1], [30, 1]].map(([n, maxTokens], i) => makeSeq(prompt(n!, 100 * (i + 1)), { params: { maxTokens: maxTokens! } }));
+    const [a, b, c, d] = [
+      [2, 2],
+      [2, 50],
+      [40, 1],
+      [30, 1],
+    ].map(([n, maxTokens], i) => makeSeq(prompt(n!, 100 * (i + 1)), { params: { maxTokens: maxTokens! } }));
     s.add(a!);
     s.add(b!);
     let plan = s.plan(0);
@@ -77,14 +91,22 @@ describe("plan", () => {
     expect(a!.status).toBe("finished");
     s.add(d!); // takes a's slot 0, below c's slot 2
     plan = s.plan(2);
-    expect(plan.chunks.map((k) => [k.seq.seqId, k.seq.table!.slot, k.numTokens])).toEqual([[d!.seqId, 0, 1], [b!.seqId, 1, 1], [c!.seqId, 2, 6]]);
+    expect(plan.chunks.map((k) => [k.seq.seqId, k.seq.table!.slot, k.numTokens])).toEqual([
+      [d!.seqId, 0, 1],
+      [b!.seqId, 1, 1],
+      [c!.seqId, 2, 6],
+    ]);
     s.apply(plan, simulateStep(plan, cells));
   });
 
   it("with a stream per sequence, fills the idle slot between two running ones out of the step's budget", () => {
     const s = scheduler(new StreamKvManager({ numSlots: 3, cellsPerSlot: 64, blockSize: 4 }), 3, 3);
     const cells = new CellPool(3 * 64);
-    const [a, b, c] = [[2, 6], [2, 1], [9, 6]].map(([n, maxTokens], i) => makeSeq(prompt(n!, 100 * (i + 1)), { params: { maxTokens: maxTokens! } }));
+    const [a, b, c] = [
+      [2, 6],
+      [2, 1],
+      [9, 6],
+    ].map(([n, maxTokens], i) => makeSeq(prompt(n!, 100 * (i + 1)), { params: { maxTokens: maxTokens! } }));
     s.add(a!);
     s.add(b!);
     let plan = s.plan(0);
@@ -96,7 +118,10 @@ describe("plan", () => {
     }
     plan = s.plan(9);
     // c is still prefilling, yet the filler takes the step's third row.
-    expect(plan.chunks.map((k) => [k.seq.table!.slot, k.numTokens])).toEqual([[0, 1], [2, 1]]);
+    expect(plan.chunks.map((k) => [k.seq.table!.slot, k.numTokens])).toEqual([
+      [0, 1],
+      [2, 1],
+    ]);
     expect(plan.fillers).toEqual([{ slot: 1, position: 0 }]);
     s.apply(plan, simulateStep(plan, cells));
   });
@@ -138,7 +163,17 @@ describe("plan", () => {
     const seq = makeSeq(prompt(3), { params: { ignoreEos: false, stopTokenIds: [77] } });
     s.add(seq);
     const plan = s.plan(0);
-    const result = { tokens: Int32Array.of(EOS), sampledLogprobs: Float32Array.of(NaN), topCounts: Int32Array.of(0), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [], decodeMs: 0, sampleMs: 0, kvSpanCells: -1 };
+    const result = {
+      tokens: Int32Array.of(EOS),
+      sampledLogprobs: Float32Array.of(NaN),
+      topCounts: Int32Array.of(0),
+      topTokens: new Int32Array(0),
+      topLogprobs: new Float32Array(0),
+      errors: [],
+      decodeMs: 0,
+      sampleMs: 0,
+      kvSpanCells: -1,
+    };
     expect(s.apply(plan, result)).toEqual([{ kind: "finished", seq, reason: "stop", message: null }]);
     const other = makeSeq(prompt(3), { params: { ignoreEos: true } });
     s.add(other);
@@ -152,7 +187,17 @@ describe("plan", () => {
     s.add(a!);
     s.add(b!);
     const plan = s.plan(0);
-    const events = s.apply(plan, { tokens: Int32Array.of(-1, 50), sampledLogprobs: Float32Array.of(NaN, NaN), topCounts: Int32Array.of(0, 0), topTokens: new Int32Array(0), topLogprobs: new Float32Array(0), errors: [{ outputIndex: 0, code: "LOOM_SAMPLING_FAILED", message: "boom" }], decodeMs: 0, sampleMs: 0, kvSpanCells: -1 });
+    const events = s.apply(plan, {
+      tokens: Int32Array.of(-1, 50),
+      sampledLogprobs: Float32Array.of(NaN, NaN),
+      topCounts: Int32Array.of(0, 0),
+      topTokens: new Int32Array(0),
+      topLogprobs: new Float32Array(0),
+      errors: [{ outputIndex: 0, code: "LOOM_SAMPLING_FAILED", message: "boom" }],
+      decodeMs: 0,
+      sampleMs: 0,
+      kvSpanCells: -1,
+    });
     expect(events).toEqual([
       { kind: "finished", seq: a, reason: "error", message: "boom" },
       { kind: "token", seq: b, token: 50, logprob: null, topTokens: null, topLogprobs: null },
@@ -161,7 +206,13 @@ describe("plan", () => {
   });
 
   it("refuses a sequence that cannot fit the pool or the model length", () => {
-    const s = new Scheduler({ kv: tinyKv(4, 16), maxBatchTokens: 64, maxRunning: 4, maxModelLen: 100, endOfGenerationTokens: [EOS] });
+    const s = new Scheduler({
+      kv: tinyKv(4, 16),
+      maxBatchTokens: 64,
+      maxRunning: 4,
+      maxModelLen: 100,
+      endOfGenerationTokens: [EOS],
+    });
     expect(() => s.add(makeSeq(prompt(100)))).toThrow(/no room to generate/);
     expect(() => s.add(makeSeq(prompt(64)))).toThrow(/does not fit in the KV pool/);
   });

@@ -35,7 +35,13 @@ describe("preemption", () => {
   });
 
   it("re-queues preempted sequences ahead of later arrivals", () => {
-    const s = new Scheduler({ kv: tinyKv(3, 4, 8), maxBatchTokens: 64, maxRunning: 4, maxModelLen: 64, endOfGenerationTokens: [EOS] });
+    const s = new Scheduler({
+      kv: tinyKv(3, 4, 8),
+      maxBatchTokens: 64,
+      maxRunning: 4,
+      maxModelLen: 64,
+      endOfGenerationTokens: [EOS],
+    });
     const cells = new CellPool(12);
     const a = makeSeq(prompt(4), { params: { maxTokens: 5 }, arrivalMs: 0 });
     const b = makeSeq(prompt(4, 200), { params: { maxTokens: 5 }, arrivalMs: 1 });
@@ -48,7 +54,10 @@ describe("preemption", () => {
     const c = makeSeq(prompt(4, 400), { arrivalMs: 0.5 });
     s.add(c);
     s.apply(plan, simulateStep(plan, cells));
-    while (a.status !== "finished") { plan = s.plan(2); s.apply(plan, simulateStep(plan, cells)); }
+    while (a.status !== "finished") {
+      plan = s.plan(2);
+      s.apply(plan, simulateStep(plan, cells));
+    }
     plan = s.plan(3);
     expect(plan.chunks[0]!.seq).toBe(b);
   });
@@ -77,17 +86,32 @@ describe("abort", () => {
   });
 
   it("ends a waiting sequence at once", () => {
-    const s = new Scheduler({ kv: tinyKv(), maxBatchTokens: 16, maxRunning: 4, maxModelLen: 4096, endOfGenerationTokens: [EOS] });
+    const s = new Scheduler({
+      kv: tinyKv(),
+      maxBatchTokens: 16,
+      maxRunning: 4,
+      maxModelLen: 4096,
+      endOfGenerationTokens: [EOS],
+    });
     const seq = makeSeq(prompt(4));
     s.add(seq);
-    expect(s.abort(seq, "timeout", "too slow")).toEqual([{ kind: "finished", seq, reason: "timeout", message: "too slow" }]);
+    expect(s.abort(seq, "timeout", "too slow")).toEqual([
+      { kind: "finished", seq, reason: "timeout", message: "too slow" },
+    ]);
     expect(s.hasWork).toBe(false);
   });
 });
 
 describe("starvation", () => {
   it("a low-priority request is admitted under a steady stream of high-priority arrivals", () => {
-    const s = new Scheduler({ kv: tinyKv(40, 16), maxBatchTokens: 64, maxRunning: 1, maxModelLen: 4096, endOfGenerationTokens: [EOS], agingMs: 100 });
+    const s = new Scheduler({
+      kv: tinyKv(40, 16),
+      maxBatchTokens: 64,
+      maxRunning: 1,
+      maxModelLen: 4096,
+      endOfGenerationTokens: [EOS],
+      agingMs: 100,
+    });
     const cells = new CellPool(640);
     const low = makeSeq(prompt(4), { priority: 5, arrivalMs: 0, params: { maxTokens: 1 } });
     s.add(low);

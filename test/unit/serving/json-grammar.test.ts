@@ -7,9 +7,17 @@ const rules = (gbnf: string) => new Map(gbnf.split("\n").map((line) => line.spli
 
 describe("jsonSchemaToGbnf", () => {
   it("writes required properties in order and optional ones as optional members", () => {
-    const g = rules(jsonSchemaToGbnf({ type: "object", properties: { a: { type: "integer" }, b: { type: "boolean" } }, required: ["a"] }));
+    const g = rules(
+      jsonSchemaToGbnf({
+        type: "object",
+        properties: { a: { type: "integer" }, b: { type: "boolean" } },
+        required: ["a"],
+      }),
+    );
     expect(g.get("root")).toBe("ws root-value ws");
-    expect(g.get("root-value")).toBe('"{" ws "\\"a\\"" ws ":" ws integer ws ( "," ws "\\"b\\"" ws ":" ws boolean )? ws "}"');
+    expect(g.get("root-value")).toBe(
+      '"{" ws "\\"a\\"" ws ":" ws integer ws ( "," ws "\\"b\\"" ws ":" ws boolean )? ws "}"',
+    );
     expect(g.has("integer") && g.has("boolean") && g.has("ws")).toBe(true);
   });
 
@@ -21,9 +29,19 @@ describe("jsonSchemaToGbnf", () => {
   });
 
   it("follows $defs references and refuses recursive ones", () => {
-    const g = rules(jsonSchemaToGbnf({ $defs: { n: { type: "number" } }, type: "object", properties: { x: { $ref: "#/$defs/n" } }, required: ["x"] }));
+    const g = rules(
+      jsonSchemaToGbnf({
+        $defs: { n: { type: "number" } },
+        type: "object",
+        properties: { x: { $ref: "#/$defs/n" } },
+        required: ["x"],
+      }),
+    );
     expect(g.get("root-value")).toContain("number");
-    const recursive = { $defs: { node: { type: "object", properties: { next: { $ref: "#/$defs/node" } }, required: ["next"] } }, $ref: "#/$defs/node" };
+    const recursive = {
+      $defs: { node: { type: "object", properties: { next: { $ref: "#/$defs/node" } }, required: ["next"] } },
+      $ref: "#/$defs/node",
+    };
     expect(() => jsonSchemaToGbnf(recursive)).toThrow(InvalidRequestError);
     expect(() => jsonSchemaToGbnf({ type: "tuple" })).toThrow(/unsupported JSON schema type/);
     expect(() => jsonSchemaToGbnf({ $ref: "https://example.com/s.json" })).toThrow(/unsupported or unknown \$ref/);

@@ -10,7 +10,11 @@ const classifier = {
 
 describe("model config", () => {
   it("fills dims and datatypes from the model and drops the batch axis when max_batch_size > 0", () => {
-    const resolved = resolveConfig("cls", parseModelConfig("cls", { max_batch_size: 32, dynamic_batching: { max_queue_delay_microseconds: 2000 } }), classifier);
+    const resolved = resolveConfig(
+      "cls",
+      parseModelConfig("cls", { max_batch_size: 32, dynamic_batching: { max_queue_delay_microseconds: 2000 } }),
+      classifier,
+    );
     expect(resolved.inputs).toEqual([{ name: "x", datatype: "FP32", dims: [3, 48, 192] }]);
     expect(resolved.outputs).toEqual([{ name: "probs", datatype: "FP32", dims: [2] }]);
     expect(resolved.batching).toEqual({ preferredBatchSizes: [], maxQueueDelayMs: 2, maxQueueSize: 1024 });
@@ -21,14 +25,24 @@ describe("model config", () => {
     const resolve = (config: object) => () => resolveConfig("cls", parseModelConfig("cls", config), classifier);
     expect(resolve({ max_batch_size: -1 })).toThrow(/model 'cls': invalid config.json: max_batch_size/);
     expect(resolve({ name: "other" })).toThrow(/names it 'other' but its folder is 'cls'/);
-    expect(resolve({ max_batch_size: 8, input: [{ name: "x", datatype: "INT64" }] })).toThrow(/input 'x' is FP32 in the model, not INT64/);
-    expect(resolve({ max_batch_size: 8, input: [{ name: "x", dims: [3, 32, 192] }] })).toThrow(/dims \[3, 32, 192\] in config.json but \[3, 48, 192\] in the model/);
-    expect(resolve({ max_batch_size: 8, input: [{ name: "image" }] })).toThrow(/input 'image' is not in the model \(it has x\)/);
+    expect(resolve({ max_batch_size: 8, input: [{ name: "x", datatype: "INT64" }] })).toThrow(
+      /input 'x' is FP32 in the model, not INT64/,
+    );
+    expect(resolve({ max_batch_size: 8, input: [{ name: "x", dims: [3, 32, 192] }] })).toThrow(
+      /dims \[3, 32, 192\] in config.json but \[3, 48, 192\] in the model/,
+    );
+    expect(resolve({ max_batch_size: 8, input: [{ name: "image" }] })).toThrow(
+      /input 'image' is not in the model \(it has x\)/,
+    );
     expect(resolve({ dynamic_batching: {} })).toThrow(/dynamic_batching needs max_batch_size > 0/);
-    expect(resolve({ max_batch_size: 8, dynamic_batching: { preferred_batch_size: [16] } })).toThrow(/preferred_batch_size 16 exceeds max_batch_size 8/);
+    expect(resolve({ max_batch_size: 8, dynamic_batching: { preferred_batch_size: [16] } })).toThrow(
+      /preferred_batch_size 16 exceeds max_batch_size 8/,
+    );
     expect(resolve({ unknown_field: 1 })).toThrow(/Unrecognized key/);
     const fixedBatch = { inputs: [{ name: "x", datatype: "FP32" as const, shape: [1, 28, 28] }], outputs: [] };
-    expect(() => resolveConfig("m", parseModelConfig("m", { max_batch_size: 4 }), fixedBatch)).toThrow(/no dynamic batch axis/);
+    expect(() => resolveConfig("m", parseModelConfig("m", { max_batch_size: 4 }), fixedBatch)).toThrow(
+      /no dynamic batch axis/,
+    );
   });
 
   it("picks versions by policy", () => {

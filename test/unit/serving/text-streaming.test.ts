@@ -34,7 +34,10 @@ describe("StopMatcher", () => {
 
   it("stops at a stop string split across deltas and emits only the text before it", () => {
     const m = new StopMatcher(["STOP", "###"]);
-    expect(feed(m, ["abc ST", "OP and more"])).toEqual([{ text: "abc ", stopped: false }, { text: "", stopped: true }]);
+    expect(feed(m, ["abc ST", "OP and more"])).toEqual([
+      { text: "abc ", stopped: false },
+      { text: "", stopped: true },
+    ]);
     const n = new StopMatcher(["STOP", "###"]);
     expect(n.push("x ## y ### STOP")).toEqual({ text: "x ## y ", stopped: true });
   });
