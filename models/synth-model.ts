@@ -1,6 +1,6 @@
 // Writes a llama-architecture GGUF with deterministic random weights, a real tokenizer and a ChatML template.
 import { GgmlType, GgufType, readGgufMetadata, writeGguf, type GgufValue, type TensorSpec } from "./gguf.js";
-import { CHATML_TEMPLATE } from "../src/serving/chat-template.js";
+import { CHATML_TEMPLATE } from "../src/serving/llm/chat-template.js";
 import type { Preset } from "./presets.js";
 import { vocabFile } from "./vocab.js";
 import { encode, randomValues, seedFromName } from "./weights.js";

@@ -1,6 +1,6 @@
 // POST /tokenize and /detokenize, with vLLM's request and response shapes.
 import { Hono } from "hono";
-import type { ModelRegistry } from "../serving/registry.js";
+import type { ModelRegistry } from "../serving/llm/registry.js";
 import { readJson } from "./body.js";
 import { toTemplateMessages } from "./openai/messages.js";
 import { DetokenizeRequest, TokenizeRequest } from "./openai/schemas.js";

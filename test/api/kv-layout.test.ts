@@ -1,7 +1,7 @@
 // The server with `kvLayout: "per-sequence"`: llama.cpp gives each running sequence its own stream, which the
 // API shows as max_model_len, and prompts still share their prefixes between requests.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer } from "../../src/main.js";
+import { startServer } from "../../src/compose/server.js";
 import { tinyModel } from "../helpers/models.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
 

@@ -1,7 +1,7 @@
 // A real Loom server on a loopback port over models/tiny.gguf, and the official openai client pointed at it.
 import OpenAI from "openai";
 import type { ConfigInput } from "../../src/config.js";
-import { startServer, type RunningServer } from "../../src/main.js";
+import { startServer, type RunningServer } from "../../src/compose/server.js";
 import { tinyModel } from "./models.js";
 
 export interface TestServer extends RunningServer {

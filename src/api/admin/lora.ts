@@ -1,6 +1,6 @@
 // POST /v1/load_lora_adapter and /v1/unload_lora_adapter, with vLLM's request shapes and plain-text answers.
 import { Hono } from "hono";
-import type { ModelRegistry } from "../../serving/registry.js";
+import type { ModelRegistry } from "../../serving/llm/registry.js";
 import { readJson } from "../body.js";
 import { LoadLoraRequest, UnloadLoraRequest } from "../openai/schemas.js";
 

@@ -4,8 +4,8 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { HealthState } from "../../ops/health.js";
 import { LOOM_VERSION } from "../../ops/version.js";
-import type { ClassicServing } from "../../serving/classic-serving.js";
-import type { ModelRepository } from "../../serving/model-repository.js";
+import type { ClassicServing } from "../../serving/classic/classic-serving.js";
+import type { ModelRepository } from "../../serving/classic/model-repository.js";
 import { toApiError } from "../errors.js";
 import { attachBinaryInputs, inferResponse, readInferBody } from "./binary.js";
 

@@ -1,9 +1,9 @@
 // POST /v1/completions: a prompt as text, token ids, or an array of either (one choice group per prompt).
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { collectGeneration, failureOf } from "../../serving/collect.js";
-import type { GenerationEvent, LlmServing } from "../../serving/llm-serving.js";
-import type { ModelRegistry } from "../../serving/registry.js";
+import { collectGeneration, failureOf } from "../../serving/llm/collect.js";
+import type { GenerationEvent, LlmServing } from "../../serving/llm/llm-serving.js";
+import type { ModelRegistry } from "../../serving/llm/registry.js";
 import type { AppEnv } from "../app.js";
 import { readJson } from "../body.js";
 import { streamChunks } from "../sse.js";

@@ -1,11 +1,11 @@
 // POST /v1/embeddings: mean-pooled, L2-normalized embeddings from a loaded GGUF, or from an ONNX text model of the
 // model repository (pooled and normalized as its config says).
 import { Hono } from "hono";
-import type { ClassicServing } from "../../serving/classic-serving.js";
-import type { LlmServing } from "../../serving/llm-serving.js";
-import type { ModelRepository } from "../../serving/model-repository.js";
-import type { ModelRegistry } from "../../serving/registry.js";
-import type { TextEmbedder } from "../../serving/text-embedder.js";
+import type { ClassicServing } from "../../serving/classic/classic-serving.js";
+import type { LlmServing } from "../../serving/llm/llm-serving.js";
+import type { ModelRepository } from "../../serving/classic/model-repository.js";
+import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { TextEmbedder } from "../../serving/classic/text-embedder.js";
 import { readJson } from "../body.js";
 import { ApiError } from "../errors.js";
 import { EmbeddingRequest } from "./schemas.js";

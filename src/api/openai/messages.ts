@@ -1,5 +1,5 @@
 // OpenAI chat messages to the plain role/content messages a chat template renders.
-import type { ChatMessage as TemplateMessage } from "../../serving/chat-template.js";
+import type { ChatMessage as TemplateMessage } from "../../serving/llm/chat-template.js";
 import { ApiError } from "../errors.js";
 import type { ChatMessage } from "./schemas.js";
 

@@ -1,11 +1,11 @@
 // GET /v1/models and /v1/models/{id}
 import { Hono } from "hono";
-import type { ClassicServing } from "../../serving/classic-serving.js";
-import type { LlmServing } from "../../serving/llm-serving.js";
-import type { ModelRepository } from "../../serving/model-repository.js";
-import type { LoadedAdapter } from "../../serving/adapters.js";
+import type { ClassicServing } from "../../serving/classic/classic-serving.js";
+import type { LlmServing } from "../../serving/llm/llm-serving.js";
+import type { ModelRepository } from "../../serving/classic/model-repository.js";
+import type { LoadedAdapter } from "../../serving/llm/adapters.js";
 import { ModelNotFoundError } from "../../serving/errors.js";
-import type { ModelRegistry } from "../../serving/registry.js";
+import type { ModelRegistry } from "../../serving/llm/registry.js";
 
 function modelCard(serving: LlmServing) {
   return {

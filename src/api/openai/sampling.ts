@@ -1,7 +1,7 @@
 // OpenAI request fields to SamplingParams, and the request features Loom refuses rather than drops.
 import { samplingParams, type SamplingParams } from "../../sampling-params.js";
-import { jsonObjectGbnf, jsonSchemaToGbnf } from "../../serving/json-grammar.js";
-import type { LlmServing } from "../../serving/llm-serving.js";
+import { jsonObjectGbnf, jsonSchemaToGbnf } from "../../serving/llm/json-grammar.js";
+import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import { ApiError } from "../errors.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./schemas.js";
 

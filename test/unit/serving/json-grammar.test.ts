@@ -1,7 +1,7 @@
 // JSON Schema to GBNF: the grammar text for small schemas, and refusals for what it cannot express.
 import { describe, expect, it } from "vitest";
 import { InvalidRequestError } from "../../../src/serving/errors.js";
-import { jsonObjectGbnf, jsonSchemaToGbnf } from "../../../src/serving/json-grammar.js";
+import { jsonObjectGbnf, jsonSchemaToGbnf } from "../../../src/serving/llm/json-grammar.js";
 
 const rules = (gbnf: string) => new Map(gbnf.split("\n").map((line) => line.split(" ::= ") as [string, string]));
 

@@ -1,7 +1,7 @@
 // Model configuration: Triton's field names validated with messages that name the model and the field, defaults
 // read from the model's own tensor specs, and a config that disagrees with its file refused.
 import { describe, expect, it } from "vitest";
-import { parseModelConfig, resolveConfig, selectVersions } from "../../../src/serving/model-config.js";
+import { parseModelConfig, resolveConfig, selectVersions } from "../../../src/serving/classic/model-config.js";
 
 const classifier = {
   inputs: [{ name: "x", datatype: "FP32" as const, shape: [-1, 3, 48, 192] }],

@@ -1,7 +1,7 @@
 // UTF-8-safe detokenization and stop-string holdback, on byte sequences chosen to split characters.
 import { describe, expect, it } from "vitest";
-import { IncrementalDetokenizer } from "../../../src/serving/detokenizer.js";
-import { StopMatcher } from "../../../src/serving/stop-strings.js";
+import { IncrementalDetokenizer } from "../../../src/serving/llm/detokenizer.js";
+import { StopMatcher } from "../../../src/serving/llm/stop-strings.js";
 
 describe("IncrementalDetokenizer", () => {
   const bytesOf = (tokens: number[][]) => (token: number) => Uint8Array.from(tokens[token]!);

@@ -2,14 +2,14 @@
 // token_type_ids in; token vectors or pooled vectors out). Texts are tokenized with the model's tokenizer.json,
 // batched across requests by the model's dynamic batcher, padded to the batch's longest input (or a fixed
 // length), then pooled over real tokens (mean) or taken at [CLS], and L2-normalized when configured.
-import type { HfTokenizer } from "../backend/onnx/hf-tokenizer.js";
-import type { OnnxModel, Tensor } from "../backend/onnx/onnx-model.js";
-import { allocate } from "../backend/onnx/tensors.js";
-import type { Metrics } from "../ops/metrics.js";
+import type { HfTokenizer } from "../../backend/onnx/hf-tokenizer.js";
+import type { OnnxModel, Tensor } from "../../backend/onnx/onnx-model.js";
+import { allocate } from "../../backend/onnx/tensors.js";
+import type { Metrics } from "../../ops/metrics.js";
 import { BatchedRunner } from "./batched-runner.js";
-import { InvalidRequestError } from "./errors.js";
+import { InvalidRequestError } from "../errors.js";
 import { ModelConfigError, type ResolvedConfig, type ResolvedTensor, type TextSettings } from "./model-config.js";
-import { l2Normalize } from "./vectors.js";
+import { l2Normalize } from "../vectors.js";
 
 const TEXT_INPUTS = ["input_ids", "attention_mask", "token_type_ids"] as const;
 type TextInput = (typeof TEXT_INPUTS)[number];

@@ -4,11 +4,11 @@
 // cache: a reloaded file gets new ids, so blocks cached under the old file are never reused for it.
 import { realpath } from "node:fs/promises";
 import { isAbsolute, resolve, sep } from "node:path";
-import type { NativeLoraAdapter } from "../backend/llama/addon.js";
-import type { LlamaModel } from "../backend/llama/llama-model.js";
-import type { ResolvedAdapter } from "../engine/engine.js";
-import type { Metrics } from "../ops/metrics.js";
-import { AdapterNotFoundError, ConflictError, InvalidRequestError, PermissionDeniedError } from "./errors.js";
+import type { NativeLoraAdapter } from "../../backend/llama/addon.js";
+import type { LlamaModel } from "../../backend/llama/llama-model.js";
+import type { ResolvedAdapter } from "../../engine/engine.js";
+import type { Metrics } from "../../ops/metrics.js";
+import { AdapterNotFoundError, ConflictError, InvalidRequestError, PermissionDeniedError } from "../errors.js";
 
 export interface LoadedAdapter {
   readonly name: string;

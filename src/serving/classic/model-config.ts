@@ -2,8 +2,8 @@
 // and completed from the ONNX file: what the config leaves out is read from the model, and what it states must
 // agree with the model, so a mismatch refuses the model at load rather than failing its first request.
 import { z } from "zod";
-import type { OnnxModel, TensorSpec } from "../backend/onnx/onnx-model.js";
-import { KSERVE_DATATYPES, type KserveDatatype } from "../backend/onnx/tensors.js";
+import type { OnnxModel, TensorSpec } from "../../backend/onnx/onnx-model.js";
+import { KSERVE_DATATYPES, type KserveDatatype } from "../../backend/onnx/tensors.js";
 
 const TensorConfig = z.object({
   name: z.string().min(1),

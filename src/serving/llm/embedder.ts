@@ -1,10 +1,10 @@
 // Embedder: pooled, L2-normalized sentence embeddings from a generative GGUF, as llama-server's --embeddings does.
 // Its context is separate from the generation pool (pooling needs whole inputs in one micro-batch) and is created
 // on first use, so a server that never embeds pays nothing for it.
-import type { LlamaContext } from "../backend/llama/llama-context.js";
-import type { LlamaModel } from "../backend/llama/llama-model.js";
-import { InvalidRequestError } from "./errors.js";
-import { l2Normalize } from "./vectors.js";
+import type { LlamaContext } from "../../backend/llama/llama-context.js";
+import type { LlamaModel } from "../../backend/llama/llama-model.js";
+import { InvalidRequestError } from "../errors.js";
+import { l2Normalize } from "../vectors.js";
 
 export interface EmbedderOptions {
   readonly model: LlamaModel;

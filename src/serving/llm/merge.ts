@@ -1,6 +1,6 @@
 // mergeGenerations: several prompts' generations as one stream, as /v1/completions answers a prompt array.
 // Choice k*n + i is sequence i of prompt k, events interleave as they come, and one summed usage ends the stream.
-import type { Usage } from "../engine/events.js";
+import type { Usage } from "../../engine/events.js";
 import type { GenerationEvent } from "./llm-serving.js";
 
 export async function* mergeGenerations(

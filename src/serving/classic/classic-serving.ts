@@ -1,12 +1,12 @@
 // ClassicServing: one version of a classic (ONNX) model. Checks KServe v2 request tensors against the model's
 // configuration, then runs them, through the dynamic batcher when the config asks for batching: inputs are
 // concatenated on the batch axis and outputs split back in request order.
-import type { HfTokenizer } from "../backend/onnx/hf-tokenizer.js";
-import type { OnnxModel, Tensor } from "../backend/onnx/onnx-model.js";
-import { elementCount, fromBytes, fromJson, type KserveDatatype } from "../backend/onnx/tensors.js";
-import type { Metrics } from "../ops/metrics.js";
+import type { HfTokenizer } from "../../backend/onnx/hf-tokenizer.js";
+import type { OnnxModel, Tensor } from "../../backend/onnx/onnx-model.js";
+import { elementCount, fromBytes, fromJson, type KserveDatatype } from "../../backend/onnx/tensors.js";
+import type { Metrics } from "../../ops/metrics.js";
 import { BatchedRunner } from "./batched-runner.js";
-import { InvalidRequestError } from "./errors.js";
+import { InvalidRequestError } from "../errors.js";
 import type { ResolvedConfig, ResolvedTensor, TextSettings } from "./model-config.js";
 import { TextEmbedder } from "./text-embedder.js";
 

@@ -4,12 +4,12 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { HfTokenizer } from "../backend/onnx/hf-tokenizer.js";
-import { OnnxModel } from "../backend/onnx/onnx-model.js";
-import type { Logger } from "../ops/logger.js";
-import type { Metrics } from "../ops/metrics.js";
+import { HfTokenizer } from "../../backend/onnx/hf-tokenizer.js";
+import { OnnxModel } from "../../backend/onnx/onnx-model.js";
+import type { Logger } from "../../ops/logger.js";
+import type { Metrics } from "../../ops/metrics.js";
 import { ClassicServing } from "./classic-serving.js";
-import { ModelLoadError, ModelNotFoundError } from "./errors.js";
+import { ModelLoadError, ModelNotFoundError } from "../errors.js";
 import { instanceGroup, parseModelConfig, resolveConfig, selectVersions, textSettings } from "./model-config.js";
 
 export interface RepositoryEntry {

@@ -1,9 +1,9 @@
 // BatchedRunner: how requests reach one version of a classic model. With dynamic batching configured they go
 // through the DynamicBatcher; without it each runs alone as soon as an instance is free. Either way the model's
 // batch, queue and compute metrics are recorded the same way.
-import { DynamicBatcher, QueueFullError, type BatcherOptions } from "../engine/dynamic-batcher.js";
-import type { Metrics } from "../ops/metrics.js";
-import { OverloadedError } from "./errors.js";
+import { DynamicBatcher, QueueFullError, type BatcherOptions } from "../../engine/dynamic-batcher.js";
+import type { Metrics } from "../../ops/metrics.js";
+import { OverloadedError } from "../errors.js";
 import type { ResolvedConfig } from "./model-config.js";
 
 export interface BatchedRunnerOptions<I, O> extends Pick<BatcherOptions<I, O>, "rowsOf" | "keyOf" | "run"> {

@@ -12,9 +12,9 @@ import type { KvAllocator } from "../kv/types.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
-import { AdapterRegistry } from "./adapters.js";
-import { ChatTemplate, CHATML_TEMPLATE } from "./chat-template.js";
-import { LlmServing } from "./llm-serving.js";
+import { AdapterRegistry } from "../serving/llm/adapters.js";
+import { ChatTemplate, CHATML_TEMPLATE } from "../serving/llm/chat-template.js";
+import { LlmServing } from "../serving/llm/llm-serving.js";
 
 /** llama.cpp validates sequence ids below this bound; parked prefix holders share the range with running sequences. */
 const MAX_LLAMA_SEQUENCES = 256;

@@ -1,18 +1,18 @@
 // LlmServing: text in, text out for one loaded LLM. Builds prompts (chat template, tokenizer), submits them to the
 // engine, and turns its token events into UTF-8-safe text deltas, stop strings and log-probabilities.
-import type { LlamaContext } from "../backend/llama/llama-context.js";
-import type { LlamaModel } from "../backend/llama/llama-model.js";
-import type { Engine } from "../engine/engine.js";
-import type { FinishReason, StepEvent, Usage } from "../engine/events.js";
+import type { LlamaContext } from "../../backend/llama/llama-context.js";
+import type { LlamaModel } from "../../backend/llama/llama-model.js";
+import type { Engine } from "../../engine/engine.js";
+import type { FinishReason, StepEvent, Usage } from "../../engine/events.js";
 import { RequestTiming } from "./request-timing.js";
-import type { SamplingParams } from "../sampling-params.js";
+import type { SamplingParams } from "../../sampling-params.js";
 import type { ChatMessage, ChatTemplate } from "./chat-template.js";
 import { IncrementalDetokenizer } from "./detokenizer.js";
 import type { AdapterLease, AdapterRegistry } from "./adapters.js";
 import { Embedder } from "./embedder.js";
-import type { Logger } from "../ops/logger.js";
-import type { Metrics } from "../ops/metrics.js";
-import { InvalidRequestError, OverloadedError, ShuttingDownError } from "./errors.js";
+import type { Logger } from "../../ops/logger.js";
+import type { Metrics } from "../../ops/metrics.js";
+import { InvalidRequestError, OverloadedError, ShuttingDownError } from "../errors.js";
 import { mergeGenerations } from "./merge.js";
 import { StopMatcher } from "./stop-strings.js";
 

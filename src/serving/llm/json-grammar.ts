@@ -1,7 +1,7 @@
 // JSON Schema (and free JSON) to GBNF, for grammar-constrained sampling of response_format. Every repetition is
 // bounded (string length, array items, nesting depth), so constrained output always closes within a bounded
 // number of tokens, whatever the model prefers.
-import { InvalidRequestError } from "./errors.js";
+import { InvalidRequestError } from "../errors.js";
 
 type Schema = { readonly [key: string]: unknown };
 

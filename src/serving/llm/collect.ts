@@ -1,6 +1,6 @@
 // collectGeneration: a whole generation as one result, for responses that are not streamed.
-import type { FinishReason, Usage } from "../engine/events.js";
-import { RequestTimeoutError } from "./errors.js";
+import type { FinishReason, Usage } from "../../engine/events.js";
+import { RequestTimeoutError } from "../errors.js";
 import type { GenerationEvent, TokenLogprob } from "./llm-serving.js";
 
 /** The error a finished sequence stands for (a failure or a timeout), or null when it ended normally. */

@@ -1,6 +1,6 @@
 // ModelRegistry: served model name -> LlmServing. Routes look models up here and get a ModelNotFoundError (404)
 // for names it does not hold.
-import { ModelNotFoundError } from "./errors.js";
+import { ModelNotFoundError } from "../errors.js";
 import type { LlmServing } from "./llm-serving.js";
 
 export class ModelRegistry {
