@@ -58,11 +58,19 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-/** Validated config with defaults filled; throws with every invalid option named. */
+/** An option, or a combination of options, the server cannot start with; the CLI prints it and exits with 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validated config with defaults filled; throws ConfigError with every invalid option named. */
 export function loadConfig(input: ConfigInput): Config {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    throw new RangeError(
+    throw new ConfigError(
       `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   }

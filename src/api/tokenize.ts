@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { ModelRegistry } from "../serving/llm/registry.js";
 import { readJson } from "./body.js";
-import { toTemplateMessages } from "./openai/messages.js";
+import { toTemplateMessages } from "./openai/prompts.js";
 import { DetokenizeRequest, TokenizeRequest } from "./openai/schemas.js";
 
 export function tokenizeRoutes(registry: ModelRegistry): Hono {

@@ -4,20 +4,15 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { LlamaContext } from "../backend/llama/llama-context.js";
 import { LlamaModel } from "../backend/llama/llama-model.js";
-import type { Config } from "../config.js";
+import { type Config, ConfigError } from "../config.js";
 import { Engine, type StepObservation } from "../engine/engine.js";
-import { KvManager } from "../kv/kv-manager.js";
-import { StreamKvManager } from "../kv/stream-kv-manager.js";
-import type { KvAllocator } from "../kv/types.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { AdapterRegistry } from "../serving/llm/adapters.js";
 import { ChatTemplate, CHATML_TEMPLATE } from "../serving/llm/chat-template.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
-
-/** llama.cpp validates sequence ids below this bound; parked prefix holders share the range with running sequences. */
-const MAX_LLAMA_SEQUENCES = 256;
+import { KV_LAYOUTS } from "./kv-layout.js";
 
 export function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
@@ -28,7 +23,7 @@ function compileTemplate(source: string, origin: string): ChatTemplate {
   try {
     return new ChatTemplate(source);
   } catch (error) {
-    throw new RangeError(
+    throw new ConfigError(
       `${origin} does not parse as a Jinja template (${(error as Error).message}); pass another with --chat-template FILE`,
     );
   }
@@ -49,43 +44,22 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
       templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE,
       templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!,
     );
-    const perSequence = config.kvLayout === "per-sequence";
-    // Unified: twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
-    // Per-sequence: one stream per running sequence; finished streams stay as prefix cache until reused.
-    const maxSequences = perSequence ? config.maxRunning : Math.min(MAX_LLAMA_SEQUENCES, config.maxRunning * 2);
+    const layout = KV_LAYOUTS[config.kvLayout];
     context = await model.createContext({
       kvTokens: config.kvTokens,
-      maxSequences,
-      kvUnified: !perSequence,
+      ...layout.contextOptions(config),
       batchTokens: config.maxBatchTokens,
       flashAttention: config.flashAttention,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
       ...(config.threadsBatch === undefined ? {} : { threadsBatch: config.threadsBatch }),
     });
     const maxModelLen = config.maxModelLen ?? Math.min(context.cellsPerSequence, model.info.contextLengthTrain);
-    if (maxModelLen > context.cellsPerSequence) {
-      throw new RangeError(
-        perSequence
-          ? `maxModelLen (${maxModelLen}) cannot exceed a sequence's stream (kvTokens / maxRunning = ${context.cellsPerSequence} cells)`
-          : `maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`,
-      );
-    }
-    const kv: KvAllocator = perSequence
-      ? new StreamKvManager({
-          numSlots: context.maxSequences,
-          cellsPerSlot: context.cellsPerSequence,
-          blockSize: config.blockSize,
-          enablePrefixCaching: config.enablePrefixCaching,
-        })
-      : new KvManager({
-          numBlocks: Math.floor(config.kvTokens / config.blockSize),
-          blockSize: config.blockSize,
-          numSlots: context.maxSequences,
-          enablePrefixCaching: config.enablePrefixCaching,
-          retainedTokens: config.prefixCacheTokens,
-        });
+    const tooLong = layout.checkMaxModelLen(maxModelLen, config, context);
+    if (tooLong !== null) throw new ConfigError(tooLong);
+    const { kv, shape } = layout.build(config, context);
     const scheduler = new Scheduler({
       kv,
+      shape,
       maxBatchTokens: config.maxBatchTokens,
       maxRunning: Math.min(config.maxRunning, context.maxSequences),
       maxModelLen,

@@ -14,7 +14,7 @@ export interface PlannedChunk {
 export interface StepPlan {
   readonly chunks: readonly PlannedChunk[];
   readonly kvOps: readonly KvOp[];
-  /** Throwaway rows in idle slots between the chunks' slots (see KvAllocator.fillGaps), not counted in numTokens. */
+  /** Throwaway rows in idle slots between the chunks' slots (see StepShape and GapFiller), not counted in numTokens. */
   readonly fillers: readonly FillerRow[];
   /** The one adapter id (0: the base model) of every chunk; llama.cpp applies adapters to a whole decode. */
   readonly adapterId: number;
@@ -26,9 +26,9 @@ export interface StepPlan {
 }
 
 /** What applying a step's result produced, in order. */
-export type SchedulerEvent =
+export type SequenceEvent =
   | {
-      readonly kind: "token";
+      readonly type: "token";
       readonly seq: Sequence;
       readonly token: number;
       readonly logprob: number | null;
@@ -36,7 +36,7 @@ export type SchedulerEvent =
       readonly topLogprobs: Float32Array | null;
     }
   | {
-      readonly kind: "finished";
+      readonly type: "finished";
       readonly seq: Sequence;
       readonly reason: FinishReason;
       readonly message: string | null;

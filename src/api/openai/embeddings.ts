@@ -8,15 +8,8 @@ import type { ModelRegistry } from "../../serving/llm/registry.js";
 import type { TextEmbedder } from "../../serving/classic/text-embedder.js";
 import { readJson } from "../body.js";
 import { ApiError } from "../errors.js";
+import { promptsOf } from "./prompts.js";
 import { EmbeddingRequest } from "./schemas.js";
-
-function inputsOf(input: EmbeddingRequest["input"], serving: LlmServing): Int32Array[] {
-  if (typeof input === "string") return [serving.textPrompt(input)];
-  if (input.every((p) => typeof p === "number")) return [Int32Array.from(input as number[])];
-  return (input as (string | number[])[]).map((p) =>
-    typeof p === "string" ? serving.textPrompt(p) : Int32Array.from(p),
-  );
-}
 
 /** base64 of little-endian float32s, which the openai client asks for by default and decodes. */
 function base64(vector: Float32Array): string {
@@ -63,7 +56,7 @@ export function embeddingRoutes(registry: ModelRegistry, repository: ModelReposi
     if (textModel?.embedder) return c.json(await onnxEmbeddings(body, textModel, textModel.embedder));
     const serving = registry.get(body.model);
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);
-    const inputs = inputsOf(body.input, serving);
+    const inputs = promptsOf(body.input, serving);
     for (const tokens of inputs) serving.checkPrompt(tokens, 0);
     const vectors = await serving.embedder.embed(inputs);
     return c.json(

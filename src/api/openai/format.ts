@@ -1,6 +1,6 @@
 // Wire formatting shared by the OpenAI routes: usage, finish reasons and the two log-probability shapes.
 import type { FinishReason, Usage } from "../../engine/events.js";
-import type { TokenLogprob } from "../../serving/llm/llm-serving.js";
+import type { TokenLogprob } from "../../serving/llm/generation.js";
 
 export interface WireUsage {
   readonly prompt_tokens: number;

@@ -1,16 +1,16 @@
 // collectGeneration: a whole generation as one result, for responses that are not streamed.
-import type { FinishReason, Usage } from "../../engine/events.js";
+import type { FinishedEvent, FinishReason, Usage } from "../../engine/events.js";
 import { RequestTimeoutError } from "../errors.js";
-import type { GenerationEvent, TokenLogprob } from "./llm-serving.js";
+import type { GenerationEvent, TokenLogprob } from "./generation.js";
 
 /** The error a finished sequence stands for (a failure or a timeout), or null when it ended normally. */
-export function failureOf(event: Extract<GenerationEvent, { type: "finish" }>): Error | null {
+export function failureOf(event: FinishedEvent): Error | null {
   if (event.reason === "error") return new Error(event.message ?? "generation failed");
   if (event.reason === "timeout") return new RequestTimeoutError(event.message ?? "the request timed out");
   return null;
 }
 
-export interface CollectedChoice {
+interface CollectedChoice {
   readonly index: number;
   text: string;
   readonly logprobs: TokenLogprob[];
@@ -38,7 +38,7 @@ export async function collectGeneration(
     if (event.type === "delta") {
       choices[event.index]!.text += event.text;
       choices[event.index]!.logprobs.push(...event.logprobs);
-    } else if (event.type === "finish") {
+    } else if (event.type === "finished") {
       const failure = failureOf(event);
       if (failure) throw failure;
       choices[event.index]!.finishReason = event.reason;

@@ -1,6 +1,8 @@
-// OpenAI chat messages to the plain role/content messages a chat template renders.
+// OpenAI prompts to what serving takes: chat messages as the role/content messages a chat template renders, and
+// text or token-id prompts (one or a batch) as token ids.
 import type { ChatMessage as TemplateMessage } from "../../serving/llm/chat-template.js";
 import { ApiError } from "../errors.js";
+import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import type { ChatMessage } from "./schemas.js";
 
 /** Content given as text parts is joined; other parts (images, audio) are refused, not dropped. */
@@ -28,4 +30,16 @@ export function toTemplateMessages(messages: readonly ChatMessage[]): TemplateMe
       ...(m.name === undefined ? {} : { name: m.name }),
     };
   });
+}
+
+/** A prompt, or a batch of them, as token ids: text through the model's tokenizer, ids as given. */
+export function promptsOf(
+  prompt: string | readonly string[] | readonly number[] | readonly number[][],
+  serving: LlmServing,
+): Int32Array[] {
+  if (typeof prompt === "string") return [serving.textPrompt(prompt)];
+  if (prompt.every((p) => typeof p === "number")) return [Int32Array.from(prompt as number[])];
+  return (prompt as (string | number[])[]).map((p) =>
+    typeof p === "string" ? serving.textPrompt(p) : Int32Array.from(p),
+  );
 }
