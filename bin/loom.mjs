@@ -7,6 +7,6 @@ const { main } = await import("../src/main.ts");
 try {
   await main(process.argv.slice(2));
 } catch (error) {
-  console.error(error instanceof RangeError ? error.message : error);
-  process.exit(error instanceof RangeError ? 2 : 1);
+  console.error(error);
+  process.exit(1);
 }

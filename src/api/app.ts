@@ -11,7 +11,7 @@ import type { ModelRegistry } from "../serving/llm/registry.js";
 import { healthRoutes } from "./admin/health.js";
 import { loraRoutes } from "./admin/lora.js";
 import { metricsRoutes } from "./admin/metrics.js";
-import { ApiError, errorResponse, toApiError } from "./errors.js";
+import { ApiError, errorResponse } from "./errors.js";
 import { accessLog, admission, bodyLimit } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
 import { chatRoutes } from "./openai/chat.js";
@@ -47,6 +47,10 @@ export function createApp({
 }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestId());
+  app.use("*", async (c, next) => {
+    c.set("logger", logger);
+    await next();
+  });
   app.use("*", accessLog(logger, metrics));
   app.use("*", cors());
   app.route("/", healthRoutes(health));
@@ -69,16 +73,6 @@ export function createApp({
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })),
   );
-  app.onError((error, c) => {
-    const apiError = toApiError(error);
-    // A 500 is a bug worth its stack; 503 and 504 are the server working as configured.
-    if (apiError.status === 500)
-      logger.log("error", "request_failed", {
-        request_id: c.get("requestId") ?? null,
-        message: apiError.message,
-        stack: error instanceof Error ? error.stack : undefined,
-      });
-    return errorResponse(c, apiError);
-  });
+  app.onError((error, c) => errorResponse(c, error));
   return app;
 }

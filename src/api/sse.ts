@@ -1,7 +1,7 @@
 // Server-sent events as OpenAI streams them: `data: <json>` per chunk and a final `data: [DONE]`.
 import type { Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
-import { toApiError, toOpenAiError } from "./errors.js";
+import { reportError, toOpenAiError } from "./errors.js";
 
 export type WriteChunk = (chunk: unknown) => Promise<void>;
 
@@ -18,7 +18,7 @@ export function streamChunks(c: Context, produce: (write: WriteChunk) => Promise
     try {
       await produce(write);
     } catch (error) {
-      await write(toOpenAiError(toApiError(error)));
+      await write(toOpenAiError(reportError(c, error)));
     }
     if (!stream.aborted && !stream.closed) await stream.writeSSE({ data: "[DONE]" });
   });

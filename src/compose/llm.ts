@@ -14,7 +14,7 @@ import { ChatTemplate, CHATML_TEMPLATE } from "../serving/llm/chat-template.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
 import { KV_LAYOUTS } from "./kv-layout.js";
 
-export function defaultModelName(path: string): string {
+function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
 }
 
@@ -65,7 +65,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
       maxModelLen,
       endOfGenerationTokens: model.info.endOfGenerationTokens,
     });
-    const name = config.servedModelName ?? defaultModelName(config.model);
+    const [name = defaultModelName(config.model), ...aliases] = config.servedModelName ?? [];
     const adapters = new AdapterRegistry({
       model,
       modelName: name,
@@ -89,6 +89,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
     metrics?.addModel(name, () => engine.stats());
     return new LlmServing({
       name,
+      aliases,
       model,
       engine,
       context,

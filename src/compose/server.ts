@@ -3,6 +3,7 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import { setLlamaLogLevel } from "../backend/llama/addon.js";
 import { loadConfig, type Config, type ConfigInput } from "../config.js";
 import { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
@@ -34,6 +35,7 @@ export interface StartOptions {
 
 export async function startServer(input: ConfigInput, options: StartOptions = {}): Promise<RunningServer> {
   const config = loadConfig(input);
+  setLlamaLogLevel(config.llamaLogLevel);
   const logger = options.logger ?? jsonLogger(config.logLevel);
   const registry = new ModelRegistry();
   const health = new HealthState();

@@ -17,7 +17,6 @@ import type {
   BlockHash,
   BlockId,
   BlockTable,
-  FillerRow,
   KvAllocator,
   KvOp,
   KvStats,

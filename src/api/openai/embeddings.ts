@@ -2,7 +2,6 @@
 // model repository (pooled and normalized as its config says).
 import { Hono } from "hono";
 import type { ClassicServing } from "../../serving/classic/classic-serving.js";
-import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import type { ModelRepository } from "../../serving/classic/model-repository.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 import type { TextEmbedder } from "../../serving/classic/text-embedder.js";
@@ -50,9 +49,7 @@ async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, e
 export function embeddingRoutes(registry: ModelRegistry, repository: ModelRepository): Hono {
   return new Hono().post("/v1/embeddings", async (c) => {
     const body = await readJson(c, EmbeddingRequest);
-    const textModel = registry.list().some((s) => s.name === body.model)
-      ? undefined
-      : repository.textModels().find((s) => s.name === body.model);
+    const textModel = registry.has(body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
     if (textModel?.embedder) return c.json(await onnxEmbeddings(body, textModel, textModel.embedder));
     const serving = registry.get(body.model);
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);

@@ -39,7 +39,7 @@ const SamplingFields = {
   top_p: z.number().gt(0).max(1).nullish(),
   top_k: z.number().int().min(-1).nullish(),
   min_p: z.number().min(0).max(1).nullish(),
-  n: z.number().int().min(1).max(16).nullish(),
+  n: z.number().int().min(1).max(128).nullish(),
   seed: z.number().int().nullish(),
   stop: Stop,
   stop_token_ids: z.array(z.number().int().min(0)).nullish(),

@@ -15,6 +15,8 @@ import { mergeGenerations } from "./merge.js";
 
 export interface LlmServingOptions {
   readonly name: string;
+  /** Other names clients may use for this model. */
+  readonly aliases?: readonly string[];
   readonly model: LlamaModel;
   readonly engine: Engine;
   /** The generation context the engine steps; closed with the serving. */
@@ -32,6 +34,7 @@ export interface LlmServingOptions {
 
 export class LlmServing {
   readonly name: string;
+  readonly aliases: readonly string[];
   readonly model: LlamaModel;
   readonly engine: Engine;
   readonly maxModelLen: number;
@@ -52,6 +55,7 @@ export class LlmServing {
 
   constructor({
     name,
+    aliases = [],
     model,
     engine,
     context,
@@ -73,6 +77,7 @@ export class LlmServing {
     this.#metrics = metrics;
     this.#logger = logger;
     this.name = name;
+    this.aliases = aliases;
     this.model = model;
     this.engine = engine;
     this.#context = context;
