@@ -26,9 +26,7 @@ describe("the option table", () => {
     for (const [key, spec] of Object.entries(SERVE_OPTIONS)) {
       expect(text, key).toContain(spec.cli.flag);
       expect(text, key).toContain(`env ${spec.cli.env}`);
-      const fallback = (
-        ConfigSchema.shape as Record<string, (typeof SERVE_OPTIONS)[keyof typeof SERVE_OPTIONS]["schema"]>
-      )[key]!.safeParse(undefined);
+      const fallback = ConfigSchema.shape[key as keyof typeof SERVE_OPTIONS].safeParse(undefined);
       const value = fallback.success ? fallback.data : undefined;
       if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
         expect(text, key).toContain(`default ${Array.isArray(value) ? value.join(",") : String(value)}`);
