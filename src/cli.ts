@@ -57,7 +57,7 @@ function parseText(key: string, spec: OptionSpec, text: string, from: string): u
 }
 
 /** Adds the table's options to a command (flags in table order). */
-export function addOptions(command: Command, table: Readonly<Record<string, OptionSpec>>): Command {
+function addOptions(command: Command, table: Readonly<Record<string, OptionSpec>>): Command {
   for (const spec of Object.values(table)) {
     const isList = typeOf(spec) === "array";
     const flag = spec.cli.arg === undefined ? spec.cli.flag : `${spec.cli.flag} <${spec.cli.arg}>`;
@@ -69,11 +69,7 @@ export function addOptions(command: Command, table: Readonly<Record<string, Opti
 }
 
 /** The table's values from parsed flags, then from the environment for options no flag gave. */
-export function readOptions(
-  command: Command,
-  table: Readonly<Record<string, OptionSpec>>,
-  env: Env,
-): Record<string, unknown> {
+function readOptions(command: Command, table: Readonly<Record<string, OptionSpec>>, env: Env): Record<string, unknown> {
   const values = command.opts<Record<string, unknown>>();
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) {
@@ -108,7 +104,7 @@ function strictCommand(name: string, description: string): Command {
     .allowExcessArguments(false);
 }
 
-export function serveCommand(): Command {
+function serveCommand(): Command {
   return addOptions(
     strictCommand(
       "loom serve",

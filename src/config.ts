@@ -86,7 +86,9 @@ export const SERVE_OPTIONS = {
     flag: "--max-model-len",
     arg: "N",
     env: "LOOM_MAX_MODEL_LEN",
-    help: "most tokens (prompt and output) of one sequence (default: the smaller of a sequence's KV cells and the model's training context)",
+    help:
+      "most tokens (prompt and output) of one sequence " +
+      "(default: the smaller of a sequence's KV cells and the model's training context)",
   }),
   threads: option(count(1).optional(), {
     flag: "--threads",
@@ -202,7 +204,9 @@ export const SERVE_OPTIONS = {
     flag: "--model-repository",
     arg: "DIR",
     env: "LOOM_MODEL_REPOSITORY",
-    help: "Triton-style repository of classic (ONNX) models served over KServe v2: NAME/config.json, NAME/VERSION/model.onnx",
+    help:
+      "Triton-style repository of classic (ONNX) models served over KServe v2: " +
+      "NAME/config.json, NAME/VERSION/model.onnx",
   }),
   onnxThreads: option(count(1).default(1), {
     flag: "--onnx-threads",

@@ -89,7 +89,10 @@ export function toApiError(error: unknown): ApiError {
 
 declare module "hono" {
   interface ContextVariableMap {
-    /** The server's logger, set for every request by createApp, so a 500 is logged with its cause wherever it is answered. */
+    /**
+     * The server's logger, set for every request by createApp, so a 500 is logged with its cause wherever it is
+     * answered.
+     */
     logger: Logger;
   }
 }

@@ -74,7 +74,8 @@ export const KV_LAYOUTS: Readonly<Record<KvLayoutName, KvLayout>> = {
     },
     checkMaxModelLen: (maxModelLen, _params, { cellsPerSequence }) =>
       maxModelLen > cellsPerSequence
-        ? `maxModelLen (${maxModelLen}) cannot exceed a sequence's stream (kvTokens / maxRunning = ${cellsPerSequence} cells)`
+        ? `maxModelLen (${maxModelLen}) cannot exceed a sequence's stream ` +
+          `(kvTokens / maxRunning = ${cellsPerSequence} cells)`
         : null,
   },
 };

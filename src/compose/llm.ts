@@ -24,7 +24,8 @@ function compileTemplate(source: string, origin: string): ChatTemplate {
     return new ChatTemplate(source);
   } catch (error) {
     throw new ConfigError(
-      `${origin} does not parse as a Jinja template (${(error as Error).message}); pass another with --chat-template FILE`,
+      `${origin} does not parse as a Jinja template (${(error as Error).message}); ` +
+        "pass another with --chat-template FILE",
     );
   }
 }

@@ -57,7 +57,10 @@ export interface Admission {
   readonly numCachedTokens: number;
 }
 
-/** What the scheduler asks of KV memory, whatever its layout (KvManager: unified pool; StreamKvManager: a stream per sequence). */
+/**
+ * What the scheduler asks of KV memory, whatever its layout (KvManager: unified pool; StreamKvManager: a stream per
+ * sequence).
+ */
 export interface KvAllocator {
   readonly blockSize: number;
   /** Whether one sequence of this many tokens can ever be held. */

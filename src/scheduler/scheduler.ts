@@ -2,9 +2,9 @@
 // apply() turns the step's sampled tokens into events. No I/O, no timers, no native calls.
 import type { StepResult } from "../backend/types.js";
 import type { KvAllocator } from "../kv/types.js";
-import { type AdapterTurn, chooseAdapterGroup } from "./adapter-rotation.js";
+import { type AdapterTurn, adapterGroups, chooseAdapterGroup } from "./adapter-rotation.js";
 import type { FinishReason, Sequence } from "./sequence.js";
-import type { SequenceEvent, StepPlan } from "./step-plan.js";
+import { logprobsOfRow, type SequenceEvent, type StepPlan } from "./step-plan.js";
 import { type DraftChunk, packedSteps, type StepDraft, type StepShape } from "./step-shape.js";
 import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
 
@@ -184,26 +184,10 @@ export class Scheduler {
 
   // The adapter group this step serves; with one group (the usual case) simply that one.
   #chooseAdapter(nowMs: number): number {
-    const groups = new Map<number, { numReady: number; oldestArrivalMs: number }>();
-    const add = (seq: Sequence) => {
-      const group = groups.get(seq.adapterId) ?? { numReady: 0, oldestArrivalMs: seq.arrivalMs };
-      group.numReady++;
-      group.oldestArrivalMs = Math.min(group.oldestArrivalMs, seq.arrivalMs);
-      groups.set(seq.adapterId, group);
-    };
-    for (const seq of this.#running) if (!seq.pendingFinish) add(seq);
+    const ready = this.#running.filter((seq) => !seq.pendingFinish);
     if (this.#running.length < this.#maxRunning)
-      for (const seq of this.#waiting.ordered(nowMs)) if (!seq.waitsForLeader) add(seq);
-    if (groups.size <= 1) return groups.keys().next().value ?? 0;
-    const chosen = chooseAdapterGroup(
-      [...groups].map(([adapterId, g]) => ({
-        adapterId,
-        numReady: g.numReady,
-        lastServedMs: this.#lastServedMs.get(adapterId) ?? g.oldestArrivalMs,
-      })),
-      this.#turn,
-    );
-    return chosen ?? 0;
+      ready.push(...this.#waiting.ordered(nowMs).filter((s) => !s.waitsForLeader));
+    return chooseAdapterGroup(adapterGroups(ready, this.#lastServedMs), this.#turn) ?? 0;
   }
 
   /** Advances the planned sequences by the step's result. Output row j of the result is the j-th sampling chunk. */
@@ -225,7 +209,7 @@ export class Scheduler {
       const token = result.tokens[row]!;
       seq.tokens.push(token);
       const stopped = (!seq.params.ignoreEos && this.#eog.has(token)) || seq.params.stopTokenIds.includes(token);
-      if (!stopped) events.push({ type: "token", seq, token, ...this.#logprobs(result, row) });
+      if (!stopped) events.push({ type: "token", seq, token, ...logprobsOfRow(result, row) });
       if (stopped) events.push(this.#finishEvent(seq, "stop", null));
       else if (seq.numOutputTokens >= seq.params.maxTokens || seq.tokens.length >= this.#maxModelLen)
         events.push(this.#finishEvent(seq, "length", null));
@@ -244,22 +228,6 @@ export class Scheduler {
       numWaiting: this.#waiting.length,
       numPreemptions: this.#numPreemptions,
       numFinished: { ...this.#numFinished },
-    };
-  }
-
-  #logprobs(
-    result: StepResult,
-    row: number,
-  ): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
-    const logprob = result.sampledLogprobs[row]!;
-    if (Number.isNaN(logprob)) return { logprob: null, topTokens: null, topLogprobs: null };
-    let offset = 0;
-    for (let j = 0; j < row; j++) offset += result.topCounts[j]!;
-    const count = result.topCounts[row]!;
-    return {
-      logprob,
-      topTokens: result.topTokens.slice(offset, offset + count),
-      topLogprobs: result.topLogprobs.slice(offset, offset + count),
     };
   }
 

@@ -1,4 +1,5 @@
 // StepPlan: which tokens of which sequences go into the next decode, and the KV ops to run first. Plain data.
+import type { StepResult } from "../backend/types.js";
 import type { FillerRow, KvOp } from "../kv/types.js";
 import type { FinishReason, Sequence } from "./sequence.js";
 
@@ -41,3 +42,20 @@ export type SequenceEvent =
       readonly reason: FinishReason;
       readonly message: string | null;
     };
+
+/** The log-probabilities of output row `row` of a step's result: nulls when the row's request asked for none. */
+export function logprobsOfRow(
+  result: StepResult,
+  row: number,
+): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
+  const logprob = result.sampledLogprobs[row]!;
+  if (Number.isNaN(logprob)) return { logprob: null, topTokens: null, topLogprobs: null };
+  let offset = 0;
+  for (let j = 0; j < row; j++) offset += result.topCounts[j]!;
+  const count = result.topCounts[row]!;
+  return {
+    logprob,
+    topTokens: result.topTokens.slice(offset, offset + count),
+    topLogprobs: result.topLogprobs.slice(offset, offset + count),
+  };
+}

@@ -16,7 +16,10 @@ export interface TestEngine {
   close(): Promise<void>;
 }
 
-/** A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning cells. */
+/**
+ * A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning
+ * cells.
+ */
 export async function startEngine(
   model: LlamaModel,
   {

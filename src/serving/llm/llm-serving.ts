@@ -122,7 +122,8 @@ export class LlmServing {
     }
     if (tokens.length + maxTokens > this.maxModelLen) {
       throw new InvalidRequestError(
-        `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${tokens.length + maxTokens} tokens (${tokens.length} in the prompt, ${maxTokens} for the completion).`,
+        `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ` +
+          `${tokens.length + maxTokens} tokens (${tokens.length} in the prompt, ${maxTokens} for the completion).`,
         { param: "max_tokens", code: "context_length_exceeded" },
       );
     }
