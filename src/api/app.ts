@@ -2,7 +2,7 @@
 // orchestrators and scrapers reach them without a key; the body limit comes before any route reads a body.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { requestId, type RequestIdVariables } from "hono/request-id";
+import { requestId } from "hono/request-id";
 import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -20,8 +20,6 @@ import { embeddingRoutes } from "./openai/embeddings.js";
 import { modelRoutes } from "./openai/models.js";
 import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
-
-export type AppEnv = { Variables: RequestIdVariables };
 
 export interface AppDeps {
   readonly registry: ModelRegistry;
@@ -44,8 +42,8 @@ export function createApp({
   apiKeys,
   adminKeys,
   maxBodyBytes,
-}: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+}: AppDeps): Hono {
+  const app = new Hono();
   app.use("*", requestId());
   app.use("*", async (c, next) => {
     c.set("logger", logger);

@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { collectGeneration } from "../../serving/llm/collect.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
-import type { AppEnv } from "../app.js";
 import { readJson } from "../body.js";
 import { chatLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { toTemplateMessages } from "./prompts.js";
@@ -11,8 +10,8 @@ import { generationTarget, refuseUnsupported, responseHead, toSamplingParams } f
 import { ChatCompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
-export function chatRoutes(registry: ModelRegistry): Hono<AppEnv> {
-  return new Hono<AppEnv>().post("/v1/chat/completions", async (c) => {
+export function chatRoutes(registry: ModelRegistry): Hono {
+  return new Hono().post("/v1/chat/completions", async (c) => {
     const body = await readJson(c, ChatCompletionRequest);
     refuseUnsupported([
       [body.tools, "tools"],

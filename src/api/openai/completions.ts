@@ -3,7 +3,6 @@ import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { collectGeneration } from "../../serving/llm/collect.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
-import type { AppEnv } from "../app.js";
 import { readJson } from "../body.js";
 import { completionLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { promptsOf } from "./prompts.js";
@@ -11,8 +10,8 @@ import { generationTarget, refuseUnsupported, responseHead, toSamplingParams } f
 import { CompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
-export function completionRoutes(registry: ModelRegistry): Hono<AppEnv> {
-  return new Hono<AppEnv>().post("/v1/completions", async (c) => {
+export function completionRoutes(registry: ModelRegistry): Hono {
+  return new Hono().post("/v1/completions", async (c) => {
     const body = await readJson(c, CompletionRequest);
     const n = body.n ?? 1;
     refuseUnsupported([

@@ -7,7 +7,6 @@ import type { GenerateInput } from "../../serving/llm/generation.js";
 import { jsonObjectGbnf, jsonSchemaToGbnf } from "../../serving/llm/json-grammar.js";
 import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
-import type { AppEnv } from "../app.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./schemas.js";
 
 type Common = ChatCompletionRequest | CompletionRequest;
@@ -33,7 +32,7 @@ function grammarFor(format: Common["response_format"]): string | null {
 
 /** The served model a body names, and the request-level fields of its generations (all but prompt and params). */
 export function generationTarget(
-  c: Context<AppEnv>,
+  c: Context,
   registry: ModelRegistry,
   body: Common,
 ): { serving: LlmServing; fields: Omit<GenerateInput, "requestId" | "promptTokens" | "params"> } {
