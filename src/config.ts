@@ -50,19 +50,21 @@ export const SERVE_OPTIONS = {
     env: "LOOM_PORT",
     help: "port to listen on (0 picks a free one)",
   }),
-  kvTokens: option(count(64).default(16384), {
+  kvTokens: option(count(64).default(32768), {
     flag: "--kv-tokens",
     arg: "N",
     env: "LOOM_KV_TOKENS",
     help: "KV cells in all: one pool shared by all sequences, or split evenly into a stream per sequence",
   }),
-  kvLayout: option(z.enum(["unified", "per-sequence"]).default("unified"), {
+  kvLayout: option(z.enum(["auto", "unified", "per-sequence"]).default("auto"), {
     flag: "--kv-layout",
     arg: "LAYOUT",
     env: "LOOM_KV_LAYOUT",
     help:
-      "unified (one pool, prefixes shared in place) or per-sequence (a stream of kv-tokens / max-running cells " +
-      "per sequence, llama-server's layout: faster decoding of many sequences on CPU, prefixes shared by copying)",
+      "per-sequence (a stream of kv-tokens / max-running cells per sequence, llama-server's -np layout: attention " +
+      "scans one stream, much faster at high concurrency), unified (one pool, prefixes shared in place, any " +
+      "sequence may use any cell: for long or varied lengths), or auto: per-sequence when each stream holds the " +
+      "model's context or at least 1024 tokens (and --max-model-len), unified otherwise",
   }),
   blockSize: option(z.number().int().min(1).max(256).default(16), {
     flag: "--block-size",
@@ -70,7 +72,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_BLOCK_SIZE",
     help: "tokens per KV block: the unit of KV accounting and prefix sharing",
   }),
-  maxRunning: option(z.number().int().min(1).max(200).default(64), {
+  maxRunning: option(z.number().int().min(1).max(200).default(32), {
     flag: "--max-running",
     arg: "N",
     env: "LOOM_MAX_RUNNING",

@@ -31,6 +31,8 @@ async function serve(argv: readonly string[]): Promise<void> {
       model: m.name,
       description: m.model.info.description,
       max_model_len: m.maxModelLen,
+      kv_layout: m.kvLayout.name,
+      kv_layout_reason: m.kvLayout.reason,
       threads: m.threads.single,
       threads_batch: m.threads.batch,
       url: `${running.url}/v1`,

@@ -11,6 +11,38 @@ const MAX_LLAMA_SEQUENCES = 256;
 
 export type KvLayoutName = "unified" | "per-sequence";
 
+/**
+ * A stream this long is enough for the automatic choice to take the per-sequence layout (unless the model's own
+ * context is shorter): on 2 CPU cores at 32 concurrent requests it served 1.4x the unified pool's output tokens/s
+ * and about llama-server's (BENCHMARKS.md), while streams shorter than this would refuse ordinary prompts.
+ */
+const AUTO_MIN_STREAM_TOKENS = 1024;
+
+/**
+ * The layout `--kv-layout auto` takes, and why: per-sequence when each of maxRunning streams (kvTokens / maxRunning
+ * cells) can hold what a sequence needs (an explicit maxModelLen, else the model's context up to
+ * AUTO_MIN_STREAM_TOKENS), else the unified pool, whose sequences may grow to all of kvTokens.
+ */
+export function chooseKvLayout(
+  requested: KvLayoutName | "auto",
+  {
+    kvTokens,
+    maxRunning,
+    maxModelLen,
+    contextLengthTrain,
+  }: { kvTokens: number; maxRunning: number; maxModelLen?: number; contextLengthTrain: number },
+): { readonly name: KvLayoutName; readonly reason: string } {
+  if (requested !== "auto") return { name: requested, reason: "asked for with --kv-layout" };
+  const streamTokens = Math.floor(kvTokens / maxRunning);
+  const needed = maxModelLen ?? Math.min(contextLengthTrain, AUTO_MIN_STREAM_TOKENS);
+  return streamTokens >= needed
+    ? { name: "per-sequence", reason: `a stream of ${streamTokens} tokens per sequence holds the ${needed} needed` }
+    : {
+        name: "unified",
+        reason: `a stream of ${streamTokens} tokens per sequence (kv-tokens / max-running) is shorter than the ${needed} needed`,
+      };
+}
+
 export interface KvLayoutParams {
   readonly kvTokens: number;
   readonly maxRunning: number;

@@ -12,7 +12,7 @@ import { Scheduler } from "../scheduler/scheduler.js";
 import { AdapterRegistry } from "../serving/llm/adapters.js";
 import { ChatTemplate, CHATML_TEMPLATE } from "../serving/llm/chat-template.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
-import { KV_LAYOUTS } from "./kv-layout.js";
+import { chooseKvLayout, KV_LAYOUTS } from "./kv-layout.js";
 
 function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
@@ -45,7 +45,8 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
       templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE,
       templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!,
     );
-    const layout = KV_LAYOUTS[config.kvLayout];
+    const kvLayout = chooseKvLayout(config.kvLayout, { ...config, contextLengthTrain: model.info.contextLengthTrain });
+    const layout = KV_LAYOUTS[kvLayout.name];
     context = await model.createContext({
       kvTokens: config.kvTokens,
       ...layout.contextOptions(config),
@@ -90,6 +91,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
     metrics?.addModel(name, () => engine.stats());
     return new LlmServing({
       name,
+      kvLayout,
       aliases,
       model,
       engine,

@@ -53,7 +53,13 @@ describe("parseServeArgs", () => {
         { name: "y", path: "y.gguf" },
       ],
     });
-    expect(loadConfig(input)).toMatchObject({ host: "127.0.0.1", kvTokens: 16384, kvLayout: "unified", threads: 2 });
+    expect(loadConfig(input)).toMatchObject({
+      host: "127.0.0.1",
+      kvTokens: 32768,
+      maxRunning: 32,
+      kvLayout: "auto",
+      threads: 2,
+    });
     expect(parseServeArgs(["serve", "m.gguf"], { LOOM_PREFIX_CACHING: "false" }).enablePrefixCaching).toBe(false);
   });
 

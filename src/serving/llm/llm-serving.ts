@@ -17,6 +17,8 @@ export interface LlmServingOptions {
   readonly name: string;
   /** Other names clients may use for this model. */
   readonly aliases?: readonly string[];
+  /** The KV layout the model runs with, and why it was chosen (for logs and the cache metrics). */
+  readonly kvLayout: { readonly name: "unified" | "per-sequence"; readonly reason: string };
   readonly model: LlamaModel;
   readonly engine: Engine;
   /** The generation context the engine steps; closed with the serving. */
@@ -35,6 +37,7 @@ export interface LlmServingOptions {
 export class LlmServing {
   readonly name: string;
   readonly aliases: readonly string[];
+  readonly kvLayout: LlmServingOptions["kvLayout"];
   readonly model: LlamaModel;
   readonly engine: Engine;
   readonly maxModelLen: number;
@@ -56,6 +59,7 @@ export class LlmServing {
   constructor({
     name,
     aliases = [],
+    kvLayout,
     model,
     engine,
     context,
@@ -78,6 +82,7 @@ export class LlmServing {
     this.#logger = logger;
     this.name = name;
     this.aliases = aliases;
+    this.kvLayout = kvLayout;
     this.model = model;
     this.engine = engine;
     this.#context = context;
@@ -123,7 +128,11 @@ export class LlmServing {
     if (tokens.length + maxTokens > this.maxModelLen) {
       throw new InvalidRequestError(
         `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ` +
-          `${tokens.length + maxTokens} tokens (${tokens.length} in the prompt, ${maxTokens} for the completion).`,
+          `${tokens.length + maxTokens} tokens (${tokens.length} in the prompt, ${maxTokens} for the completion).` +
+          (this.kvLayout.name === "per-sequence"
+            ? " Each sequence's KV stream holds --kv-tokens / --max-running tokens: raise --kv-tokens, lower " +
+              "--max-running or pass --kv-layout unified for longer sequences."
+            : ""),
         { param: "max_tokens", code: "context_length_exceeded" },
       );
     }
