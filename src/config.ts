@@ -165,6 +165,11 @@ export const SERVE_OPTIONS = {
     env: "LOOM_SHUTDOWN_GRACE",
     help: "seconds running requests get to finish on SIGTERM before they are cancelled",
   }),
+  enableForceIncludeUsage: option(z.boolean().default(false), {
+    flag: "--enable-force-include-usage",
+    env: "LOOM_ENABLE_FORCE_INCLUDE_USAGE",
+    help: "end every stream with a usage chunk, asked for or not (vLLM's switch, for clients that never ask)",
+  }),
   logLevel: option(z.enum(["debug", "info", "warn", "error", "silent"]).default("info"), {
     flag: "--log-level",
     arg: "LEVEL",

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import type { Config } from "../config.js";
 import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -27,26 +28,16 @@ export interface AppDeps {
   readonly health: HealthState;
   readonly logger: Logger;
   readonly metrics?: Metrics;
-  readonly apiKeys: readonly string[];
-  /** Keys for adapter loading; none: the API keys guard it. */
-  readonly adminKeys: readonly string[];
-  readonly maxBodyBytes: number;
+  /** The options the HTTP layer reads (keys guard the API and the admin routes; without admin keys, the API keys). */
+  readonly config: Pick<Config, "apiKeys" | "adminKeys" | "maxBodyBytes" | "enableForceIncludeUsage">;
 }
 
-export function createApp({
-  registry,
-  repository,
-  health,
-  logger,
-  metrics,
-  apiKeys,
-  adminKeys,
-  maxBodyBytes,
-}: AppDeps): Hono {
+export function createApp({ registry, repository, health, logger, metrics, config }: AppDeps): Hono {
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", async (c, next) => {
     c.set("logger", logger);
+    c.set("forceIncludeUsage", config.enableForceIncludeUsage);
     await next();
   });
   app.use("*", accessLog(logger, metrics));
@@ -54,6 +45,7 @@ export function createApp({
   app.route("/", healthRoutes(health));
   if (metrics) app.route("/", metricsRoutes(metrics));
   // Any key opens the API when keys are set; only an admin key (when there are any) opens adapter loading.
+  const { apiKeys, adminKeys } = config;
   const auth = bearerAuth(apiKeys.length > 0 ? [...apiKeys, ...adminKeys] : []);
   for (const path of ["/v1/*", "/v2/models/*", "/v2/repository/*", "/tokenize", "/detokenize"]) {
     app.use(path, auth);
@@ -61,7 +53,7 @@ export function createApp({
   }
   if (adminKeys.length > 0)
     for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
-  app.use("*", bodyLimit(maxBodyBytes));
+  app.use("*", bodyLimit(config.maxBodyBytes));
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));

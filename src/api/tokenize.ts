@@ -19,7 +19,7 @@ export function tokenizeRoutes(registry: ModelRegistry): Hono {
     .post("/detokenize", async (c) => {
       const body = await readJson(c, DetokenizeRequest);
       const serving = body.model ? registry.get(body.model) : registry.first();
-      serving.checkPrompt(body.tokens, 0);
+      serving.checkPrompt(body.tokens, { param: "tokens" });
       return c.json({ prompt: serving.model.detokenize(Int32Array.from(body.tokens), { unparseSpecial: true }) });
     });
 }

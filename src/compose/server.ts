@@ -47,9 +47,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     health,
     logger,
     metrics,
-    apiKeys: config.apiKeys,
-    adminKeys: config.adminKeys,
-    maxBodyBytes: config.maxBodyBytes,
+    config,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

@@ -6,7 +6,7 @@ import type { ModelRegistry } from "../../serving/llm/registry.js";
 import { readJson } from "../body.js";
 import { chatLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { toTemplateMessages } from "./prompts.js";
-import { generationTarget, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
+import { generationTarget, includeUsage, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
 import { ChatCompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
@@ -26,10 +26,9 @@ export function chatRoutes(registry: ModelRegistry): Hono {
       logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
     });
     const id = `chatcmpl-${randomUUID()}`;
-    const events = serving.generate({ requestId: id, promptTokens, params, ...fields });
+    const events = serving.generate({ requestId: id, promptTokens, promptParam: "messages", params, ...fields });
     const head = responseHead(id, body);
-    if (body.stream)
-      return streamGeneration(c, events, head, chatChunks(params.n), body.stream_options?.include_usage === true);
+    if (body.stream) return streamGeneration(c, events, head, chatChunks(params.n), includeUsage(c, body));
     const result = await collectGeneration(events, params.n);
     return c.json({
       ...head,

@@ -5,8 +5,8 @@ import { collectGeneration } from "../../serving/llm/collect.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 import { readJson } from "../body.js";
 import { completionLogprobs, wireFinishReason, wireUsage } from "./format.js";
-import { promptsOf } from "./prompts.js";
-import { generationTarget, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
+import { promptsOf, promptTexts } from "./prompts.js";
+import { generationTarget, includeUsage, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
 import { CompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
@@ -26,10 +26,17 @@ export function completionRoutes(registry: ModelRegistry): Hono {
       prompts.map((promptTokens, k) => ({
         requestId: `${id}-${k}`,
         promptTokens,
-        params: toSamplingParams(body, serving, promptTokens, { logprobs: body.logprobs ?? null }),
+        // OpenAI's default for completions is 16 tokens (chat's is the rest of the context).
+        params: toSamplingParams(body, serving, promptTokens, {
+          maxTokens: body.max_tokens ?? 16,
+          logprobs: body.logprobs ?? null,
+        }),
         ...fields,
       })),
     );
+    // Legacy logprobs count text_offset from the start of the prompt, as OpenAI does, so the first completion token
+    // sits at the prompt's length (in characters of its text). Read once generateAll has checked the prompts.
+    const promptChars = promptTexts(body.prompt, prompts, serving).map((text) => text.length);
     const head = responseHead(id, body);
     const withLogprobs = body.logprobs !== undefined && body.logprobs !== null;
     if (body.stream)
@@ -37,8 +44,8 @@ export function completionRoutes(registry: ModelRegistry): Hono {
         c,
         events,
         head,
-        completionChunks(withLogprobs),
-        body.stream_options?.include_usage === true,
+        completionChunks(withLogprobs, (i) => promptChars[Math.floor(i / n)]!),
+        includeUsage(c, body),
       );
     const result = await collectGeneration(events, prompts.length * n);
     return c.json({
@@ -47,7 +54,7 @@ export function completionRoutes(registry: ModelRegistry): Hono {
       choices: result.choices.map((choice) => ({
         index: choice.index,
         text: choice.text,
-        logprobs: withLogprobs ? completionLogprobs(choice.logprobs, 0) : null,
+        logprobs: withLogprobs ? completionLogprobs(choice.logprobs, promptChars[Math.floor(choice.index / n)]!) : null,
         finish_reason: wireFinishReason(choice.finishReason ?? "abort"),
       })),
       usage: wireUsage(result.usage),
@@ -55,14 +62,14 @@ export function completionRoutes(registry: ModelRegistry): Hono {
   });
 }
 
-function completionChunks(withLogprobs: boolean): ChunkFormat {
-  // Offsets of the legacy logprobs shape count characters of each choice's text so far.
+function completionChunks(withLogprobs: boolean, promptChars: (choice: number) => number): ChunkFormat {
+  // Offsets of the legacy logprobs shape count characters of the prompt and of each choice's text so far.
   const offsets = new Map<number, number>();
   return {
     object: "text_completion",
     opening: [],
     delta: (event) => {
-      const offset = offsets.get(event.index) ?? 0;
+      const offset = offsets.get(event.index) ?? promptChars(event.index);
       offsets.set(event.index, offset + event.text.length);
       return {
         index: event.index,

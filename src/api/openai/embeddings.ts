@@ -54,7 +54,7 @@ export function embeddingRoutes(registry: ModelRegistry, repository: ModelReposi
     const serving = registry.get(body.model);
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);
     const inputs = promptsOf(body.input, serving);
-    for (const tokens of inputs) serving.checkPrompt(tokens, 0);
+    for (const tokens of inputs) serving.checkPrompt(tokens, { param: "input" });
     const vectors = await serving.embedder.embed(inputs);
     return c.json(
       embeddingList(

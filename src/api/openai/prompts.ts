@@ -5,7 +5,10 @@ import { ApiError } from "../errors.js";
 import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import type { ChatMessage } from "./schemas.js";
 
-/** Content given as text parts is joined; other parts (images, audio) are refused, not dropped. */
+/**
+ * Content given as text parts is joined with newlines, as vLLM and llama.cpp join them; other parts (images, audio)
+ * are refused, not dropped.
+ */
 export function toTemplateMessages(messages: readonly ChatMessage[]): TemplateMessage[] {
   return messages.map((m, i) => {
     let content = "";
@@ -22,12 +25,12 @@ export function toTemplateMessages(messages: readonly ChatMessage[]): TemplateMe
           }
           return part.text;
         })
-        .join("");
+        .join("\n");
     }
     return {
       role: m.role === "developer" ? "system" : m.role,
       content,
-      ...(m.name === undefined ? {} : { name: m.name }),
+      ...(m.name === undefined || m.name === null ? {} : { name: m.name }),
     };
   });
 }
@@ -41,5 +44,17 @@ export function promptsOf(
   if (prompt.every((p) => typeof p === "number")) return [Int32Array.from(prompt as number[])];
   return (prompt as (string | number[])[]).map((p) =>
     typeof p === "string" ? serving.textPrompt(p) : Int32Array.from(p),
+  );
+}
+
+/** Each prompt as text: text prompts as given, token-id prompts detokenized. */
+export function promptTexts(
+  prompt: string | readonly string[] | readonly number[] | readonly number[][],
+  tokenized: readonly Int32Array[],
+  serving: LlmServing,
+): string[] {
+  if (typeof prompt === "string") return [prompt];
+  return tokenized.map((tokens, k) =>
+    typeof prompt[k] === "string" ? (prompt[k] as string) : serving.model.detokenize(tokens, { removeSpecial: true }),
   );
 }

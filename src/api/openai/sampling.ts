@@ -49,6 +49,18 @@ export function generationTarget(
   };
 }
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** --enable-force-include-usage: every stream ends with a usage chunk, asked for or not (vLLM's switch). */
+    forceIncludeUsage: boolean;
+  }
+}
+
+/** Whether a stream ends with a usage chunk: the client asked (stream_options.include_usage) or the server forces it. */
+export function includeUsage(c: Context, body: Common): boolean {
+  return body.stream_options?.include_usage === true || c.get("forceIncludeUsage") === true;
+}
+
 /** The fields every response and chunk repeats. */
 export function responseHead(id: string, body: Common) {
   return { id, created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: null };

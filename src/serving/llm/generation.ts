@@ -36,6 +36,8 @@ export type GenerationEvent =
 export interface GenerateInput {
   readonly requestId: string;
   readonly promptTokens: Int32Array;
+  /** The request field the prompt came from, named in errors about it: "prompt" (default) or "messages". */
+  readonly promptParam?: "prompt" | "messages";
   readonly params: SamplingParams;
   /** Lower runs first (vLLM's `priority`). */
   readonly priority?: number;

@@ -117,25 +117,35 @@ export class LlmServing {
     return this.model.tokenize(text, { addSpecial: true, parseSpecial: false });
   }
 
-  /** Checks a prompt and its completion budget against the context window and the vocabulary. */
-  checkPrompt(tokens: ArrayLike<number>, maxTokens: number): void {
-    if (tokens.length === 0) throw new InvalidRequestError("the prompt is empty", { param: "prompt" });
+  /**
+   * Checks a prompt, and its completion budget when it has one, against the context window and the vocabulary.
+   * `param` names the request field the prompt came from (OpenAI names `messages` for chat, `input` for embeddings).
+   */
+  checkPrompt(tokens: ArrayLike<number>, { param, maxTokens }: { param: string; maxTokens?: number }): void {
+    if (tokens.length === 0) throw new InvalidRequestError("the prompt is empty", { param });
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
       if (!Number.isInteger(t) || t < 0 || t >= this.model.info.vocabSize)
-        throw new InvalidRequestError(`token ${t} is outside the vocabulary`, { param: "prompt" });
+        throw new InvalidRequestError(`token ${t} is outside the vocabulary`, { param });
     }
-    if (tokens.length + maxTokens > this.maxModelLen) {
-      throw new InvalidRequestError(
-        `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ` +
-          `${tokens.length + maxTokens} tokens (${tokens.length} in the prompt, ${maxTokens} for the completion).` +
-          (this.kvLayout.name === "per-sequence"
-            ? " Each sequence's KV stream holds --kv-tokens / --max-running tokens: raise --kv-tokens, lower " +
-              "--max-running or pass --kv-layout unified for longer sequences."
-            : ""),
-        { param: "max_tokens", code: "context_length_exceeded" },
-      );
-    }
+    const requested = tokens.length + (maxTokens ?? 0);
+    if (requested <= this.maxModelLen) return;
+    // A prompt that fits leaves the fault with the completion budget, as vLLM names it; one that does not, with itself.
+    const blamed = maxTokens !== undefined && tokens.length < this.maxModelLen ? "max_tokens" : param;
+    const parts =
+      maxTokens === undefined
+        ? `${tokens.length} in the input`
+        : `${tokens.length} in the ${param === "messages" ? "messages" : "prompt"}, ${maxTokens} for the completion`;
+    const hint =
+      this.kvLayout.name === "per-sequence"
+        ? " Each sequence's KV stream holds --kv-tokens / --max-running tokens: raise --kv-tokens, lower " +
+          "--max-running or pass --kv-layout unified for longer sequences."
+        : "";
+    throw new InvalidRequestError(
+      `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${requested} ` +
+        `tokens (${parts}). Please reduce the length of the ${param === "messages" ? "messages" : param}.${hint}`,
+      { param: blamed, code: "context_length_exceeded" },
+    );
   }
 
   /** The completion budget when the client sets none: the rest of the context window, as vLLM does. */
@@ -149,7 +159,7 @@ export class LlmServing {
    */
   generate(input: GenerateInput): Generation {
     if (this.#draining) throw new ShuttingDownError();
-    this.checkPrompt(input.promptTokens, input.params.maxTokens);
+    this.checkPrompt(input.promptTokens, { param: input.promptParam ?? "prompt", maxTokens: input.params.maxTokens });
     const { numWaiting } = this.engine.stats();
     if (numWaiting + input.params.n > this.#maxWaiting) {
       throw new OverloadedError(
