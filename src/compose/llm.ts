@@ -10,7 +10,8 @@ import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { AdapterRegistry } from "../serving/llm/adapters.js";
-import { ChatTemplate, CHATML_TEMPLATE } from "../serving/llm/chat-template.js";
+import type { ChatFormat } from "../serving/llm/chat.js";
+import { CHATML_TEMPLATE, JinjaChatFormat } from "../serving/llm/chat-template.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
 import { chooseKvLayout, KV_LAYOUTS } from "./kv-layout.js";
 
@@ -19,9 +20,9 @@ function defaultModelName(path: string): string {
 }
 
 /** Compiled before any context exists, so a template Jinja cannot parse stops startup with nothing to undo. */
-function compileTemplate(source: string, origin: string): ChatTemplate {
+function compileTemplate(source: string, origin: string, model: LlamaModel): ChatFormat {
   try {
-    return new ChatTemplate(source);
+    return new JinjaChatFormat(source, model);
   } catch (error) {
     throw new ConfigError(
       `${origin} does not parse as a Jinja template (${(error as Error).message}); ` +
@@ -41,9 +42,10 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
   const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
   let context: LlamaContext | undefined;
   try {
-    const chatTemplate = compileTemplate(
+    const chatFormat = compileTemplate(
       templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE,
       templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!,
+      model,
     );
     const kvLayout = chooseKvLayout(config.kvLayout, { ...config, contextLengthTrain: model.info.contextLengthTrain });
     const layout = KV_LAYOUTS[kvLayout.name];
@@ -97,7 +99,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
       engine,
       context,
       maxModelLen,
-      chatTemplate,
+      chatFormat,
       maxWaiting: config.maxWaiting,
       defaultTimeoutMs: config.requestTimeoutSeconds * 1000,
       logger,

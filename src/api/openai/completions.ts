@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import { collectGeneration } from "../../serving/llm/collect.js";
+import type { GenerationEvent } from "../../serving/llm/generation.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 import { readJson } from "../body.js";
 import { completionLogprobs, wireFinishReason, wireUsage } from "./format.js";
@@ -27,7 +28,7 @@ export function completionRoutes(registry: ModelRegistry): Hono {
         requestId: `${id}-${k}`,
         promptTokens,
         // OpenAI's default for completions is 16 tokens (chat's is the rest of the context).
-        params: toSamplingParams(body, serving, promptTokens, {
+        params: toSamplingParams(body, serving, {
           maxTokens: body.max_tokens ?? 16,
           logprobs: body.logprobs ?? null,
         }),
@@ -62,21 +63,20 @@ export function completionRoutes(registry: ModelRegistry): Hono {
   });
 }
 
-function completionChunks(withLogprobs: boolean, promptChars: (choice: number) => number): ChunkFormat {
+function completionChunks(
+  withLogprobs: boolean,
+  promptChars: (choice: number) => number,
+): ChunkFormat<GenerationEvent> {
   // Offsets of the legacy logprobs shape count characters of the prompt and of each choice's text so far.
   const offsets = new Map<number, number>();
   return {
     object: "text_completion",
     opening: [],
-    delta: (event) => {
+    choices: (event) => {
       const offset = offsets.get(event.index) ?? promptChars(event.index);
       offsets.set(event.index, offset + event.text.length);
-      return {
-        index: event.index,
-        text: event.text,
-        logprobs: withLogprobs ? completionLogprobs(event.logprobs, offset) : null,
-        finish_reason: null,
-      };
+      const logprobs = withLogprobs ? completionLogprobs(event.logprobs, offset) : null;
+      return [{ index: event.index, text: event.text, logprobs, finish_reason: null }];
     },
     finished: (event) => ({
       index: event.index,

@@ -18,11 +18,14 @@ export function wireUsage(usage: Usage): WireUsage {
   };
 }
 
-/** The one table from Loom's finish reasons to OpenAI's; failed and timed-out sequences are errors instead. */
-export function wireFinishReason(reason: FinishReason): string {
+/**
+ * The one table from Loom's finish reasons to OpenAI's; failed and timed-out sequences are errors instead. A choice
+ * that ended by itself after calling tools finished with "tool_calls".
+ */
+export function wireFinishReason(reason: FinishReason, madeToolCalls = false): string {
   switch (reason) {
     case "stop":
-      return "stop";
+      return madeToolCalls ? "tool_calls" : "stop";
     case "length":
       return "length";
     case "abort":

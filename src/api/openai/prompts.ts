@@ -1,38 +1,84 @@
 // OpenAI prompts to what serving takes: chat messages as the role/content messages a chat template renders, and
 // text or token-id prompts (one or a batch) as token ids.
-import type { ChatMessage as TemplateMessage } from "../../serving/llm/chat-template.js";
-import { ApiError } from "../errors.js";
+import type { ChatInput, ChatMessage, OutputFormat, ToolChoice } from "../../serving/llm/chat.js";
 import type { LlmServing } from "../../serving/llm/llm-serving.js";
-import type { ChatMessage } from "./schemas.js";
+import { ApiError } from "../errors.js";
+import type {
+  ChatCompletionRequest,
+  ChatMessage as WireMessage,
+  FunctionTool,
+  ToolChoice as WireToolChoice,
+} from "./schemas.js";
 
 /**
- * Content given as text parts is joined with newlines, as vLLM and llama.cpp join them; other parts (images, audio)
- * are refused, not dropped.
+ * OpenAI chat messages as serving's: text parts joined with newlines, as vLLM and llama.cpp join them (other parts,
+ * images or audio, are refused, not dropped); developer messages are system messages.
  */
-export function toTemplateMessages(messages: readonly ChatMessage[]): TemplateMessage[] {
-  return messages.map((m, i) => {
-    let content = "";
-    if (typeof m.content === "string") content = m.content;
-    else if (Array.isArray(m.content)) {
-      content = m.content
-        .map((part, k) => {
-          if (part.type !== "text" || typeof part.text !== "string") {
-            throw new ApiError(
-              400,
-              `messages[${i}].content[${k}]: content parts of type '${part.type}' are not supported; only text`,
-              { param: `messages.${i}.content`, code: "unsupported_content" },
-            );
-          }
-          return part.text;
-        })
-        .join("\n");
-    }
-    return {
-      role: m.role === "developer" ? "system" : m.role,
-      content,
-      ...(m.name === undefined || m.name === null ? {} : { name: m.name }),
-    };
-  });
+export function toChatMessages(messages: readonly WireMessage[]): ChatMessage[] {
+  return messages.map((m, i) => ({
+    role: m.role === "developer" ? "system" : m.role,
+    content: textOf(m.content, `messages.${i}.content`),
+    ...(m.name ? { name: m.name } : {}),
+    ...(m.tool_calls?.length
+      ? { toolCalls: m.tool_calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })) }
+      : {}),
+    ...(m.tool_call_id ? { toolCallId: m.tool_call_id } : {}),
+    ...(m.reasoning_content ? { reasoningContent: m.reasoning_content } : {}),
+  }));
+}
+
+/** A message's content as text: a string, text parts joined with newlines, or null when it has none. */
+export function textOf(content: WireMessage["content"], param: string): string | null {
+  if (content === undefined || content === null) return null;
+  if (typeof content === "string") return content;
+  return content
+    .map((part, k) => {
+      if (part.type !== "text" || typeof part.text !== "string") {
+        throw new ApiError(400, `${param}.${k}: content parts of type '${part.type}' are not supported; only text`, {
+          param,
+          code: "unsupported_content",
+        });
+      }
+      return part.text;
+    })
+    .join("\n");
+}
+
+/** OpenAI function tools and tool_choice as serving's. */
+export function toTools(tools: readonly FunctionTool[] | null | undefined, choice: WireToolChoice | null | undefined) {
+  const specs = (tools ?? []).map((t) => ({
+    name: t.function.name,
+    ...(t.function.description ? { description: t.function.description } : {}),
+    ...(t.function.parameters ? { parameters: t.function.parameters } : {}),
+  }));
+  const toolChoice: ToolChoice =
+    choice === undefined || choice === null
+      ? specs.length > 0
+        ? "auto"
+        : "none"
+      : typeof choice === "string"
+        ? choice
+        : { name: choice.function.name };
+  return { tools: specs, toolChoice };
+}
+
+/** response_format as serving's output format. */
+export function toOutputFormat(format: ChatCompletionRequest["response_format"]): OutputFormat {
+  if (!format || format.type === "text") return { type: "text" };
+  if (format.type === "json_object" || !format.json_schema.schema) return { type: "json_object" };
+  return { type: "json_schema", schema: format.json_schema.schema };
+}
+
+/** A chat completions body as serving's chat input. */
+export function toChatInput(body: ChatCompletionRequest): ChatInput {
+  const thinking = body.chat_template_kwargs?.enable_thinking;
+  return {
+    messages: toChatMessages(body.messages),
+    ...toTools(body.tools, body.tool_choice),
+    parallelToolCalls: body.parallel_tool_calls ?? true,
+    format: toOutputFormat(body.response_format),
+    ...(typeof thinking === "boolean" ? { enableThinking: thinking } : {}),
+  };
 }
 
 /** A prompt, or a batch of them, as token ids: text through the model's tokenizer, ids as given. */

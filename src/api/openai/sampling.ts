@@ -3,8 +3,8 @@
 import type { Context } from "hono";
 import { type SamplingParams, samplingParams } from "../../sampling-params.js";
 import { InvalidRequestError } from "../../serving/errors.js";
+import { REST_OF_CONTEXT } from "../../serving/llm/generation.js";
 import type { GenerateInput } from "../../serving/llm/generation.js";
-import { jsonObjectGbnf, jsonSchemaToGbnf } from "../../serving/llm/json-grammar.js";
 import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./schemas.js";
@@ -22,12 +22,6 @@ export function refuseUnsupported(checks: readonly [unknown, string][]): void {
         code: "unsupported_parameter",
       });
   }
-}
-
-function grammarFor(format: Common["response_format"]): string | null {
-  if (!format || format.type === "text") return null;
-  if (format.type === "json_object") return jsonObjectGbnf();
-  return format.json_schema.schema ? jsonSchemaToGbnf(format.json_schema.schema) : jsonObjectGbnf();
 }
 
 /** The served model a body names, and the request-level fields of its generations (all but prompt and params). */
@@ -66,10 +60,13 @@ export function responseHead(id: string, body: Common) {
   return { id, created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: null };
 }
 
+/**
+ * The sampling fields of a body. Without `maxTokens` (from the body or the route's default) a generation may use
+ * the rest of the context (vLLM's default), which serving works out from the prompt.
+ */
 export function toSamplingParams(
   body: Common,
   serving: LlmServing,
-  promptTokens: ArrayLike<number>,
   extra: { maxTokens?: number | null; logprobs: number | null },
 ): SamplingParams {
   const stop = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
@@ -89,11 +86,10 @@ export function toSamplingParams(
     frequencyPenalty: body.frequency_penalty ?? 0,
     repetitionPenalty: body.repetition_penalty ?? 1,
     logitBias,
-    maxTokens: extra.maxTokens ?? body.max_tokens ?? serving.defaultMaxTokens(promptTokens),
+    maxTokens: extra.maxTokens ?? body.max_tokens ?? REST_OF_CONTEXT,
     stop: stop.filter((s) => s.length > 0),
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
     logprobs: extra.logprobs,
-    grammar: grammarFor(body.response_format),
   });
 }

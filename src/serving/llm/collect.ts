@@ -1,6 +1,7 @@
 // collectGeneration: a whole generation as one result, for responses that are not streamed.
 import type { FinishedEvent, FinishReason, Usage } from "../../engine/events.js";
 import { RequestTimeoutError } from "../errors.js";
+import type { ChatEvent, ToolCall } from "./chat.js";
 import type { GenerationEvent, TokenLogprob } from "./generation.js";
 
 /** The error a finished sequence stands for (a failure or a timeout), or null when it ended normally. */
@@ -43,6 +44,48 @@ export async function collectGeneration(
       if (failure) throw failure;
       choices[event.index]!.finishReason = event.reason;
     } else {
+      usage = event.usage;
+    }
+  }
+  return { choices, usage };
+}
+
+/** One choice of a chat, whole: its content, reasoning, calls and log-probabilities. */
+export interface CollectedChatChoice {
+  readonly index: number;
+  content: string;
+  reasoning: string;
+  toolCalls: readonly ToolCall[];
+  readonly logprobs: TokenLogprob[];
+  finishReason: FinishReason | null;
+}
+
+/** A whole chat as one result; throws when a choice failed, as collectGeneration does. */
+export async function collectChat(
+  events: AsyncIterable<ChatEvent>,
+  n: number,
+): Promise<{ choices: CollectedChatChoice[]; usage: Usage }> {
+  const choices: CollectedChatChoice[] = Array.from({ length: n }, (_, index) => ({
+    index,
+    content: "",
+    reasoning: "",
+    toolCalls: [],
+    logprobs: [],
+    finishReason: null,
+  }));
+  let usage: Usage = { promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0 };
+  for await (const event of events) {
+    if (event.type === "content") {
+      choices[event.index]!.content += event.text;
+      choices[event.index]!.logprobs.push(...event.logprobs);
+    } else if (event.type === "reasoning") {
+      choices[event.index]!.reasoning += event.text;
+    } else if (event.type === "finished") {
+      const failure = failureOf(event);
+      if (failure) throw failure;
+      choices[event.index]!.finishReason = event.reason;
+      choices[event.index]!.toolCalls = event.toolCalls;
+    } else if (event.type === "usage") {
       usage = event.usage;
     }
   }

@@ -32,6 +32,12 @@ export type GenerationEvent =
   | FinishedEvent
   | { readonly type: "usage"; readonly usage: Usage };
 
+/**
+ * SamplingParams.maxTokens for "as many as the context leaves" (vLLM's and OpenAI chat's default), resolved against
+ * the prompt when LlmServing.generate checks it.
+ */
+export const REST_OF_CONTEXT = Number.POSITIVE_INFINITY;
+
 /** What a client asked for, tokenized and checked (LlmServing.generate checks it). */
 export interface GenerateInput {
   readonly requestId: string;

@@ -8,9 +8,16 @@ import type { Logger } from "../../ops/logger.js";
 import type { Metrics } from "../../ops/metrics.js";
 import { InvalidRequestError, OverloadedError, ShuttingDownError } from "../errors.js";
 import type { AdapterRegistry } from "./adapters.js";
-import type { ChatMessage, ChatTemplate } from "./chat-template.js";
+import type { ChatEvent, ChatFormat, ChatInput, RenderedChat } from "./chat.js";
+import { chatEvents } from "./chat-stream.js";
 import { Embedder } from "./embedder.js";
-import { type GenerateInput, Generation, type GenerationEvent, type GenerationSummary } from "./generation.js";
+import {
+  type GenerateInput,
+  Generation,
+  type GenerationEvent,
+  type GenerationSummary,
+  REST_OF_CONTEXT,
+} from "./generation.js";
 import { mergeGenerations } from "./merge.js";
 
 export interface LlmServingOptions {
@@ -24,7 +31,7 @@ export interface LlmServingOptions {
   /** The generation context the engine steps; closed with the serving. */
   readonly context: LlamaContext;
   readonly maxModelLen: number;
-  readonly chatTemplate: ChatTemplate;
+  readonly chatFormat: ChatFormat;
   /** Sequences allowed to wait for admission; beyond it requests are refused with 429. */
   readonly maxWaiting: number;
   /** Timeout of requests that set none; 0 for none. */
@@ -45,9 +52,7 @@ export class LlmServing {
   readonly embedder: Embedder;
   readonly adapters: AdapterRegistry;
   readonly #context: LlamaContext;
-  readonly #template: ChatTemplate;
-  readonly #bosText: string;
-  readonly #eosText: string;
+  readonly #chatFormat: ChatFormat;
   readonly #maxWaiting: number;
   readonly #defaultTimeoutMs: number;
   readonly #metrics: Metrics | undefined;
@@ -64,7 +69,7 @@ export class LlmServing {
     engine,
     context,
     maxModelLen,
-    chatTemplate,
+    chatFormat,
     maxWaiting,
     defaultTimeoutMs,
     metrics,
@@ -89,9 +94,7 @@ export class LlmServing {
     this.maxModelLen = maxModelLen;
     // Embedding is prompt processing: it takes the batch thread count.
     this.embedder = new Embedder({ model, maxInputTokens: Math.min(maxModelLen, 8192), threads: context.threadsBatch });
-    this.#template = chatTemplate;
-    this.#bosText = this.#tokenText(model.info.bosToken);
-    this.#eosText = this.#tokenText(model.info.eosToken);
+    this.#chatFormat = chatFormat;
   }
 
   /** llama.cpp's compute threads for single-token steps and for larger ones, as it reports them. */
@@ -99,18 +102,9 @@ export class LlmServing {
     return { single: this.#context.threads, batch: this.#context.threadsBatch };
   }
 
-  /** The chat rendered with the template and tokenized; a template that writes BOS itself gets no second one. */
-  chatPrompt(messages: readonly ChatMessage[]): Int32Array {
-    let text: string;
-    try {
-      text = this.#template.render(messages, { bosToken: this.#bosText, eosToken: this.#eosText });
-    } catch (error) {
-      throw new InvalidRequestError(`the chat template failed on these messages: ${(error as Error).message}`, {
-        param: "messages",
-      });
-    }
-    const templateWritesBos = this.#bosText !== "" && text.startsWith(this.#bosText);
-    return this.model.tokenize(text, { addSpecial: !templateWritesBos, parseSpecial: true });
+  /** A chat as this model's prompt tokens, with the grammar its output format needs and its output parser. */
+  renderChat(input: ChatInput): RenderedChat {
+    return this.#chatFormat.render(input);
   }
 
   textPrompt(text: string): Int32Array {
@@ -148,18 +142,18 @@ export class LlmServing {
     );
   }
 
-  /** The completion budget when the client sets none: the rest of the context window, as vLLM does. */
-  defaultMaxTokens(promptTokens: ArrayLike<number>): number {
-    return Math.max(1, this.maxModelLen - promptTokens.length);
-  }
-
   /**
    * Checks the request and queues it at once, so a refusal (bad prompt, overload, shutdown) is thrown here,
    * before any response is started. The Generation's events end with one "finished" per sequence, then "usage".
    */
-  generate(input: GenerateInput): Generation {
+  generate(request: GenerateInput): Generation {
     if (this.#draining) throw new ShuttingDownError();
-    this.checkPrompt(input.promptTokens, { param: input.promptParam ?? "prompt", maxTokens: input.params.maxTokens });
+    const { promptTokens, params } = request;
+    const input =
+      params.maxTokens === REST_OF_CONTEXT
+        ? { ...request, params: { ...params, maxTokens: Math.max(1, this.maxModelLen - promptTokens.length) } }
+        : request;
+    this.checkPrompt(promptTokens, { param: input.promptParam ?? "prompt", maxTokens: input.params.maxTokens });
     const { numWaiting } = this.engine.stats();
     if (numWaiting + input.params.n > this.#maxWaiting) {
       throw new OverloadedError(
@@ -183,6 +177,25 @@ export class LlmServing {
     );
     this.#inFlight.add(generation);
     return generation;
+  }
+
+  /**
+   * A chat: rendered and generated, its output split into content, reasoning and tool calls. Refusals are thrown
+   * here, before any response starts, as with generate().
+   */
+  chat(
+    request: Omit<GenerateInput, "promptTokens" | "promptParam"> & { readonly chat: ChatInput },
+  ): AsyncIterable<ChatEvent> {
+    const { chat, ...input } = request;
+    const rendered = this.renderChat(chat);
+    const params = rendered.grammar === null ? input.params : { ...input.params, grammar: rendered.grammar };
+    const generation = this.generate({
+      ...input,
+      params,
+      promptTokens: rendered.promptTokens,
+      promptParam: "messages",
+    });
+    return chatEvents(generation, params.n, rendered.parse);
   }
 
   /**
@@ -246,10 +259,6 @@ export class LlmServing {
     await this.embedder.close();
     await this.#context.dispose();
     this.model.dispose();
-  }
-
-  #tokenText(token: number): string {
-    return token < 0 ? "" : new TextDecoder().decode(this.model.tokenToBytes(token, { special: true }));
   }
 }
 
