@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import type { ResponseStore } from "../cache/response-store.js";
 import type { Config } from "../config.js";
 import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
@@ -19,11 +20,14 @@ import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
 import { modelRoutes } from "./openai/models.js";
+import { responseRoutes } from "./openai/responses/routes.js";
 import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
 
 export interface AppDeps {
   readonly registry: ModelRegistry;
+  /** Stored Responses API responses (store: true), for GET and previous_response_id. */
+  readonly responses: ResponseStore;
   readonly repository: ModelRepository;
   readonly health: HealthState;
   readonly logger: Logger;
@@ -32,7 +36,7 @@ export interface AppDeps {
   readonly config: Pick<Config, "apiKeys" | "adminKeys" | "maxBodyBytes" | "enableForceIncludeUsage">;
 }
 
-export function createApp({ registry, repository, health, logger, metrics, config }: AppDeps): Hono {
+export function createApp({ registry, responses, repository, health, logger, metrics, config }: AppDeps): Hono {
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", async (c, next) => {
@@ -57,6 +61,7 @@ export function createApp({ registry, repository, health, logger, metrics, confi
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
+  app.route("/", responseRoutes(registry, responses));
   app.route("/", modelRoutes(registry, repository));
   app.route("/", embeddingRoutes(registry, repository));
   for (const routes of [tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));

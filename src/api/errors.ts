@@ -114,8 +114,39 @@ export function toOpenAiError(error: ApiError): OpenAiErrorBody {
   return { error: { message: error.message, type: error.type, param: error.param, code: error.code } };
 }
 
+/** Anthropic's error `type` for a status code (their API's table). */
+function anthropicType(status: number): string {
+  const types: Record<number, string> = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+    529: "overloaded_error",
+  };
+  return types[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+}
+
+/** Anthropic's error body: {type: "error", error: {type, message}}. */
+export function toAnthropicError(error: ApiError) {
+  return { type: "error" as const, error: { type: anthropicType(error.status), message: error.message } };
+}
+
+/**
+ * Every route answers errors in its own API's shape, decided by path: Anthropic's under /v1/messages, KServe's
+ * ({"error": message}) under /v2, OpenAI's everywhere else.
+ */
+function errorBody(path: string, error: ApiError): object {
+  if (path === "/v1/messages" || path.startsWith("/v1/messages/")) return toAnthropicError(error);
+  if (path === "/v2" || path.startsWith("/v2/")) return { error: error.message };
+  return toOpenAiError(error);
+}
+
+/** The error response for `error` (logged when it is a 500), with Retry-After on 429 and 503. */
 export function errorResponse(c: Context, error: unknown): Response {
   const apiError = reportError(c, error);
   if (apiError.retryAfterSeconds !== null) c.header("Retry-After", String(apiError.retryAfterSeconds));
-  return c.json(toOpenAiError(apiError), apiError.status);
+  return c.json(errorBody(c.req.path, apiError), apiError.status);
 }

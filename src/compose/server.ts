@@ -3,6 +3,7 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import { MemoryResponseStore } from "../cache/response-store.js";
 import { setLlamaLogLevel } from "../backend/llama/addon.js";
 import { loadConfig, type Config, type ConfigInput } from "../config.js";
 import { HealthState } from "../ops/health.js";
@@ -43,6 +44,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
   const app = createApp({
     registry,
+    responses: new MemoryResponseStore(),
     repository,
     health,
     logger,

@@ -1,8 +1,8 @@
 // Chats as the three chat APIs (OpenAI's chat completions and Responses, Anthropic's Messages) all reach serving:
 // one input shape (OpenAI's chat messages, which llama.cpp's chat layer takes as they are) and one output stream,
 // ChatEvents, where the generated text is already split into content, reasoning and tool calls.
-import type { FinishedEvent, Usage } from "../../engine/events.js";
-import type { TokenLogprob } from "./generation.js";
+import type { Usage } from "../../engine/events.js";
+import type { SequenceEnd, TokenLogprob } from "./generation.js";
 
 /** A call the assistant makes: `arguments` is JSON text, as OpenAI carries it. */
 export interface ToolCall {
@@ -88,7 +88,7 @@ export type ChatEvent =
       readonly name?: string;
       readonly arguments: string;
     }
-  | (FinishedEvent & { readonly toolCalls: readonly ToolCall[] })
+  | (SequenceEnd & { readonly toolCalls: readonly ToolCall[] })
   | { readonly type: "usage"; readonly usage: Usage };
 
 /** Output read as plain content: for templates without a tool-call or reasoning format. */

@@ -18,9 +18,12 @@ export interface TokenLogprob {
   readonly top: readonly { readonly token: string; readonly bytes: readonly number[]; readonly logprob: number }[];
 }
 
+/** A sequence's end as serving reports it: the engine's, with the stop string that ended it, if one did. */
+export type SequenceEnd = FinishedEvent & { readonly stopString: string | null };
+
 /**
- * A generation's events: text deltas per sequence, each sequence's end (a FinishedEvent, its reason "stop" when a
- * stop string ended it), and one `usage` for the whole request last.
+ * A generation's events: text deltas per sequence, each sequence's end (its reason "stop" when a stop string ended
+ * it), and one `usage` for the whole request last.
  */
 export type GenerationEvent =
   | {
@@ -29,7 +32,7 @@ export type GenerationEvent =
       readonly text: string;
       readonly logprobs: readonly TokenLogprob[];
     }
-  | FinishedEvent
+  | SequenceEnd
   | { readonly type: "usage"; readonly usage: Usage };
 
 /**
@@ -191,20 +194,21 @@ export class Generation implements AsyncIterable<GenerationEvent> {
     this.#lastTokenMs[index] = now;
     this.#numOutputTokens++;
     const text = this.#texts[index]!;
-    if (text.stopped) return null;
+    if (text.stopString !== null) return null;
     const { delta, stopped } = text.push(event.token);
     if (stopped) this.#parts.engine.abort(this.requestId, "stop", null, index);
     const logprobs = event.logprob === null ? [] : [this.#logprob(event)];
     return delta !== "" || logprobs.length > 0 ? { type: "delta", index, text: delta, logprobs } : null;
   }
 
-  #finished(event: FinishedEvent): FinishedEvent {
+  #finished(event: FinishedEvent): SequenceEnd {
     this.#usage.completionTokens += event.usage.completionTokens;
     this.#usage.cachedPromptTokens = Math.min(this.#usage.cachedPromptTokens, event.usage.cachedPromptTokens);
     if (event.queueMs !== null) this.#queueMs = Math.max(this.#queueMs ?? 0, event.queueMs);
-    const reason = this.#texts[event.index]!.stopped ? "stop" : event.reason;
+    const { stopString } = this.#texts[event.index]!;
+    const reason = stopString === null ? event.reason : "stop";
     this.#reasons[event.index] = reason;
-    return reason === event.reason ? event : { ...event, reason, message: null };
+    return { ...event, reason, message: reason === event.reason ? event.message : null, stopString };
   }
 
   #finalUsage(): Usage {
@@ -247,7 +251,8 @@ export class Generation implements AsyncIterable<GenerationEvent> {
 class SequenceText {
   readonly #detokenizer: IncrementalDetokenizer;
   readonly #stops: StopMatcher;
-  stopped = false;
+  /** The stop string that ended the sequence, once one did. */
+  stopString: string | null = null;
 
   constructor(tokenToBytes: (token: number) => Uint8Array, stop: readonly string[]) {
     this.#detokenizer = new IncrementalDetokenizer(tokenToBytes);
@@ -256,16 +261,19 @@ class SequenceText {
 
   /** The text this token releases; `stopped` once a stop string matched (the text then ends before it). */
   push(token: number): { delta: string; stopped: boolean } {
-    const match = this.#stops.push(this.#detokenizer.push(token));
-    this.stopped = match.stopped;
-    return { delta: match.text, stopped: match.stopped };
+    return this.#take(this.#detokenizer.push(token));
   }
 
   /** What was held back, released when the sequence ended for another reason than a stop string. */
   finish(): string {
-    if (this.stopped) return "";
-    const rest = this.#stops.push(this.#detokenizer.flush());
-    this.stopped = rest.stopped;
-    return rest.text + (rest.stopped ? "" : this.#stops.flush());
+    if (this.stopString !== null) return "";
+    const { delta, stopped } = this.#take(this.#detokenizer.flush());
+    return delta + (stopped ? "" : this.#stops.flush());
+  }
+
+  #take(text: string): { delta: string; stopped: boolean } {
+    const match = this.#stops.push(text);
+    if (match.stopped) this.stopString = match.matched ?? "";
+    return { delta: match.text, stopped: match.stopped };
   }
 }
