@@ -13,6 +13,7 @@ import type { ModelRegistry } from "../serving/llm/registry.js";
 import { healthRoutes } from "./admin/health.js";
 import { loraRoutes } from "./admin/lora.js";
 import { metricsRoutes } from "./admin/metrics.js";
+import { messagesRoutes } from "./anthropic/messages.js";
 import { ApiError, errorResponse } from "./errors.js";
 import { accessLog, admission, bodyLimit } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
@@ -62,6 +63,7 @@ export function createApp({ registry, responses, repository, health, logger, met
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
   app.route("/", responseRoutes(registry, responses));
+  app.route("/", messagesRoutes(registry));
   app.route("/", modelRoutes(registry, repository));
   app.route("/", embeddingRoutes(registry, repository));
   for (const routes of [tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));

@@ -35,7 +35,7 @@ export function chatRoutes(registry: ModelRegistry): Hono {
       maxTokens: body.max_completion_tokens ?? body.max_tokens,
       logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
     });
-    const events = serving.chat({ requestId: id, params, chat, ...fields });
+    const { events } = serving.chat({ requestId: id, params, chat, ...fields });
     const head = responseHead(id, body);
     if (body.stream) return streamGeneration(c, events, head, chatChunks(params.n), includeUsage(c, body));
     const result = await collectChat(events, params.n);

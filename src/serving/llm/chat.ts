@@ -91,6 +91,12 @@ export type ChatEvent =
   | (SequenceEnd & { readonly toolCalls: readonly ToolCall[] })
   | { readonly type: "usage"; readonly usage: Usage };
 
+/** A chat being generated: its prompt's length in tokens and its output events. */
+export interface ChatRun {
+  readonly promptTokens: number;
+  readonly events: AsyncIterable<ChatEvent>;
+}
+
 /** Output read as plain content: for templates without a tool-call or reasoning format. */
 export const plainContent: OutputParser = (text) => ({ content: text, reasoning: "", toolCalls: [] });
 

@@ -8,7 +8,7 @@ import type { Logger } from "../../ops/logger.js";
 import type { Metrics } from "../../ops/metrics.js";
 import { InvalidRequestError, OverloadedError, ShuttingDownError } from "../errors.js";
 import type { AdapterRegistry } from "./adapters.js";
-import type { ChatEvent, ChatFormat, ChatInput, RenderedChat } from "./chat.js";
+import type { ChatFormat, ChatInput, ChatRun, RenderedChat } from "./chat.js";
 import { chatEvents } from "./chat-stream.js";
 import { Embedder } from "./embedder.js";
 import {
@@ -181,11 +181,9 @@ export class LlmServing {
 
   /**
    * A chat: rendered and generated, its output split into content, reasoning and tool calls. Refusals are thrown
-   * here, before any response starts, as with generate().
+   * here, before any response starts, as with generate(). `promptTokens` is the rendered prompt's length.
    */
-  chat(
-    request: Omit<GenerateInput, "promptTokens" | "promptParam"> & { readonly chat: ChatInput },
-  ): AsyncIterable<ChatEvent> {
+  chat(request: Omit<GenerateInput, "promptTokens" | "promptParam"> & { readonly chat: ChatInput }): ChatRun {
     const { chat, ...input } = request;
     const rendered = this.renderChat(chat);
     const params = rendered.grammar === null ? input.params : { ...input.params, grammar: rendered.grammar };
@@ -195,7 +193,7 @@ export class LlmServing {
       promptTokens: rendered.promptTokens,
       promptParam: "messages",
     });
-    return chatEvents(generation, params.n, rendered.parse);
+    return { promptTokens: rendered.promptTokens.length, events: chatEvents(generation, params.n, rendered.parse) };
   }
 
   /**

@@ -33,7 +33,7 @@ export interface Outcome {
 }
 
 function refuse(param: string, what: string): never {
-  throw new InvalidRequestError(`${what} is not supported by this server`, { param, code: "unsupported_parameter" });
+  throw new InvalidRequestError(`this server does not support ${what}`, { param, code: "unsupported_parameter" });
 }
 
 function toolsOf(body: ResponseCreateRequest): { tools: FunctionToolSpec[]; toolChoice: ToolChoice } {
@@ -122,7 +122,7 @@ export function startResponse(c: Context, p: PreparedResponse, signal: AbortSign
     traceId: c.get("requestId"),
     ...(p.adapter ? { adapter: p.adapter } : {}),
     ...(body.timeout ? { timeoutMs: body.timeout * 1000 } : {}),
-  });
+  }).events;
 }
 
 function wireUsage(usage: Usage) {
