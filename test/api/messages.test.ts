@@ -15,10 +15,12 @@ afterAll(async () => {
 });
 
 const ask = [{ role: "user" as const, content: "Tell me a story" }];
+// Older Messages clients send temperature; this SDK's types no longer declare it, but the API takes it.
+const greedy: object = { temperature: 0 };
 
 describe("POST /v1/messages", () => {
   it("answers with a message, its stop reason and usage; the stream's final message is the same text", async () => {
-    const request = { model: server.model, max_tokens: 8, system: "Be brief.", messages: ask, temperature: 0 };
+    const request = { model: server.model, max_tokens: 8, system: "Be brief.", messages: ask, ...greedy };
     const message = await client.messages.create(request);
     expect(message).toMatchObject({
       type: "message",
@@ -41,14 +43,14 @@ describe("POST /v1/messages", () => {
   });
 
   it("ends at a stop sequence and names it", async () => {
-    const first = await client.messages.create({ model: server.model, max_tokens: 12, messages: ask, temperature: 0 });
+    const first = await client.messages.create({ model: server.model, max_tokens: 12, messages: ask, ...greedy });
     const text = (first.content[0] as { text: string }).text;
     const stop = text.trim().split(/\s+/)[2]!;
     const stopped = await client.messages.create({
       model: server.model,
       max_tokens: 12,
       messages: ask,
-      temperature: 0,
+      ...greedy,
       stop_sequences: [stop],
     });
     expect(stopped).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: stop });
