@@ -36,7 +36,8 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --max-loras N               adapters resident at once; idle ones beyond it are unloaded (default 8)
   --admin-key KEY             a key for /v1/load_lora_adapter and /v1/unload_lora_adapter (repeatable)
   --model-repository DIR      classic ONNX models served over KServe v2 (LOOM_MODEL_REPOSITORY, default models)
-  --onnx-threads N            onnxruntime intra-op threads per model instance (default 1)`;
+  --onnx-threads N            onnxruntime intra-op threads per model instance (default 1)
+  --no-ui                     do not serve the web dashboard and playground at / and /ui (LOOM_UI=false)`;
 
 const FLAGS = {
   host: { type: "string" },
@@ -67,6 +68,7 @@ const FLAGS = {
   "admin-key": { type: "string", multiple: true },
   "model-repository": { type: "string" },
   "onnx-threads": { type: "string" },
+  "no-ui": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -80,6 +82,12 @@ function namedPath(text: string): { name: string; path: string } {
   const at = text.indexOf("=");
   if (at <= 0 || at === text.length - 1) throw new RangeError(`--lora must be NAME=PATH, got '${text}'`);
   return { name: text.slice(0, at), path: text.slice(at + 1) };
+}
+
+function boolean(name: string, text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  if (text !== "true" && text !== "false") throw new RangeError(`${name} must be true or false, got '${text}'`);
+  return text === "true";
 }
 
 function number(name: string, text: string | undefined): number | undefined {
@@ -134,6 +142,7 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     modelRepository: flag("model-repository", "LOOM_MODEL_REPOSITORY"),
     onnxThreads: integer("onnx-threads", flag("onnx-threads")),
     adminKeys: values["admin-key"] ?? (env.LOOM_ADMIN_KEY ? [env.LOOM_ADMIN_KEY] : undefined),
+    ui: values["no-ui"] ? false : boolean("LOOM_UI", env.LOOM_UI),
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as ConfigInput;
 }

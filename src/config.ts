@@ -53,6 +53,8 @@ export const ConfigSchema = z.object({
   modelRepository: z.string().min(1).default("models"),
   /** onnxruntime intra-op threads per model instance; one leaves the other core to the event loop on small machines. */
   onnxThreads: z.number().int().min(1).default(1),
+  /** The web dashboard and playground at / and /ui; off, those paths answer 404. */
+  ui: z.boolean().default(true),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

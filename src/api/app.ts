@@ -8,9 +8,12 @@ import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { ModelRepository } from "../serving/classic/model-repository.js";
 import type { ModelRegistry } from "../serving/llm/registry.js";
+import { type Capability, capabilityRoutes } from "./admin/capabilities.js";
 import { healthRoutes } from "./admin/health.js";
 import { loraRoutes } from "./admin/lora.js";
 import { metricsRoutes } from "./admin/metrics.js";
+import { requestRoutes } from "./admin/requests.js";
+import { statsStreamRoutes } from "./admin/stats-stream.js";
 import { ApiError, errorResponse, toApiError } from "./errors.js";
 import { accessLog, admission, bodyLimit } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
@@ -20,6 +23,7 @@ import { embeddingRoutes } from "./openai/embeddings.js";
 import { modelRoutes } from "./openai/models.js";
 import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
+import { uiRoutes } from "./ui/static.js";
 
 export type AppEnv = { Variables: RequestIdVariables };
 
@@ -33,6 +37,8 @@ export interface AppDeps {
   /** Keys for adapter loading; none: the API keys guard it. */
   readonly adminKeys: readonly string[];
   readonly maxBodyBytes: number;
+  /** Serve the web dashboard and playground at / and /ui (throws when its bundle was never built). */
+  readonly ui?: boolean;
 }
 
 export function createApp({
@@ -44,6 +50,7 @@ export function createApp({
   apiKeys,
   adminKeys,
   maxBodyBytes,
+  ui = false,
 }: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestId());
@@ -51,21 +58,32 @@ export function createApp({
   app.use("*", cors());
   app.route("/", healthRoutes(health));
   if (metrics) app.route("/", metricsRoutes(metrics));
+  // The page itself is open (it asks for the key); the numbers and requests behind it need one like /v1 does.
+  if (ui) app.route("/", uiRoutes());
   // Any key opens the API when keys are set; only an admin key (when there are any) opens adapter loading.
   const auth = bearerAuth(apiKeys.length > 0 ? [...apiKeys, ...adminKeys] : []);
   for (const path of ["/v1/*", "/v2/models/*", "/v2/repository/*", "/tokenize", "/detokenize"]) {
     app.use(path, auth);
     app.use(path, admission(health));
   }
+  // Not behind admission: an operator watches a loading or draining server too.
+  app.use("/loom/v1/*", auth);
   if (adminKeys.length > 0)
-    for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
+    for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter", "/loom/v1/requests/:id/cancel"])
+      app.use(path, bearerAuth(adminKeys));
   app.use("*", bodyLimit(maxBodyBytes));
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
   app.route("/", modelRoutes(registry, repository));
   app.route("/", embeddingRoutes(registry, repository));
-  for (const routes of [tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));
+  for (const routes of [tokenizeRoutes, loraRoutes, requestRoutes]) app.route("/", routes(registry));
+  const capabilities: Capability[] = ["requests"];
+  if (metrics) {
+    app.route("/", statsStreamRoutes(metrics));
+    capabilities.push("stats_stream");
+  }
+  app.route("/", capabilityRoutes(capabilities));
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })),
   );

@@ -48,6 +48,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     apiKeys: config.apiKeys,
     adminKeys: config.adminKeys,
     maxBodyBytes: config.maxBodyBytes,
+    ui: config.ui,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

@@ -32,6 +32,15 @@ describe("parseServeArgs", () => {
     );
   });
 
+  it("serves the web UI unless --no-ui or LOOM_UI=false turns it off", () => {
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf"])).ui).toBe(true);
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf", "--no-ui"])).ui).toBe(false);
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf"], { LOOM_UI: "false" })).ui).toBe(false);
+    expect(() => parseServeArgs(["serve", "m.gguf"], { LOOM_UI: "off" })).toThrow(
+      "LOOM_UI must be true or false, got 'off'",
+    );
+  });
+
   it("refuses unknown flags, missing models and non-integers with the usage text", () => {
     expect(() => parseServeArgs(["serve", "m.gguf", "--bogus"])).toThrow(/usage: loom serve/);
     expect(() => parseServeArgs(["serve"])).toThrow(/usage: loom serve/);

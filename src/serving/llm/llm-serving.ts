@@ -10,6 +10,7 @@ import type { ChatMessage, ChatTemplate } from "./chat-template.js";
 import { IncrementalDetokenizer } from "./detokenizer.js";
 import type { AdapterLease, AdapterRegistry } from "./adapters.js";
 import { Embedder } from "./embedder.js";
+import { InFlightRequests } from "./in-flight.js";
 import type { Logger } from "../../ops/logger.js";
 import type { Metrics } from "../../ops/metrics.js";
 import { InvalidRequestError, OverloadedError, ShuttingDownError } from "../errors.js";
@@ -72,6 +73,8 @@ export class LlmServing {
   readonly createdSeconds = Math.floor(Date.now() / 1000);
   readonly embedder: Embedder;
   readonly adapters: AdapterRegistry;
+  /** The generation requests running now, for the dashboard and for cancelling one. */
+  readonly inFlight = new InFlightRequests();
   readonly #context: LlamaContext;
   readonly #template: ChatTemplate;
   readonly #bosText: string;
@@ -192,6 +195,15 @@ export class LlmServing {
         throw new InvalidRequestError((error as Error).message);
       throw error;
     }
+    this.inFlight.add(
+      {
+        requestId: input.requestId,
+        model: this.name,
+        adapter: input.adapter?.name ?? null,
+        numPromptTokens: input.promptTokens.length,
+      },
+      () => this.engine.abort(input.requestId, "abort"),
+    );
     return this.#text(input, events, lease);
   }
 
@@ -220,6 +232,7 @@ export class LlmServing {
       yield* this.#textOf(input, events);
     } finally {
       lease?.release();
+      this.inFlight.remove(input.requestId);
     }
   }
 
@@ -239,6 +252,7 @@ export class LlmServing {
       const i = event.index;
       if (event.type === "token") {
         timing.token(i);
+        this.inFlight.countToken(input.requestId);
         if (stopped[i]) continue;
         const match = stops[i]!.push(detokenizers[i]!.push(event.token));
         const logprobs =

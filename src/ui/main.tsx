@@ -1,0 +1,6 @@
+// The page's entry: the app shell into #app.
+import { render } from "preact";
+import { App } from "./app.js";
+import "./styles.css";
+
+render(<App />, document.getElementById("app")!);
