@@ -6,7 +6,7 @@ import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import { type CumulativeBucket, histogramQuantile } from "./histogram-quantile.js";
 
 /** The label that names a route variant once routing sets one; series without it are the model's own. */
-export const VARIANT_LABEL = "variant";
+const VARIANT_LABEL = "variant";
 
 const COUNTERS = {
   generatedTokens: "loom:step_generation_tokens_total",
@@ -34,7 +34,7 @@ export interface LatencyQuantiles {
 }
 
 /** One model (or one route variant of it) over the window. Rates are per second; null: not measurable yet. */
-export interface SeriesStats {
+interface SeriesStats {
   readonly model: string;
   readonly variant: string | null;
   /** Tokens sampled by engine steps per second, while requests run. */

@@ -23,9 +23,8 @@ export function KeyDialog({ refusal, onSubmit }: KeyDialogProps) {
         }}
       >
         <h2 id="key-title">API key</h2>
-        {refusal === null ? (
-          <p>This server requires an API key (its --api-key, or an --admin-key to cancel requests).</p>
-        ) : (
+        <p>This server requires an API key: one of its --api-key keys, or an --admin-key one to cancel requests.</p>
+        {refusal !== null && (
           <p role="alert" class="error">
             The server refused the key: {refusal}
           </p>

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { repoRoot } from "./models.js";
 
-export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = "/usr/bin/chromium";
 
 /** test-artifacts/ of the checkout (git-ignored): screenshots of the pages the browser tests saw. */
 export const ARTIFACTS = join(repoRoot, "test-artifacts");

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { type Context, Hono } from "hono";
 
 /** dist/ui of the package: three levels up from src/api/ui and from dist/api/ui alike. */
-export const UI_DIR = fileURLToPath(new URL("../../../dist/ui/", import.meta.url));
+const UI_DIR = fileURLToPath(new URL("../../../dist/ui/", import.meta.url));
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   ".js": "text/javascript; charset=utf-8",

@@ -3,7 +3,7 @@
 // stream, and removes it when its stream ends, whatever the reason.
 
 /** waiting: accepted, no token yet (queued or prefilling); running: tokens are streaming. vLLM's two states. */
-export type InFlightState = "waiting" | "running";
+type InFlightState = "waiting" | "running";
 
 export interface InFlightInfo {
   readonly requestId: string;

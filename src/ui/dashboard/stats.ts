@@ -33,13 +33,13 @@ export interface StatsSample {
 }
 
 /** Points each chart keeps: ten minutes at the default interval of a second. */
-export const CHART_POINTS = 600;
+const CHART_POINTS = 600;
 
 export function seriesName(s: SeriesSample): string {
   return s.variant === null ? s.model : `${s.model} · ${s.variant}`;
 }
 
-export type StreamStatus = "connecting" | "live" | "reconnecting";
+type StreamStatus = "connecting" | "live" | "reconnecting";
 
 export interface StatsStream {
   readonly samples: Ring<StatsSample>;

@@ -27,10 +27,12 @@ export function useTheme(): { choice: ThemeChoice; theme: Theme; next: () => voi
     return () => query.removeEventListener("change", onChange);
   }, []);
   const theme = choice === "system" ? system : choice;
+  // Set while rendering, not in an effect: children's effects run first, and charts read the theme's colours from
+  // the stylesheet when they are built.
+  document.documentElement.dataset.theme = theme;
   useEffect(() => {
-    document.documentElement.dataset.theme = theme;
     if (choice === "system") localStorage.removeItem(ITEM);
     else localStorage.setItem(ITEM, choice);
-  }, [choice, theme]);
+  }, [choice]);
   return { choice, theme, next: () => setChoice((c) => NEXT[c]) };
 }
