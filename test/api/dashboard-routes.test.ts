@@ -96,7 +96,7 @@ describe("the web UI's routes", () => {
     expect((await errorOf(bad)).param).toBe("interval_ms");
   });
 
-  it("lists a running stream with its tokens so far, and its cancel ends the stream with finish_reason abort", async () => {
+  it("lists a running stream with its tokens so far; its cancel ends the stream with finish_reason abort", async () => {
     const stream = await startStream(server.url, server.model, { maxTokens: 3000 });
     expect(await pollListed(stream.id)).toMatchObject({
       id: stream.id,

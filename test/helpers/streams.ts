@@ -27,7 +27,7 @@ export interface RunningStream {
   readonly ended: Promise<{ readonly finishReason: string | null; readonly done: boolean }>;
 }
 
-/** Starts a streamed chat completion of `maxTokens` (ignoring end-of-sequence) and returns once its first chunk came. */
+/** Starts a streamed chat completion of `maxTokens` (end-of-sequence ignored); returns once its first chunk came. */
 export async function startStream(
   url: string,
   model: string,

@@ -41,10 +41,13 @@ export function statsStreamRoutes(metrics: Metrics): Hono {
     const query = StatsStreamQuery.parse(c.req.query());
     const sampler = new StatsSampler({ read: (names) => metrics.read(names), windowMs: query.window_ms });
     return streamSSE(c, async (stream) => {
+      // A steady cadence: the time a sample takes is not added to the interval; a slow client skips, never bursts.
+      let dueMs = Date.now();
       while (!stream.aborted && !stream.closed) {
         const sample = await sampler.sample();
         await stream.writeSSE({ event: "stats", data: JSON.stringify(wireSample(sample)) });
-        await stream.sleep(query.interval_ms);
+        dueMs = Math.max(dueMs + query.interval_ms, Date.now());
+        await stream.sleep(dueMs - Date.now());
       }
     });
   });

@@ -29,7 +29,8 @@ export function uiRoutes(dir: string = UI_DIR): Hono {
   const indexPath = join(dir, "index.html");
   if (!existsSync(indexPath)) {
     throw new Error(
-      `the web UI is not built (${indexPath} is missing): run 'npm run build:ui' (npm ci runs it), or start with --no-ui`,
+      `the web UI is not built (${indexPath} is missing): ` +
+        "run 'npm run build:ui' (npm ci runs it), or start with --no-ui",
     );
   }
   const index = readFileSync(indexPath, "utf8");

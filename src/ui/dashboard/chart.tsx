@@ -31,9 +31,10 @@ export function Chart({ title, lines, data, format, yMax, integer = false, theme
   // Rebuilt only when the lines or the theme change; new data goes through setData below.
   useEffect(() => {
     const element = box.current!;
+    // Computed colours, not the custom properties: those hold light-dark() pairs that a canvas cannot read.
     const css = getComputedStyle(element);
-    const ink = css.getPropertyValue("--muted").trim();
-    const grid = css.getPropertyValue("--grid").trim();
+    const ink = css.color;
+    const grid = css.borderTopColor;
     const axis = { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const options: uPlot.Options = {
       width: Math.max(element.clientWidth, 200),

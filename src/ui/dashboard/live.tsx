@@ -113,7 +113,7 @@ export function Live({ intervalMs, theme }: { intervalMs: number; theme: Theme }
   );
 
   return (
-    <section aria-labelledby="live-title">
+    <section aria-labelledby="live-title" data-samples={stream.samples.pushed}>
       <div class="section-head">
         <h1 id="live-title">Live</h1>
         <span class={`badge ${stream.status}`} role="status">

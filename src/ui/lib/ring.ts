@@ -6,6 +6,7 @@ export class Ring<T> {
   readonly #items: T[] = [];
   /** Index of the oldest item once the ring is full. */
   #start = 0;
+  #pushed = 0;
 
   constructor(capacity: number) {
     if (!(Number.isInteger(capacity) && capacity > 0))
@@ -17,8 +18,14 @@ export class Ring<T> {
     return this.#items.length;
   }
 
+  /** Items pushed since the ring was made, those overwritten included. */
+  get pushed(): number {
+    return this.#pushed;
+  }
+
   /** Appends `item`, overwriting the oldest one when full. */
   push(item: T): void {
+    this.#pushed++;
     if (this.#items.length < this.capacity) {
       this.#items.push(item);
       return;

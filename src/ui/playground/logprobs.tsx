@@ -6,7 +6,8 @@ function describe(t: TokenLogprob): string {
   const alternatives = t.top_logprobs
     .map((alt) => `${JSON.stringify(alt.token)} ${(Math.exp(alt.logprob) * 100).toFixed(1)} %`)
     .join(", ");
-  return `${JSON.stringify(t.token)}: ${(Math.exp(t.logprob) * 100).toFixed(1)} %${alternatives ? `; top: ${alternatives}` : ""}`;
+  const own = `${JSON.stringify(t.token)}: ${(Math.exp(t.logprob) * 100).toFixed(1)} %`;
+  return alternatives === "" ? own : `${own}; top: ${alternatives}`;
 }
 
 export function LogprobHeatmap({ tokens }: { tokens: readonly TokenLogprob[] }) {

@@ -48,7 +48,7 @@ describe("histogramQuantile", () => {
     expect(histogramQuantile(0.75, buckets)).toBeCloseTo(0.3, 12);
   });
 
-  it("answers null without observations, the highest finite bound for the +Inf bucket, 0 as the first lower bound", () => {
+  it("answers null when empty, the highest finite bound for the +Inf bucket, 0 as the first lower bound", () => {
     expect(histogramQuantile(0.5, [{ le: Number.POSITIVE_INFINITY, count: 0 }])).toBeNull();
     const tail = [
       { le: 1, count: 1 },

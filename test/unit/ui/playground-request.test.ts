@@ -85,6 +85,7 @@ describe("Ring", () => {
     expect(ring.last()).toBeUndefined();
     for (let i = 1; i <= 7; i++) ring.push(i);
     expect(ring.size).toBe(3);
+    expect(ring.pushed).toBe(7);
     expect(ring.map((x) => x * 10)).toEqual([50, 60, 70]);
     expect(ring.last()).toBe(7);
     expect(() => new Ring(0)).toThrow("capacity must be a positive integer, got 0");
