@@ -25,7 +25,20 @@ export function toNativeSamplerOptions(params: SamplingParams): NativeSamplerOpt
           logitBiasValues: Float32Array.from(biasTokens.map((t) => params.logitBias.get(t)!)),
         }
       : {}),
-    ...(params.grammar === null ? {} : { grammar: params.grammar }),
+    ...grammarOptions(params.grammar),
+  };
+}
+
+function grammarOptions(grammar: SamplingParams["grammar"]): NativeSamplerOptions {
+  if (grammar === null) return {};
+  if (typeof grammar === "string") return { grammar };
+  return {
+    grammar: grammar.grammar,
+    grammarLazy: grammar.lazy,
+    grammarTriggers: grammar.triggers,
+    grammarPrefill: grammar.prefill,
+    thinkingStartTag: grammar.thinkingStartTag,
+    thinkingEndTags: grammar.thinkingEndTags,
   };
 }
 
