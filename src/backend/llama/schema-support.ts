@@ -98,6 +98,18 @@ function checkBounds(schema: Schema, path: string): void {
   }
 }
 
+// A pattern the converter cannot compile becomes its any-string rule (with a warning on stderr); an unanchored
+// pattern always does, so its grammar is that fallback, to compare with.
+const fallbacks = new WeakMap<GrammarCompiler, string>();
+function fallbackGrammar(compile: GrammarCompiler): string {
+  let grammar = fallbacks.get(compile);
+  if (grammar === undefined) {
+    grammar = compile({ type: "string", pattern: "unanchored" });
+    fallbacks.set(compile, grammar);
+  }
+  return grammar;
+}
+
 function checkString(schema: Schema, path: string, compile: GrammarCompiler): void {
   const format = typeof schema.format === "string" ? schema.format : undefined;
   if (format !== undefined && !NATIVE_FORMATS.has(format) && !(format in FORMAT_PATTERNS)) {
@@ -105,7 +117,7 @@ function checkString(schema: Schema, path: string, compile: GrammarCompiler): vo
   }
   if (typeof schema.pattern === "string") {
     const pattern = anchored(schema.pattern);
-    const compiles = compile({ type: "string", pattern }) !== compile({ type: "string" });
+    const compiles = compile({ type: "string", pattern }) !== fallbackGrammar(compile);
     if (compiles) schema.pattern = pattern;
     else if (format !== undefined) delete schema.pattern;
     else throw new UnsupportedSchemaError(path, `pattern ${schema.pattern} has no grammar equivalent`);
