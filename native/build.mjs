@@ -142,7 +142,12 @@ const releaseDir = join(buildDir, "Release");
 const manifestPath = join(buildDir, "loom-native.json");
 // The sources' hash is part of the manifest, so a checkout whose native code changed is rebuilt by npm ci.
 const sourceHash = createHash("sha256");
-for (const file of ["binding.gyp", ...readdirSync(join(nativeDir, "src")).sort().map((f) => join("src", f))]) {
+for (const file of [
+  "binding.gyp",
+  ...readdirSync(join(nativeDir, "src"))
+    .sort()
+    .map((f) => join("src", f)),
+]) {
   sourceHash.update(file).update(readFileSync(join(nativeDir, file)));
 }
 const manifest = {

@@ -4,7 +4,7 @@
 import type { ChatFamilyName } from "../../models/chat-families.js";
 import type { ChatTool } from "../../src/backend/llama/chat-layer.js";
 
-export const CITY_PARAMETERS = {
+const CITY_PARAMETERS = {
   type: "object",
   properties: { city: { type: "string" } },
   required: ["city"],

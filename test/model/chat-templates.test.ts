@@ -2,7 +2,7 @@
 // tool_choice gets, a history with a call and its result, the family's marker tokens, and bad requests.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHAT_FAMILIES, type ChatFamily, type ChatFamilyName } from "../../models/chat-families.js";
-import { type ChatMessage, ChatParser, ChatTemplates } from "../../src/backend/llama/chat-layer.js";
+import { type ChatMessage, ChatParser, ChatTemplates, type JsonSchema } from "../../src/backend/llama/chat-layer.js";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { TOOLS } from "../helpers/chat-texts.js";
 import { chatModel, tinyModel } from "../helpers/models.js";
@@ -178,7 +178,7 @@ describe("bad requests", () => {
 
   it("refuses tool schemas that cannot be compiled or honoured", () => {
     const templates = ChatTemplates.create(qwen);
-    const tool = (parameters: object) => [{ type: "function" as const, function: { name: "f", parameters } }];
+    const tool = (parameters: JsonSchema) => [{ type: "function" as const, function: { name: "f", parameters } }];
     expect(code(() => templates.apply({ messages: ASK, tools: tool({ $ref: "#/$defs/missing" }) }))).toBe(
       "LOOM_INVALID_SCHEMA",
     );

@@ -1,10 +1,10 @@
 // jsonSchemaToGrammar: llama.cpp's converter behind a check of what it can honour. Each grammar is run on real
 // tokens through a real sampler: accepted text is what the grammar lets a model write, to its end.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonSchemaToGrammar, type JsonSchema } from "../../src/backend/llama/chat-layer.js";
+import { type JsonSchema, jsonSchemaToGrammar, UnsupportedSchemaError } from "../../src/backend/llama/chat-layer.js";
 import type { LlamaContext } from "../../src/backend/llama/llama-context.js";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
-import { FORMAT_PATTERNS, UnsupportedSchemaError } from "../../src/backend/llama/schema-support.js";
+import { FORMAT_PATTERNS } from "../../src/backend/llama/schema-support.js";
 import { samplingParams } from "../../src/sampling-params.js";
 import { chatModel } from "../helpers/models.js";
 

@@ -8,7 +8,13 @@
 // and again while it streams (partial), and once more at the end. Special tokens of preservedTokenIds must reach the
 // parser as text (detokenize them with special: true), since the parser reads them as markers.
 import type { GrammarConstraint } from "../../sampling-params.js";
-import { loadAddon, type NativeChatParser, type NativeChatParserParams, type NativeChatTemplates } from "./addon.js";
+import {
+  loadAddon,
+  type NativeChatApplyRequest,
+  type NativeChatParser,
+  type NativeChatParserParams,
+  type NativeChatTemplates,
+} from "./addon.js";
 import type { LlamaModel } from "./llama-model.js";
 import { type GrammarCompiler, type JsonSchema, prepareSchema } from "./schema-support.js";
 
@@ -170,7 +176,7 @@ export class ChatTemplates {
         reasoning_format: request.reasoningFormat,
         chat_template_kwargs: request.chatTemplateKwargs,
         now_ms: request.now?.getTime(),
-      }),
+      } satisfies NativeChatApplyRequest),
     );
     const parser = { format: result.format, generationPrompt: result.generationPrompt, parser: result.parser };
     return {
