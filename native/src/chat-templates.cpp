@@ -215,6 +215,10 @@ Napi::Value ChatTemplates::Apply(const Napi::CallbackInfo& info) {
     if (!inputs.grammar.empty() && !inputs.tools.empty() && choice != COMMON_CHAT_TOOL_CHOICE_NONE) {
       throw CodedError("LOOM_INVALID_ARGUMENT", "a grammar cannot be combined with tools");
     }
+    if (!inputs.tools.empty() && choice != COMMON_CHAT_TOOL_CHOICE_NONE &&
+        !common_chat_templates_get_caps(templates_.get())["supports_tool_calls"]) {
+      throw CodedError("LOOM_TOOLS_UNSUPPORTED", "this model's chat template cannot render tool calls");
+    }
     if (!named.empty() && inputs.tools.empty()) {
       throw CodedError("LOOM_UNKNOWN_TOOL", "tool_choice names " + named + ", but no tools were given");
     }

@@ -214,6 +214,18 @@ describe("bad requests", () => {
     );
   });
 
+  it("refuses tools for a template that cannot render calls, unless tool_choice is none", async () => {
+    const tiny = await LlamaModel.load(tinyModel());
+    try {
+      const plain = ChatTemplates.create(tiny, "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}");
+      expect(plain.capabilities().supports_tool_calls).toBe(false);
+      expect(code(() => plain.apply({ messages: ASK, tools: TOOLS }))).toBe("LOOM_TOOLS_UNSUPPORTED");
+      expect(plain.apply({ messages: ASK, tools: TOOLS, toolChoice: "none" }).grammar).toBeNull();
+    } finally {
+      tiny.dispose();
+    }
+  });
+
   it("takes an override template, and refuses one that does not parse", async () => {
     const tiny = await LlamaModel.load(tinyModel());
     try {

@@ -72,6 +72,10 @@ async function sampleCall(context: LlamaContext, family: ChatFamilyName, request
   return { ended, text, message: new ChatParser(prompt.parser).parse(text) };
 }
 
+// Llama 3.1's auto has no grammar (its calls have no marker); Functionary v3.2's lazy grammar is broken in this
+// llama.cpp (docs/chat-layer.md).
+const NO_WORKING_AUTO: readonly ChatFamilyName[] = ["llama-3.1", "functionary-3.2"];
+
 for (const family of Object.keys(CHAT_FAMILIES) as ChatFamilyName[]) {
   describe(family, () => {
     let model: LlamaModel;
@@ -94,10 +98,18 @@ for (const family of Object.keys(CHAT_FAMILIES) as ChatFamilyName[]) {
       expect(ended, text).toBe(true);
       expectForecastCall(message, ["get_weather", "get_time"]);
     });
+
+    if (!NO_WORKING_AUTO.includes(family)) {
+      it("engages the lazy grammar of auto once the call starts", async () => {
+        const { ended, text, message } = await sampleCall(context, family, { toolChoice: "auto" });
+        expect(ended, text).toBe(true);
+        expectForecastCall(message, ["get_weather", "get_time"]);
+      });
+    }
   });
 }
 
-describe("named and auto choices", () => {
+describe("a named tool", () => {
   let model: LlamaModel;
   let context: LlamaContext;
 
@@ -118,11 +130,5 @@ describe("named and auto choices", () => {
     const { ended, message } = await sampleCall(context, "qwen2.5", { toolChoice });
     expect(ended).toBe(true);
     expectForecastCall(message, ["get_time"]);
-  });
-
-  it("engages the lazy grammar of auto once the call starts", async () => {
-    const { ended, message } = await sampleCall(context, "qwen2.5", { toolChoice: "auto" });
-    expect(ended).toBe(true);
-    expectForecastCall(message, ["get_weather", "get_time"]);
   });
 });

@@ -151,8 +151,9 @@ export class ChatTemplates {
    * Renders the request. Throws UnsupportedSchemaError (LOOM_SCHEMA_UNSUPPORTED) for a tool or response schema a
    * grammar cannot honour, and native errors by code: LOOM_INVALID_MESSAGES (a message of the wrong shape),
    * LOOM_INVALID_TOOLS, LOOM_INVALID_SCHEMA (a schema that does not compile), LOOM_UNKNOWN_TOOL (a named
-   * tool_choice not among the tools), LOOM_CHAT_TEMPLATE_FAILED (the template raised on these messages, e.g. roles
-   * out of order), LOOM_INVALID_ARGUMENT (a bad tool_choice or reasoning format, grammar together with tools).
+   * tool_choice not among the tools), LOOM_TOOLS_UNSUPPORTED (tools for a template that cannot render calls),
+   * LOOM_CHAT_TEMPLATE_FAILED (the template raised on these messages, e.g. roles out of order),
+   * LOOM_INVALID_ARGUMENT (a bad tool_choice or reasoning format, grammar together with tools).
    */
   apply(request: ChatApplyRequest): ChatPrompt {
     const tools = request.tools?.map((tool) =>
