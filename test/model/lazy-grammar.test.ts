@@ -3,7 +3,7 @@
 // through a real sampler, which refuses a token its grammar does not allow.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatFamilyName } from "../../models/chat-families.js";
-import { type ChatPrompt, ChatTemplates, type ToolChoice } from "../../src/backend/llama/chat-layer.js";
+import { type ChatPrompt, ChatParser, ChatTemplates, type ToolChoice } from "../../src/backend/llama/chat-layer.js";
 import type { LlamaContext } from "../../src/backend/llama/llama-context.js";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { samplingParams } from "../../src/sampling-params.js";
@@ -102,6 +102,23 @@ describe("a lazy grammar on a thinking model", () => {
       true,
     );
     expect(feed(model, sampler, " trailing words")).toBe(false);
+  });
+
+  it("lets a thinking model think before the structured answer", () => {
+    const templates = ChatTemplates.create(model);
+    const messages = [{ role: "user" as const, content: "Rate it." }];
+    const rated = templates.apply({
+      messages,
+      jsonSchema: { type: "object", properties: { score: { type: "integer" } }, required: ["score"] },
+    });
+    expect(rated.grammar).toMatchObject({ lazy: false, prefill: rated.parser.generationPrompt });
+    const sampler = context.createSampler(samplingParams({ grammar: rated.grammar }));
+    expect(feed(model, sampler, '<think>\nFair.\n</think>\n\n{"score": 7}')).toBe(true);
+    expect(new ChatParser(rated.parser).parse('<think>\nFair.\n</think>\n\n{"score": 7}').content).toBe('{"score": 7}');
+    const anyObject = context.createSampler(
+      samplingParams({ grammar: templates.apply({ messages, jsonSchema: {} }).grammar }),
+    );
+    expect(feed(model, anyObject, "[1]")).toBe(false);
   });
 
   it("walks an eager grammar past the generation prompt, then holds the call's shape", () => {

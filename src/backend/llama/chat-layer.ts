@@ -58,7 +58,10 @@ export interface ChatApplyRequest {
   readonly parallelToolCalls?: boolean;
   /** Default true. */
   readonly addGenerationPrompt?: boolean;
-  /** Structured output (response_format json_schema): the grammar admits only JSON of this schema. */
+  /**
+   * Structured output (response_format json_schema): the answer is JSON of this schema, after any reasoning. An
+   * empty schema means any object, as llama-server reads response_format json_object.
+   */
   readonly jsonSchema?: JsonSchema;
   /** A client's own GBNF; refused together with tools unless toolChoice is "none". */
   readonly grammar?: string;
@@ -108,6 +111,9 @@ export interface ParsedChatMessage {
   readonly reasoningContent: string;
   readonly toolCalls: readonly ParsedToolCall[];
 }
+
+const anyObjectIfEmpty = (schema: JsonSchema): JsonSchema =>
+  Object.keys(schema).length === 0 ? { type: "object" } : schema;
 
 const compileSchema: GrammarCompiler = (schema) => loadAddon().addon.jsonSchemaToGrammar(JSON.stringify(schema));
 
@@ -171,7 +177,7 @@ export class ChatTemplates {
         tool_choice: request.toolChoice,
         parallel_tool_calls: request.parallelToolCalls,
         add_generation_prompt: request.addGenerationPrompt,
-        json_schema: request.jsonSchema && prepareSchema(request.jsonSchema, compileSchema),
+        json_schema: request.jsonSchema && prepareSchema(anyObjectIfEmpty(request.jsonSchema), compileSchema),
         grammar: request.grammar,
         enable_thinking: request.enableThinking,
         reasoning_format: request.reasoningFormat,
