@@ -1,7 +1,8 @@
 #include "grammar-sampler.h"
 
-#include <cctype>
+#include <algorithm>
 #include <climits>
+#include <unordered_map>
 #include <vector>
 
 #include "reasoning-budget.h"
@@ -130,17 +131,45 @@ void readTriggers(Napi::Object options, std::vector<std::string>& patterns, std:
   }
 }
 
-// The generation prompt's tokens, without a leading space token some tokenizers add before a special token.
+// Tokens whose pieces spell text exactly, longest piece first, from a map of the vocabulary's pieces. Only for
+// walking a grammar through text: no tokenizer ever produces these for the model.
+llama_tokens spell(const llama_vocab* vocab, const std::string& text) {
+  std::unordered_map<std::string, llama_token> pieces;
+  size_t longest = 0;
+  for (llama_token t = 0; t < llama_vocab_n_tokens(vocab); t++) {
+    const std::string piece = common_token_to_piece(vocab, t, true);
+    if (piece.empty() || pieces.count(piece)) continue;
+    pieces.emplace(piece, t);
+    longest = std::max(longest, piece.size());
+  }
+  llama_tokens out;
+  for (size_t at = 0; at < text.size();) {
+    size_t length = std::min(longest, text.size() - at);
+    while (length > 0 && !pieces.count(text.substr(at, length))) length--;
+    if (length == 0) throw std::runtime_error("no token spells the text at \"" + text.substr(at) + "\"");
+    out.push_back(pieces.at(text.substr(at, length)));
+    at += length;
+  }
+  return out;
+}
+
+// The generation prompt as tokens whose pieces spell it exactly, as the grammar reads it. The prompt's own
+// tokenization mostly does; a SentencePiece vocabulary also adds a space before the text after a special token
+// ("<|im_start|>" " assistant"), which the grammar refuses, so such a text run is spelled from the vocabulary.
 llama_tokens prefillTokens(const llama_vocab* vocab, const std::string& prompt) {
   llama_tokens out;
-  llama_tokens tokens = common_tokenize(vocab, prompt, false, true);
-  for (size_t i = 0; i < tokens.size(); i++) {
-    const std::string piece = common_token_to_piece(vocab, tokens[i], true);
-    if (i == 0 && !piece.empty() && std::isspace(static_cast<unsigned char>(piece[0])) &&
-        !std::isspace(static_cast<unsigned char>(prompt[0]))) {
-      continue;
+  size_t at = 0;
+  for (llama_token token : common_tokenize(vocab, prompt, false, true)) {
+    const std::string piece = common_token_to_piece(vocab, token, true);
+    if (prompt.compare(at, piece.size(), piece) == 0) {
+      out.push_back(token);
+      at += piece.size();
+    } else if (!piece.empty() && piece[0] == ' ' && prompt.compare(at, piece.size() - 1, piece, 1) == 0) {
+      for (llama_token spelled : spell(vocab, piece.substr(1))) out.push_back(spelled);
+      at += piece.size() - 1;
+    } else {
+      throw std::runtime_error("the generation prompt's tokens do not spell it at \"" + prompt.substr(at) + "\"");
     }
-    out.push_back(tokens[i]);
   }
   return out;
 }
@@ -174,7 +203,12 @@ llama_sampler* buildGrammarSampler(Napi::Object options, const llama_vocab* voca
   if (lazy && patterns.empty() && triggerTokens.empty()) {
     throw CodedError("LOOM_INVALID_GRAMMAR", "a lazy grammar needs at least one trigger");
   }
-  const llama_tokens prefill = prefillTokens(vocab, stringOption(options, "grammarPrefill"));
+  llama_tokens prefill;
+  try {
+    prefill = prefillTokens(vocab, stringOption(options, "grammarPrefill"));
+  } catch (const std::runtime_error& e) {
+    throw CodedError("LOOM_INVALID_GRAMMAR", e.what());
+  }
   const std::string thinkingStart = stringOption(options, "thinkingStartTag");
   const std::vector<std::string> thinkingEnds = stringsOption(options, "thinkingEndTags");
   llama_sampler* sampler = compileGrammar(vocab, grammar, root, lazy, patterns, triggerTokens);

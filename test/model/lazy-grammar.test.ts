@@ -9,7 +9,7 @@ import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { samplingParams } from "../../src/sampling-params.js";
 import type { SequenceSampler } from "../../src/backend/types.js";
 import { TOOLS } from "../helpers/chat-texts.js";
-import { chatModel } from "../helpers/models.js";
+import { chatModel, tinyModel } from "../helpers/models.js";
 
 async function open(family: ChatFamilyName) {
   const model = await LlamaModel.load(chatModel(family));
@@ -72,6 +72,29 @@ describe("a lazy grammar triggered by a control token", () => {
       expect(feed(model, free, "Sure. [TOOL CALLS] is not the token")).toBe(true);
       expect(feed(model, free, "[TOOL_CALLS]")).toBe(true);
       expect(feed(model, free, "xyz")).toBe(false);
+    } finally {
+      await context.dispose();
+      model.dispose();
+    }
+  });
+});
+
+describe("the generation prompt on a SentencePiece vocabulary", () => {
+  it("is walked as text, though the tokenizer puts a space after each special token", async () => {
+    const model = await LlamaModel.load(tinyModel());
+    const context = await model.createContext({ kvTokens: 256, maxSequences: 1, threads: 1 });
+    try {
+      const structured = ChatTemplates.create(model).apply({
+        messages: [{ role: "user", content: "Rate it." }],
+        jsonSchema: { type: "object", properties: { score: { type: "integer" } }, required: ["score"] },
+      });
+      expect(structured.grammar!.prefill).toBe("<|im_start|>assistant\n");
+      const pieces = [...model.tokenize(structured.grammar!.prefill, { addSpecial: false, parseSpecial: true })];
+      const text = (t: number) => new TextDecoder().decode(model.tokenToBytes(t, { special: true }));
+      expect(pieces.map(text)).toContain(" assistant");
+      const sampler = () => context.createSampler(samplingParams({ grammar: structured.grammar }));
+      expect(feed(model, sampler(), '{"score": 7}')).toBe(true);
+      expect(feed(model, sampler(), "[7]")).toBe(false);
     } finally {
       await context.dispose();
       model.dispose();
