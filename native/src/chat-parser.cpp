@@ -6,7 +6,9 @@ namespace {
 
 std::string stringField(Napi::Object options, const char* key) {
   Napi::Value value = options.Get(key);
-  if (!value.IsString()) throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", std::string("ChatParser: ") + key + " must be a string");
+  if (!value.IsString()) {
+    throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", std::string("ChatParser: ") + key + " must be a string");
+  }
   return value.As<Napi::String>().Utf8Value();
 }
 
@@ -50,7 +52,8 @@ ChatParser::ChatParser(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ChatPa
   try {
     if (!parser.empty()) params_.parser.load(parser);
   } catch (const std::exception& e) {
-    throwCoded(env, "LOOM_INVALID_ARGUMENT", std::string("ChatParser: the parser definition does not load: ") + e.what());
+    throwCoded(env, "LOOM_INVALID_ARGUMENT",
+               std::string("ChatParser: the parser definition does not load: ") + e.what());
   }
 }
 

@@ -51,7 +51,8 @@ common_chat_tool_choice parseToolChoice(const common_json& request, std::string&
   const common_json* function = jsonField(*choice, "function");
   const common_json* name = function ? jsonField(*function, "name") : nullptr;
   if (!name || !name->is_string()) {
-    throw CodedError("LOOM_INVALID_ARGUMENT", "tool_choice must be none, auto, required or {type: \"function\", function: {name}}");
+    throw CodedError("LOOM_INVALID_ARGUMENT",
+                     "tool_choice must be none, auto, required or {type: \"function\", function: {name}}");
   }
   named = name->get<std::string>();
   return COMMON_CHAT_TOOL_CHOICE_REQUIRED;
@@ -107,7 +108,9 @@ common_chat_params applyNamed(const common_chat_templates* templates, common_cha
   for (const auto& tool : inputs.tools) {
     if (tool.name == named) only.push_back(tool);
   }
-  if (only.empty()) throw CodedError("LOOM_UNKNOWN_TOOL", "tool_choice names " + named + ", which is not among the tools");
+  if (only.empty()) {
+    throw CodedError("LOOM_UNKNOWN_TOOL", "tool_choice names " + named + ", which is not among the tools");
+  }
   inputs.tools = only;
   inputs.parallel_tool_calls = false;
   common_chat_params narrowed = applyTemplates(templates, inputs);

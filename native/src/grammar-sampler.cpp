@@ -91,7 +91,9 @@ llama_sampler* newGate(llama_sampler* grammar, llama_sampler* thinking) {
 std::string stringOption(Napi::Object options, const char* key) {
   Napi::Value value = options.Get(key);
   if (value.IsUndefined() || value.IsNull()) return "";
-  if (!value.IsString()) throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", std::string("sampler option ") + key + " must be a string");
+  if (!value.IsString()) {
+    throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", std::string("sampler option ") + key + " must be a string");
+  }
   return value.As<Napi::String>().Utf8Value();
 }
 
@@ -99,7 +101,10 @@ std::vector<std::string> stringsOption(Napi::Object options, const char* key) {
   Napi::Value value = options.Get(key);
   std::vector<std::string> out;
   if (value.IsUndefined() || value.IsNull()) return out;
-  if (!value.IsArray()) throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", std::string("sampler option ") + key + " must be an array of strings");
+  if (!value.IsArray()) {
+    throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT",
+               std::string("sampler option ") + key + " must be an array of strings");
+  }
   Napi::Array array = value.As<Napi::Array>();
   for (uint32_t i = 0; i < array.Length(); i++) out.push_back(array.Get(i).ToString().Utf8Value());
   return out;
@@ -109,24 +114,32 @@ std::vector<std::string> stringsOption(Napi::Object options, const char* key) {
 void readTriggers(Napi::Object options, std::vector<std::string>& patterns, std::vector<llama_token>& tokens) {
   Napi::Value value = options.Get("grammarTriggers");
   if (value.IsUndefined() || value.IsNull()) return;
-  if (!value.IsArray()) throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", "sampler option grammarTriggers must be an array");
+  if (!value.IsArray()) {
+    throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", "sampler option grammarTriggers must be an array");
+  }
   Napi::Array triggers = value.As<Napi::Array>();
   for (uint32_t i = 0; i < triggers.Length(); i++) {
-    if (!triggers.Get(i).IsObject()) throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", "a grammar trigger must be an object");
+    if (!triggers.Get(i).IsObject()) {
+      throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", "a grammar trigger must be an object");
+    }
     Napi::Object trigger = triggers.Get(i).As<Napi::Object>();
     const std::string type = stringOption(trigger, "type");
     const std::string text = stringOption(trigger, "value");
     if (type == "token") {
-      if (!trigger.Get("token").IsNumber()) throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", "a token trigger needs its token id");
+      if (!trigger.Get("token").IsNumber()) {
+        throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", "a token trigger needs its token id");
+      }
       tokens.push_back(trigger.Get("token").As<Napi::Number>().Int32Value());
     } else if (type == "word") {
       patterns.push_back(regex_escape(text));
     } else if (type == "pattern") {
       patterns.push_back(text);
     } else if (type == "pattern_full") {
-      patterns.push_back(text.empty() ? "^$" : (text.front() == '^' ? "" : "^") + text + (text.back() == '$' ? "" : "$"));
+      const bool opens = !text.empty() && text.front() == '^', closes = !text.empty() && text.back() == '$';
+      patterns.push_back((opens ? "" : "^") + text + (closes ? "" : "$"));
     } else {
-      throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT", "grammar trigger type must be token, word, pattern or pattern_full");
+      throwCoded(options.Env(), "LOOM_INVALID_ARGUMENT",
+                 "grammar trigger type must be token, word, pattern or pattern_full");
     }
   }
 }
@@ -180,8 +193,9 @@ llama_sampler* compileGrammar(const llama_vocab* vocab, const std::string& gramm
   for (const auto& pattern : patterns) patternPointers.push_back(pattern.c_str());
   llama_sampler* sampler = nullptr;
   try {
-    sampler = lazy ? llama_sampler_init_grammar_lazy_patterns(vocab, grammar.c_str(), root.c_str(), patternPointers.data(),
-                                                              patternPointers.size(), tokens.data(), tokens.size())
+    sampler = lazy ? llama_sampler_init_grammar_lazy_patterns(vocab, grammar.c_str(), root.c_str(),
+                                                              patternPointers.data(), patternPointers.size(),
+                                                              tokens.data(), tokens.size())
                    : llama_sampler_init_grammar(vocab, grammar.c_str(), root.c_str());
   } catch (const std::exception& e) {
     throw CodedError("LOOM_INVALID_GRAMMAR", std::string("invalid grammar: ") + e.what());
@@ -229,7 +243,8 @@ llama_sampler* buildGrammarSampler(Napi::Object options, const llama_vocab* voca
     throw;
   } catch (const std::exception& e) {
     llama_sampler_free(sampler);
-    throw CodedError("LOOM_INVALID_GRAMMAR", std::string("the grammar does not accept the generation prompt: ") + e.what());
+    throw CodedError("LOOM_INVALID_GRAMMAR",
+                     std::string("the grammar does not accept the generation prompt: ") + e.what());
   }
 }
 

@@ -190,7 +190,8 @@ Napi::Value Sampler::Accept(const Napi::CallbackInfo& info) {
       if (tokens[i] < 0 || tokens[i] >= nVocab) throw CodedError("LOOM_INVALID_ARGUMENT", "token outside the vocabulary");
       // Checked first: llama.cpp aborts the process when a grammar is made to accept an end token it forbids.
       if (!state->allows(tokens[i])) {
-        throw CodedError("LOOM_SAMPLING_FAILED", "token " + std::to_string(tokens[i]) + " is not allowed by the grammar here");
+        throw CodedError("LOOM_SAMPLING_FAILED",
+                         "token " + std::to_string(tokens[i]) + " is not allowed by the grammar here");
       }
       state->accept(tokens[i]);
     }

@@ -37,6 +37,9 @@ const QWEN_STYLE: FamilyTexts = {
   callOpener: "<tool_call>\n",
 };
 
+const r1Calls = (...calls: string[]) => `</think>\n\n<｜tool▁calls▁begin｜>${calls.join("\n")}<｜tool▁calls▁end｜>`;
+const v3Calls = (...calls: string[]) => `<｜tool▁calls▁begin｜>${calls.join("")}<｜tool▁calls▁end｜>`;
+const cohereCalls = (...calls: string[]) => `<|START_ACTION|>[\n    ${calls.join(",\n    ")}\n]<|END_ACTION|>`;
 const r1Call = (name: string, city: string) =>
   `<｜tool▁call▁begin｜>function<｜tool▁sep｜>${name}\n\`\`\`json\n{"city": "${city}"}\n\`\`\`<｜tool▁call▁end｜>`;
 const v3Call = (name: string, city: string) =>
@@ -69,16 +72,16 @@ export const FAMILY_TEXTS: Record<ChatFamilyName, FamilyTexts> = {
   // The generation prompt opens the thinking block (<｜Assistant｜><think>\n), so every answer first closes it.
   "deepseek-r1": {
     content: "</think>\n\nHello there",
-    oneCall: `</think>\n\n<｜tool▁calls▁begin｜>${r1Call("get_weather", "Paris")}<｜tool▁calls▁end｜>`,
-    twoCalls: `</think>\n\n<｜tool▁calls▁begin｜>${r1Call("get_weather", "Paris")}\n${r1Call("get_time", "Oslo")}<｜tool▁calls▁end｜>`,
-    reasoningThenCall: `Let me check.\n</think>\n\n<｜tool▁calls▁begin｜>${r1Call("get_weather", "Paris")}<｜tool▁calls▁end｜>`,
+    oneCall: r1Calls(r1Call("get_weather", "Paris")),
+    twoCalls: r1Calls(r1Call("get_weather", "Paris"), r1Call("get_time", "Oslo")),
+    reasoningThenCall: `Let me check.\n${r1Calls(r1Call("get_weather", "Paris"))}`,
     callOpener: "</think>\n\n<｜tool▁calls▁begin｜>",
   },
   "deepseek-v3.1": {
     content: "</think>Hello there",
-    oneCall: `</think><｜tool▁calls▁begin｜>${v3Call("get_weather", "Paris")}<｜tool▁calls▁end｜>`,
-    twoCalls: `</think><｜tool▁calls▁begin｜>${v3Call("get_weather", "Paris")}${v3Call("get_time", "Oslo")}<｜tool▁calls▁end｜>`,
-    reasoningThenCall: `Let me check.</think><｜tool▁calls▁begin｜>${v3Call("get_weather", "Paris")}<｜tool▁calls▁end｜>`,
+    oneCall: `</think>${v3Calls(v3Call("get_weather", "Paris"))}`,
+    twoCalls: `</think>${v3Calls(v3Call("get_weather", "Paris"), v3Call("get_time", "Oslo"))}`,
+    reasoningThenCall: `Let me check.</think>${v3Calls(v3Call("get_weather", "Paris"))}`,
     callOpener: "</think><｜tool▁calls▁begin｜>",
   },
   "gpt-oss": {
@@ -92,9 +95,9 @@ export const FAMILY_TEXTS: Record<ChatFamilyName, FamilyTexts> = {
   },
   "command-r7b": {
     content: "<|START_RESPONSE|>Hello there<|END_RESPONSE|>",
-    oneCall: `<|START_ACTION|>[\n    ${cohereCall(0, "get_weather", "Paris")}\n]<|END_ACTION|>`,
-    twoCalls: `<|START_ACTION|>[\n    ${cohereCall(0, "get_weather", "Paris")},\n    ${cohereCall(1, "get_time", "Oslo")}\n]<|END_ACTION|>`,
-    reasoningThenCall: `<|START_THINKING|>Let me check.<|END_THINKING|><|START_ACTION|>[\n    ${cohereCall(0, "get_weather", "Paris")}\n]<|END_ACTION|>`,
+    oneCall: cohereCalls(cohereCall(0, "get_weather", "Paris")),
+    twoCalls: cohereCalls(cohereCall(0, "get_weather", "Paris"), cohereCall(1, "get_time", "Oslo")),
+    reasoningThenCall: `<|START_THINKING|>Let me check.<|END_THINKING|>${cohereCalls(cohereCall(0, "get_weather", "Paris"))}`,
     callOpener: "<|START_ACTION|>",
   },
   // The generation prompt ends with >>>, the recipient marker: "all" for an answer, else the tool's name.
