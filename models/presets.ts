@@ -2,7 +2,7 @@
 import { GgmlType } from "./gguf.js";
 
 export interface Preset {
-  readonly vocab: "llama-spm" | "gpt-2" | "llama-bpe";
+  readonly vocab: "llama-spm" | "gpt-2" | "llama-bpe" | "qwen2" | "deepseek-llm" | "command-r";
   readonly embeddingSize: number;
   readonly layers: number;
   readonly heads: number;
@@ -38,6 +38,19 @@ export const PRESETS = {
     ffnSize: 1536,
     contextLength: 8192,
     ropeFreqBase: 100000,
+    weightType: GgmlType.Q8_0,
+  },
+  // The shape of the chat-family models (models/chat-families.ts), which take their family's vocabulary: as small as
+  // llama.cpp runs, since large vocabularies (152k for Qwen) make the embedding and output matrices most of the file.
+  "chat-tiny": {
+    vocab: "qwen2",
+    embeddingSize: 32,
+    layers: 1,
+    heads: 2,
+    kvHeads: 1,
+    ffnSize: 64,
+    contextLength: 4096,
+    ropeFreqBase: 10000,
     weightType: GgmlType.Q8_0,
   },
 } satisfies Record<string, Preset>;

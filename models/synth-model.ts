@@ -1,40 +1,79 @@
-// Writes a llama-architecture GGUF with deterministic random weights, a real tokenizer and a ChatML template.
+// Writes a llama-architecture GGUF with deterministic random weights, a real tokenizer and a chat template (ChatML
+// unless the caller gives a model family's own, with the marker tokens that template writes).
 import { GgmlType, GgufType, readGgufMetadata, writeGguf, type GgufValue, type TensorSpec } from "./gguf.js";
-import { CHATML_TEMPLATE } from "../src/serving/llm/chat-template.js";
 import type { Preset } from "./presets.js";
 import { vocabFile } from "./vocab.js";
 import { encode, randomValues, seedFromName } from "./weights.js";
 
+const USER_DEFINED_TOKEN = 4;
 const CONTROL_TOKEN = 3;
-const CHATML_TOKENS = ["<|im_start|>", "<|im_end|>"];
+
+/** The chat side of a model: its template and the tokens its vocabulary must hold as single tokens. */
+export interface ChatSetup {
+  readonly template: string;
+  /** Added as control tokens where the vocabulary lacks them: matched as special text, rendered only as such. */
+  readonly controlTokens: readonly string[];
+  /** Added as user-defined tokens, always matched and rendered as text (Qwen's <tool_call> and <think> are). */
+  readonly userTokens?: readonly string[];
+  /** End of a turn: the end-of-generation token. */
+  readonly eot: string;
+  readonly bos?: string;
+  readonly eos?: string;
+}
+
+/** ChatML, the template synthetic models carry unless a chat family's real template is asked for. */
+export const CHATML_TEMPLATE =
+  "{% for message in messages %}" +
+  "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+const CHATML: ChatSetup = {
+  template: CHATML_TEMPLATE,
+  controlTokens: ["<|im_start|>", "<|im_end|>"],
+  eot: "<|im_end|>",
+};
 
 // Logits get a standard deviation of about this many units, so the greedy choice wins by clear margins and does
 // not flip with the small numeric differences between batch compositions.
 const LOGIT_STD = 20;
 const WEIGHT_STD = 0.02;
 
-function tokenizerMetadata(preset: Preset): { entries: Map<string, GgufValue>; vocabSize: number; imEnd: number } {
+function tokenizerMetadata(preset: Preset, chat: ChatSetup): { entries: Map<string, GgufValue>; vocabSize: number } {
   const source = readGgufMetadata(vocabFile(preset.vocab));
   const entries = new Map<string, GgufValue>();
-  for (const [key, value] of source) if (key.startsWith("tokenizer.")) entries.set(key, value);
+  // The vocabulary files carry their model's templates (tokenizer.chat_template.tool_use, ...); only ours is kept.
+  for (const [key, value] of source) {
+    if (key.startsWith("tokenizer.") && !key.startsWith("tokenizer.chat_template")) entries.set(key, value);
+  }
+  entries.delete("tokenizer.chat_templates");
   const tokens = [...(entries.get("tokenizer.ggml.tokens")!.value as string[])];
   const types = [...(entries.get("tokenizer.ggml.token_type")!.value as number[])];
   const scores = entries.get("tokenizer.ggml.scores");
-  const missing = CHATML_TOKENS.filter((t) => !tokens.includes(t));
-  for (const token of missing) {
-    tokens.push(token);
-    types.push(CONTROL_TOKEN);
+  const known = new Set(tokens);
+  const added: string[] = [];
+  for (const [list, type] of [
+    [chat.controlTokens, CONTROL_TOKEN],
+    [chat.userTokens ?? [], USER_DEFINED_TOKEN],
+  ] as const) {
+    for (const token of list.filter((t) => !known.has(t))) {
+      known.add(token);
+      tokens.push(token);
+      types.push(type);
+      added.push(token);
+    }
   }
   entries.set("tokenizer.ggml.tokens", { type: GgufType.ARRAY, elementType: GgufType.STRING, value: tokens });
   entries.set("tokenizer.ggml.token_type", { type: GgufType.ARRAY, elementType: GgufType.I32, value: types });
   if (scores) {
-    const values = [...(scores.value as number[]), ...missing.map(() => 0)];
+    const values = [...(scores.value as number[]), ...added.map(() => 0)];
     entries.set("tokenizer.ggml.scores", { type: GgufType.ARRAY, elementType: GgufType.F32, value: values });
   }
-  const imEnd = tokens.indexOf("<|im_end|>");
-  entries.set("tokenizer.ggml.eot_token_id", { type: GgufType.U32, value: imEnd });
-  entries.set("tokenizer.chat_template", { type: GgufType.STRING, value: CHATML_TEMPLATE });
-  return { entries, vocabSize: tokens.length, imEnd };
+  const id = (token: string) => ({ type: GgufType.U32, value: tokens.indexOf(token) });
+  entries.set("tokenizer.ggml.eot_token_id", id(chat.eot));
+  if (chat.bos) entries.set("tokenizer.ggml.bos_token_id", id(chat.bos));
+  if (chat.eos) entries.set("tokenizer.ggml.eos_token_id", id(chat.eos));
+  entries.set("tokenizer.chat_template", { type: GgufType.STRING, value: chat.template });
+  return { entries, vocabSize: tokens.length };
 }
 
 export interface SynthModelOptions {
@@ -43,10 +82,19 @@ export interface SynthModelOptions {
   readonly out: string;
   readonly seed?: number;
   readonly weightType?: GgmlType;
+  /** Default: ChatML on the preset's vocabulary. */
+  readonly chat?: ChatSetup;
 }
 
-export function synthModel({ preset, name, out, seed = 42, weightType = preset.weightType }: SynthModelOptions): void {
-  const { entries: tokenizer, vocabSize } = tokenizerMetadata(preset);
+export function synthModel({
+  preset,
+  name,
+  out,
+  seed = 42,
+  weightType = preset.weightType,
+  chat = CHATML,
+}: SynthModelOptions): void {
+  const { entries: tokenizer, vocabSize } = tokenizerMetadata(preset, chat);
   const headDim = preset.embeddingSize / preset.heads;
   const u32 = (value: number): GgufValue => ({ type: GgufType.U32, value });
   const f32 = (value: number): GgufValue => ({ type: GgufType.F32, value });

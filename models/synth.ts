@@ -1,7 +1,9 @@
 // npm run models:synth -- --preset tiny|smollm2-135m --out FILE [--seed N] [--type f32|f16|q8_0]
 // npm run models:synth -- --lora --base MODEL.gguf --out FILE [--rank N] [--alpha X] [--seed N]
+// npm run models:synth -- --chat qwen3|llama-3.1|... --out FILE   (a chat family of models/chat-families.ts)
 import { parseArgs } from "node:util";
 import { basename } from "node:path";
+import { CHAT_FAMILIES, type ChatFamilyName, synthChatModel } from "./chat-families.js";
 import { GgmlType } from "./gguf.js";
 import { PRESETS, type PresetName } from "./presets.js";
 import { synthLora } from "./synth-lora.js";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     base: { type: "string" },
     rank: { type: "string" },
     alpha: { type: "string" },
+    chat: { type: "string" },
   },
 });
 
@@ -38,6 +41,10 @@ if (values.lora) {
     ...(values.alpha ? { alpha: Number(values.alpha) } : {}),
     ...(seed === undefined ? {} : { seed }),
   });
+} else if (values.chat !== undefined) {
+  if (!(values.chat in CHAT_FAMILIES))
+    usage(`unknown chat family "${values.chat}" (${Object.keys(CHAT_FAMILIES).join(", ")})`);
+  synthChatModel(values.chat as ChatFamilyName, out);
 } else {
   const name = values.preset ?? usage(`--preset is required (${Object.keys(PRESETS).join(", ")})`);
   if (!(name in PRESETS)) usage(`unknown preset "${name}" (${Object.keys(PRESETS).join(", ")})`);

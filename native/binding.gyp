@@ -9,21 +9,28 @@
         "src/lora.cpp",
         "src/sampler.cpp",
         "src/context.cpp",
-        "src/kv-introspect.cpp"
+        "src/kv-introspect.cpp",
+        "src/chat-templates.cpp",
+        "src/chat-parser.cpp",
+        "src/chat-json.cpp",
+        "src/schema-grammar.cpp",
+        "src/grammar-sampler.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         ".headers/include",
         ".headers/ggml/include",
-        ".headers/src"
+        ".headers/src",
+        ".headers/common"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wall", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wall", "-Wno-unused-parameter", "-Wno-unused-function"],
       "libraries": [
         "<(llama_lib_dir)/<(llama_lib)",
         "<(llama_lib_dir)/<(ggml_lib)",
-        "<(llama_lib_dir)/<(ggml_base_lib)"
+        "<(llama_lib_dir)/<(ggml_base_lib)",
+        "<(llama_lib_dir)/<(common_lib)"
       ],
       "conditions": [
         ["OS=='linux'", { "ldflags": ["-Wl,-rpath,'$$ORIGIN/<(llama_rpath)'"] }],

@@ -6,6 +6,7 @@
 // driver is present and the CUDA libraries are installed, Metal on Apple silicon, else CPU.
 // Plain JavaScript on purpose: it runs during `npm ci`, before any TypeScript tooling is usable.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -69,7 +70,9 @@ function locateLibraries(variant) {
     const llama = files.find((f) => /^libllama(\.[a-z]+)?\.v[\d.]+\.(so|dylib)$/.test(f));
     const ggml = files.find((f) => /^libggml(\.[a-z]+)?\.v[\d.]+\.(so|dylib)$/.test(f));
     const ggmlBase = files.find((f) => /^libggml-base\.(so|dylib)$/.test(f));
-    if (llama && ggml && ggmlBase) return { libDir, llama, ggml, ggmlBase, packageName: name };
+    // llama.cpp's common library: the chat layer (templates, tool-call parsers) and the JSON-schema converter.
+    const common = files.find((f) => /^libllama-common\.(so|dylib)$/.test(f));
+    if (llama && ggml && ggmlBase && common) return { libDir, llama, ggml, ggmlBase, common, packageName: name };
   }
   fail(
     `the ${variant} llama.cpp libraries for ${process.platform}-${process.arch} are not installed ` +
@@ -78,10 +81,21 @@ function locateLibraries(variant) {
   );
 }
 
-// Headers come from the git bundle inside node-llama-cpp: a temporary clone is read and removed again.
+// Header files of a folder and its subfolders (common/ keeps jinja/ beside it, which chat.h includes relatively).
+function headerFiles(dir, prefix = "") {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
+    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) return headerFiles(dir, path);
+    return /\.(h|hpp)$/.test(entry.name) ? [path] : [];
+  });
+}
+
+// Headers come from the git bundle inside node-llama-cpp: a temporary clone is read and removed again. The stamp
+// names the folders too, so a checkout extracted before common/ was needed is extracted again.
 function extractHeaders() {
   const stamp = join(headersDir, "VERSION");
-  if (!force && existsSync(stamp) && readFileSync(stamp, "utf8") === llamaVersion) return;
+  const stampText = `${llamaVersion} include ggml/include src common`;
+  if (!force && existsSync(stamp) && readFileSync(stamp, "utf8") === stampText) return;
   const cloneDir = mkdtempSync(join(tmpdir(), "loom-llama-src-"));
   try {
     execFileSync(
@@ -103,17 +117,20 @@ function extractHeaders() {
         "include",
         "ggml/include",
         "src",
+        "common",
       ],
       { stdio: "inherit" },
     );
     rmSync(headersDir, { recursive: true, force: true });
     for (const folder of ["include", "ggml/include"])
       cpSync(join(cloneDir, folder), join(headersDir, folder), { recursive: true });
-    mkdirSync(join(headersDir, "src"), { recursive: true });
-    for (const file of readdirSync(join(cloneDir, "src")).filter((f) => f.endsWith(".h"))) {
-      cpSync(join(cloneDir, "src", file), join(headersDir, "src", file));
+    for (const folder of ["src", "common"]) {
+      for (const file of headerFiles(join(cloneDir, folder))) {
+        mkdirSync(dirname(join(headersDir, folder, file)), { recursive: true });
+        cpSync(join(cloneDir, folder, file), join(headersDir, folder, file));
+      }
     }
-    writeFileSync(stamp, llamaVersion);
+    writeFileSync(stamp, stampText);
   } finally {
     rmSync(cloneDir, { recursive: true, force: true });
   }
@@ -123,7 +140,23 @@ const variant = chooseVariant();
 const libs = locateLibraries(variant);
 const releaseDir = join(buildDir, "Release");
 const manifestPath = join(buildDir, "loom-native.json");
-const manifest = { variant, llamaVersion, libDir: libs.libDir, packageName: libs.packageName };
+// The sources' hash is part of the manifest, so a checkout whose native code changed is rebuilt by npm ci.
+const sourceHash = createHash("sha256");
+for (const file of [
+  "binding.gyp",
+  ...readdirSync(join(nativeDir, "src"))
+    .sort()
+    .map((f) => join("src", f)),
+]) {
+  sourceHash.update(file).update(readFileSync(join(nativeDir, file)));
+}
+const manifest = {
+  variant,
+  llamaVersion,
+  libDir: libs.libDir,
+  packageName: libs.packageName,
+  sources: sourceHash.digest("hex").slice(0, 16),
+};
 
 if (
   !force &&
@@ -158,6 +191,7 @@ const gypArgs = [
   `-Dllama_lib=${libs.llama}`,
   `-Dggml_lib=${libs.ggml}`,
   `-Dggml_base_lib=${libs.ggmlBase}`,
+  `-Dcommon_lib=${libs.common}`,
 ];
 try {
   execFileSync(process.execPath, [nodeGypScript, ...gypArgs], { stdio: "inherit", cwd: nativeDir });

@@ -1,5 +1,34 @@
 // SamplingParams: how one request samples and when it stops. A leaf module, like vllm/sampling_params.py.
 
+/**
+ * What starts a lazy grammar, as llama.cpp's chat layer names it: a token id, a literal word, a regex searched in the
+ * output (`pattern`; its first group marks where the constrained text starts), or a regex the whole output so far
+ * must match (`pattern_full`).
+ */
+export interface GrammarTrigger {
+  readonly type: "token" | "word" | "pattern" | "pattern_full";
+  readonly value: string;
+  /** The token id, for type "token". */
+  readonly token?: number;
+}
+
+/**
+ * A grammar from llama.cpp's chat layer (ChatTemplates.apply): for tool calls and structured output on a chat
+ * template. A plain string grammar constrains from the first sampled token instead.
+ */
+export interface GrammarConstraint {
+  /** GBNF text, root rule "root". */
+  readonly grammar: string;
+  /** True: unconstrained until a trigger appears in the output (tool_choice auto), then constrained. */
+  readonly lazy: boolean;
+  readonly triggers: readonly GrammarTrigger[];
+  /** Text the prompt already ends with and the grammar starts with (the template's generation prompt). */
+  readonly prefill: string;
+  /** Tags of a thinking block; a lazy grammar stays idle inside one. Empty when the template has none. */
+  readonly thinkingStartTag: string;
+  readonly thinkingEndTags: readonly string[];
+}
+
 export interface SamplingParams {
   /** Sequences generated for the request (OpenAI's n); they share the prompt through the prefix cache. */
   readonly n: number;
@@ -23,8 +52,8 @@ export interface SamplingParams {
   readonly ignoreEos: boolean;
   /** Top alternatives to report per sampled token; null reports no log-probabilities. */
   readonly logprobs: number | null;
-  /** A GBNF grammar that constrains every sampled token. */
-  readonly grammar: string | null;
+  /** A GBNF grammar that constrains every sampled token, or a chat-layer grammar with its triggers. */
+  readonly grammar: string | GrammarConstraint | null;
 }
 
 const DEFAULT_SAMPLING_PARAMS: SamplingParams = {

@@ -4,12 +4,15 @@
 #include <mutex>
 
 #include "addon.h"
+#include "chat-parser.h"
+#include "chat-templates.h"
 #include "context.h"
 #include "ggml-backend.h"
 #include "log.h"
 #include "lora.h"
 #include "model.h"
 #include "sampler.h"
+#include "schema-grammar.h"
 
 namespace loom {
 
@@ -64,6 +67,9 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   data->contextClass = Napi::Persistent(context);
   data->loraClass = Napi::Persistent(lora);
   data->samplerClass = Napi::Persistent(sampler);
+  exports.Set("ChatTemplates", ChatTemplates::Define(env));
+  exports.Set("ChatParser", ChatParser::Define(env));
+  exports.Set("jsonSchemaToGrammar", Napi::Function::New(env, JsonSchemaToGrammar));
   exports.Set("init", Napi::Function::New(env, Init));
   exports.Set("setLogLevel", Napi::Function::New(env, SetLogLevel));
   exports.Set("Model", model);

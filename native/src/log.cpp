@@ -6,6 +6,9 @@
 #include "common.h"
 #include "ggml.h"
 
+// From llama.cpp's common/log.h, which this file cannot include by name: its own header is also log.h.
+void common_log_set_verbosity_thold(int verbosity);
+
 namespace loom {
 
 namespace {
@@ -45,6 +48,9 @@ void installLogHandler() {
 
 void setLogLevel(int level) {
   verbosity.store(level, std::memory_order_relaxed);
+  // The chat layer logs through llama.cpp's common log instead (thresholds: -1 none, 1 error, 2 warn, 3 info, 5 debug).
+  static const int commonThreshold[] = {-1, 1, 2, 3, 5};
+  common_log_set_verbosity_thold(commonThreshold[level < 0 ? 0 : level > 4 ? 4 : level]);
 }
 
 std::string takeLastLlamaError() {

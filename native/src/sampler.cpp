@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "addon.h"
+#include "grammar-sampler.h"
 #include "model.h"
 
 namespace loom {
@@ -42,6 +43,7 @@ void addLogitBias(Napi::Object options, llama_sampler* chain, int32_t nVocab) {
   if (!entries.empty()) llama_sampler_chain_add(chain, llama_sampler_init_logit_bias(nVocab, entries.size(), entries.data()));
 }
 
+// The chain without the grammar: sample() runs the grammar separately, as llama.cpp's common_sampler does.
 llama_sampler* buildChain(Napi::Env env, const ModelHandle& model, Napi::Object options) {
   const int32_t nVocab = llama_vocab_n_tokens(model.vocab());
   const double temperature = numberOr(options, "temperature", 1.0);
@@ -54,8 +56,6 @@ llama_sampler* buildChain(Napi::Env env, const ModelHandle& model, Napi::Object 
   const double frequencyPenalty = numberOr(options, "frequencyPenalty", 0.0);
   const double penaltyLastN = numberOr(options, "penaltyLastN", 64);
   if (repeatPenalty <= 0) throwCoded(env, "LOOM_INVALID_ARGUMENT", "repeatPenalty must be greater than 0");
-  Napi::Value grammarValue = options.Get("grammar");
-
   llama_sampler_chain_params params = llama_sampler_chain_default_params();
   params.no_perf = true;
   llama_sampler* chain = llama_sampler_chain_init(params);
@@ -64,19 +64,6 @@ llama_sampler* buildChain(Napi::Env env, const ModelHandle& model, Napi::Object 
     if (repeatPenalty != 1.0 || presencePenalty != 0.0 || frequencyPenalty != 0.0) {
       llama_sampler_chain_add(chain, llama_sampler_init_penalties(nVocab, static_cast<int32_t>(penaltyLastN), repeatPenalty,
                                                                   frequencyPenalty, presencePenalty));
-    }
-    if (grammarValue.IsString()) {
-      std::string grammar = grammarValue.As<Napi::String>().Utf8Value();
-      Napi::Value rootValue = options.Get("grammarRoot");
-      std::string root = rootValue.IsString() ? rootValue.As<Napi::String>().Utf8Value() : "root";
-      llama_sampler* grammarSampler = nullptr;
-      try {
-        grammarSampler = llama_sampler_init_grammar(model.vocab(), grammar.c_str(), root.c_str());
-      } catch (const std::exception& e) {
-        throw CodedError("LOOM_INVALID_GRAMMAR", std::string("invalid grammar: ") + e.what());
-      }
-      if (!grammarSampler) throw CodedError("LOOM_INVALID_GRAMMAR", withLlamaReason("invalid grammar"));
-      llama_sampler_chain_add(chain, grammarSampler);
     }
     if (temperature <= 0) {
       llama_sampler_chain_add(chain, llama_sampler_init_greedy());
@@ -99,12 +86,25 @@ llama_sampler* buildChain(Napi::Env env, const ModelHandle& model, Napi::Object 
 
 }  // namespace
 
+// Grammar-based rejection sampling, as common_sampler_sample: the chain picks from the raw logits, and only when the
+// grammar rejects that token is the row sampled again with the grammar applied to the whole vocabulary. Checking
+// one token is far cheaper than masking every token of a large vocabulary at each step.
 llama_token SamplerChain::sample(const float* logits, int32_t nVocab, std::vector<llama_token_data>& scratch) {
-  scratch.resize(nVocab);
-  for (int32_t t = 0; t < nVocab; t++) scratch[t] = {t, logits[t], 0.0f};
-  llama_token_data_array candidates = {scratch.data(), scratch.size(), -1, false};
+  auto fill = [&] {
+    scratch.resize(nVocab);
+    for (int32_t t = 0; t < nVocab; t++) scratch[t] = {t, logits[t], 0.0f};
+    return llama_token_data_array{scratch.data(), scratch.size(), -1, false};
+  };
+  llama_token_data_array candidates = fill();
   try {
     llama_sampler_apply(chain, &candidates);
+    const bool picked = candidates.selected >= 0 && candidates.selected < static_cast<int64_t>(candidates.size) &&
+                        !std::isinf(candidates.data[candidates.selected].logit);
+    if (grammar && !(picked && allows(candidates.data[candidates.selected].id))) {
+      candidates = fill();
+      llama_sampler_apply(grammar, &candidates);
+      llama_sampler_apply(chain, &candidates);
+    }
   } catch (const std::exception& e) {
     throw CodedError("LOOM_SAMPLING_FAILED", std::string("sampling failed: ") + e.what());
   }
@@ -114,11 +114,24 @@ llama_token SamplerChain::sample(const float* logits, int32_t nVocab, std::vecto
   }
   llama_token token = candidates.data[candidates.selected].id;
   try {
-    llama_sampler_accept(chain, token);
+    accept(token);
   } catch (const std::exception& e) {
     throw CodedError("LOOM_SAMPLING_FAILED", std::string("sampling failed: ") + e.what());
   }
   return token;
+}
+
+bool SamplerChain::allows(llama_token token) const {
+  if (!grammar) return true;
+  llama_token_data single = {token, 1.0f, 0.0f};
+  llama_token_data_array array = {&single, 1, -1, false};
+  llama_sampler_apply(grammar, &array);
+  return !std::isinf(single.logit);
+}
+
+void SamplerChain::accept(llama_token token) {
+  if (grammar) llama_sampler_accept(grammar, token);
+  llama_sampler_accept(chain, token);
 }
 
 Napi::Function Sampler::Define(Napi::Env env) {
@@ -141,7 +154,20 @@ Sampler::Sampler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sampler>(inf
   Napi::Env env = info.Env();
   auto model = Model::Unwrap(info[0])->handle(env);
   Napi::Object options = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-  chain_ = std::make_shared<SamplerChain>(model, buildChain(env, *model, options));
+  llama_sampler* grammar = nullptr;
+  try {
+    grammar = buildGrammarSampler(options, model->vocab());
+  } catch (const CodedError& e) {
+    throwCoded(env, e.code(), e.what());
+  }
+  llama_sampler* chain = nullptr;
+  try {
+    chain = buildChain(env, *model, options);
+  } catch (...) {
+    if (grammar) llama_sampler_free(grammar);
+    throw;
+  }
+  chain_ = std::make_shared<SamplerChain>(model, chain, grammar);
 }
 
 std::shared_ptr<SamplerChain> Sampler::chain(Napi::Env env) const {
@@ -162,7 +188,12 @@ Napi::Value Sampler::Accept(const Napi::CallbackInfo& info) {
   try {
     for (size_t i = 0; i < tokens.ElementLength(); i++) {
       if (tokens[i] < 0 || tokens[i] >= nVocab) throw CodedError("LOOM_INVALID_ARGUMENT", "token outside the vocabulary");
-      llama_sampler_accept(state->chain, tokens[i]);
+      // Checked first: llama.cpp aborts the process when a grammar is made to accept an end token it forbids.
+      if (!state->allows(tokens[i])) {
+        throw CodedError("LOOM_SAMPLING_FAILED",
+                         "token " + std::to_string(tokens[i]) + " is not allowed by the grammar here");
+      }
+      state->accept(tokens[i]);
     }
   } catch (const CodedError& e) {
     throwCoded(env, e.code(), e.what());

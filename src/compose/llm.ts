@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { LlamaContext } from "../backend/llama/llama-context.js";
+import { isNativeError } from "../backend/llama/addon.js";
 import { LlamaModel } from "../backend/llama/llama-model.js";
 import { type Config, ConfigError } from "../config.js";
 import { Engine, type StepObservation } from "../engine/engine.js";
@@ -11,7 +12,7 @@ import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { AdapterRegistry } from "../serving/llm/adapters.js";
 import type { ChatFormat } from "../serving/llm/chat.js";
-import { CHATML_TEMPLATE, JinjaChatFormat } from "../serving/llm/chat-template.js";
+import { LlamaChatFormat } from "../serving/llm/llama-chat-format.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
 import { chooseKvLayout, KV_LAYOUTS } from "./kv-layout.js";
 
@@ -19,14 +20,14 @@ function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
 }
 
-/** Compiled before any context exists, so a template Jinja cannot parse stops startup with nothing to undo. */
-function compileTemplate(source: string, origin: string, model: LlamaModel): ChatFormat {
+/** Compiled before any context exists, so a template that does not parse stops startup with nothing to undo. */
+function chatFormatOf(model: LlamaModel, overrideSource: string | undefined, origin: string | undefined): ChatFormat {
   try {
-    return new JinjaChatFormat(source, model);
+    return new LlamaChatFormat(model, overrideSource);
   } catch (error) {
+    if (!isNativeError(error, "LOOM_CHAT_TEMPLATE_INVALID")) throw error;
     throw new ConfigError(
-      `${origin} does not parse as a Jinja template (${(error as Error).message}); ` +
-        "pass another with --chat-template FILE",
+      `${origin} does not parse as a Jinja template (${error.message}); pass another with --chat-template FILE`,
     );
   }
 }
@@ -42,11 +43,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
   const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
   let context: LlamaContext | undefined;
   try {
-    const chatFormat = compileTemplate(
-      templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE,
-      templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!,
-      model,
-    );
+    const chatFormat = chatFormatOf(model, templateOverride, config.chatTemplateFile);
     const kvLayout = chooseKvLayout(config.kvLayout, { ...config, contextLengthTrain: model.info.contextLengthTrain });
     const layout = KV_LAYOUTS[kvLayout.name];
     context = await model.createContext({

@@ -64,3 +64,33 @@ export async function clearPool(context: LlamaContext): Promise<void> {
     kvOps: Int32Array.of(3, 0, 0, 0, 0),
   });
 }
+
+/**
+ * Decodes one sequence from its prompt until the model ends it (an end-of-generation token, not returned) or
+ * maxTokens are generated; throws with the backend's code when a step fails for the sequence.
+ */
+export async function generateUntilEnd(
+  context: LlamaContext,
+  { prompt, sampler }: { prompt: Int32Array; sampler: SequenceSampler },
+  maxTokens: number,
+): Promise<{ tokens: number[]; ended: boolean }> {
+  const tokens: number[] = [];
+  let input = prompt;
+  while (tokens.length < maxTokens) {
+    const start = prompt.length + tokens.length - input.length;
+    const result = await context.step({
+      tokens: input,
+      positions: Int32Array.from(input, (_, i) => start + i),
+      seqIds: new Int32Array(input.length),
+      outputRows: Int32Array.of(input.length - 1),
+      samplers: [sampler],
+    });
+    const error = result.errors[0];
+    if (error) throw Object.assign(new Error(error.message), { code: error.code });
+    const token = result.tokens[0]!;
+    if (context.model.isEndOfGeneration(token)) return { tokens, ended: true };
+    tokens.push(token);
+    input = Int32Array.of(token);
+  }
+  return { tokens, ended: false };
+}

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ChatFamilyName, synthChatModel } from "../../models/chat-families.js";
 import { PRESETS } from "../../models/presets.js";
 import { synthLora } from "../../models/synth-lora.js";
 import { synthModel } from "../../models/synth-model.js";
@@ -41,5 +42,15 @@ export const ENGINE_MODELS: readonly (readonly [string, () => string])[] = [
 export function tinyLora(): string {
   const path = join(madeDir, "tiny-lora.gguf");
   if (!existsSync(path)) synthLora({ base: tinyModel(), out: path });
+  return path;
+}
+
+/** models/chat-FAMILY.gguf: a tiny random model with the family's real chat template, made on first use. */
+export function chatModel(family: ChatFamilyName): string {
+  const path = join(madeDir, `chat-${family}.gguf`);
+  if (!existsSync(path)) {
+    mkdirSync(madeDir, { recursive: true });
+    synthChatModel(family, path);
+  }
   return path;
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { LlamaContext } from "../../src/backend/llama/llama-context.js";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { readGgufMetadata } from "../../models/gguf.js";
-import { CHATML_TEMPLATE } from "../../src/serving/llm/chat-template.js";
+import { CHATML_TEMPLATE } from "../../models/synth-model.js";
 import { samplingParams } from "../../src/sampling-params.js";
 import { clearPool, generateTogether } from "../helpers/llama.js";
 import { tinyLora, tinyModel } from "../helpers/models.js";

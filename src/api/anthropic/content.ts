@@ -6,7 +6,7 @@ import type { TypedEvent } from "../sse.js";
 type Block = Record<string, unknown> & { type: string };
 
 /** A call's JSON arguments as a tool_use input object; text that is not a JSON object is kept under `_raw`. */
-export function toolInput(text: string): Record<string, unknown> {
+function toolInput(text: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text === "" ? "{}" : text);
     if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;

@@ -28,7 +28,7 @@ export function toChatMessages(messages: readonly WireMessage[]): ChatMessage[] 
 }
 
 /** A message's content as text: a string, text parts joined with newlines, or null when it has none. */
-export function textOf(content: WireMessage["content"], param: string): string | null {
+function textOf(content: WireMessage["content"], param: string): string | null {
   if (content === undefined || content === null) return null;
   if (typeof content === "string") return content;
   return content
@@ -45,7 +45,7 @@ export function textOf(content: WireMessage["content"], param: string): string |
 }
 
 /** OpenAI function tools and tool_choice as serving's. */
-export function toTools(tools: readonly FunctionTool[] | null | undefined, choice: WireToolChoice | null | undefined) {
+function toTools(tools: readonly FunctionTool[] | null | undefined, choice: WireToolChoice | null | undefined) {
   const specs = (tools ?? []).map((t) => ({
     name: t.function.name,
     ...(t.function.description ? { description: t.function.description } : {}),
@@ -63,7 +63,7 @@ export function toTools(tools: readonly FunctionTool[] | null | undefined, choic
 }
 
 /** response_format as serving's output format. */
-export function toOutputFormat(format: ChatCompletionRequest["response_format"]): OutputFormat {
+function toOutputFormat(format: ChatCompletionRequest["response_format"]): OutputFormat {
   if (!format || format.type === "text") return { type: "text" };
   if (format.type === "json_object" || !format.json_schema.schema) return { type: "json_object" };
   return { type: "json_schema", schema: format.json_schema.schema };

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { GrammarTrigger } from "../../sampling-params.js";
 import type { Batch, KvUsage, ModelInfo, StepResult } from "../types.js";
 
 export interface NativeDevice {
@@ -42,11 +43,81 @@ export interface NativeSamplerOptions {
   logitBiasValues?: Float32Array;
   grammar?: string;
   grammarRoot?: string;
+  /** The grammar waits for one of grammarTriggers before it constrains anything. */
+  grammarLazy?: boolean;
+  grammarTriggers?: readonly GrammarTrigger[];
+  /** Text the grammar accepts before the first sampled token (a non-lazy chat-layer grammar's generation prompt). */
+  grammarPrefill?: string;
+  /** Thinking-block tags: a lazy grammar is not triggered inside a thinking block. */
+  thinkingStartTag?: string;
+  thinkingEndTags?: readonly string[];
 }
 
 export interface NativeSampler {
   accept(tokens: Int32Array): void;
   dispose(): void;
+}
+
+/**
+ * The request of ChatTemplates.apply, serialized with JSON.stringify: OpenAI's chat fields as they arrive on the wire
+ * (messages, tools, tool_choice, parallel_tool_calls) plus llama-server's (json_schema, grammar, enable_thinking,
+ * reasoning_format, chat_template_kwargs) and now_ms, the time templates print as today's date.
+ */
+export interface NativeChatApplyRequest {
+  messages: readonly unknown[];
+  tools?: readonly unknown[];
+  tool_choice?: unknown;
+  parallel_tool_calls?: boolean;
+  add_generation_prompt?: boolean;
+  json_schema?: unknown;
+  grammar?: string;
+  enable_thinking?: boolean;
+  reasoning_format?: "none" | "auto" | "deepseek" | "deepseek-legacy";
+  chat_template_kwargs?: Record<string, unknown>;
+  now_ms?: number;
+}
+
+/** llama.cpp's common_chat_params, with single-token trigger words resolved to token triggers. */
+export interface NativeChatApplyResult {
+  prompt: string;
+  format: number;
+  formatName: string;
+  /** "" when nothing is constrained. */
+  grammar: string;
+  grammarLazy: boolean;
+  grammarTriggers: GrammarTrigger[];
+  preservedTokens: string[];
+  /** The preserved tokens that are single tokens of this vocabulary. */
+  preservedTokenIds: Int32Array;
+  additionalStops: string[];
+  generationPrompt: string;
+  /** The serialized output parser (a PEG arena), "" for plain content. */
+  parser: string;
+  supportsThinking: boolean;
+  thinkingStartTag: string;
+  thinkingEndTags: string[];
+}
+
+export interface NativeChatTemplates {
+  apply(requestJson: string): NativeChatApplyResult;
+  source(variant?: "tool_use"): string;
+  capabilities(): Record<string, boolean>;
+}
+
+export interface NativeChatParserParams {
+  format: number;
+  generationPrompt: string;
+  parser: string;
+}
+
+export interface NativeChatMessage {
+  content: string;
+  reasoningContent: string;
+  toolCalls: { id?: string; name: string; arguments: string }[];
+}
+
+export interface NativeChatParser {
+  parse(text: string, isPartial: boolean): NativeChatMessage;
 }
 
 export interface NativeLoraAdapter {
@@ -96,6 +167,10 @@ export interface NativeAddon {
   Context: { create(model: NativeModel, options: NativeContextOptions): Promise<NativeContext> };
   LoraAdapter: { load(model: NativeModel, path: string): Promise<NativeLoraAdapter> };
   Sampler: new (model: NativeModel, options: NativeSamplerOptions) => NativeSampler;
+  ChatTemplates: new (model: NativeModel, overrideSource?: string) => NativeChatTemplates;
+  ChatParser: new (params: NativeChatParserParams) => NativeChatParser;
+  /** GBNF for a JSON schema (given as JSON text), by llama.cpp's json_schema_to_grammar. */
+  jsonSchemaToGrammar(schemaJson: string): string;
 }
 
 /** An error from the addon: err.code names what went wrong (LOOM_MODEL_INVALID, LOOM_KV_FULL, ...). */

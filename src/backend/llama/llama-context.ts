@@ -1,8 +1,14 @@
 // LlamaContext: the llama.cpp backend of the engine. One unified KV pool or a stream per sequence; every call
 // runs on a worker thread, one at a time and in call order.
 import type { SamplingParams } from "../../sampling-params.js";
-import type { Batch, KvUsage, LlmBackend, SequenceSampler, StepResult } from "../types.js";
-import { loadAddon, type NativeContext, type NativeContextOptions, type NativeSamplerOptions } from "./addon.js";
+import type { Batch, KvUsage, LlmBackend, StepResult } from "../types.js";
+import {
+  loadAddon,
+  type NativeContext,
+  type NativeContextOptions,
+  type NativeSampler,
+  type NativeSamplerOptions,
+} from "./addon.js";
 import type { LlamaModel } from "./llama-model.js";
 import { defaultThreads } from "./threads.js";
 
@@ -25,7 +31,20 @@ function toNativeSamplerOptions(params: SamplingParams): NativeSamplerOptions {
           logitBiasValues: Float32Array.from(biasTokens.map((t) => params.logitBias.get(t)!)),
         }
       : {}),
-    ...(params.grammar === null ? {} : { grammar: params.grammar }),
+    ...grammarOptions(params.grammar),
+  };
+}
+
+function grammarOptions(grammar: SamplingParams["grammar"]): NativeSamplerOptions {
+  if (grammar === null) return {};
+  if (typeof grammar === "string") return { grammar };
+  return {
+    grammar: grammar.grammar,
+    grammarLazy: grammar.lazy,
+    grammarTriggers: grammar.triggers,
+    grammarPrefill: grammar.prefill,
+    thinkingStartTag: grammar.thinkingStartTag,
+    thinkingEndTags: grammar.thinkingEndTags,
   };
 }
 
@@ -89,7 +108,7 @@ export class LlamaContext implements LlmBackend {
   }
 
   /** Built on the calling thread, so a bad grammar fails here, for its own request only. */
-  createSampler(params: SamplingParams): SequenceSampler {
+  createSampler(params: SamplingParams): NativeSampler {
     return new (loadAddon().addon.Sampler)(this.model.native, toNativeSamplerOptions(params));
   }
 

@@ -6,7 +6,7 @@ import type { ChatEvent, OutputParser, ParsedOutput, ToolCall } from "./chat.js"
 import type { GenerationEvent, TokenLogprob } from "./generation.js";
 
 /** OpenAI's style of call id: "call_" and 24 random alphanumerics. */
-export function newCallId(prefix = "call_"): string {
+function newCallId(prefix = "call_"): string {
   return prefix + randomBytes(18).toString("base64url").replace(/[-_]/g, "").slice(0, 24).padEnd(24, "0");
 }
 
@@ -72,13 +72,20 @@ class ChoiceOutput {
   }
 }
 
-/** The chat events of `n` choices' generation events, read with `parse`. */
+/** The chat events of `n` choices' generation events, read with `parse`; calls past `maxToolCalls` are dropped. */
 export async function* chatEvents(
   events: AsyncIterable<GenerationEvent>,
   n: number,
   parse: OutputParser,
+  maxToolCalls = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<ChatEvent> {
-  const choices = Array.from({ length: n }, (_, index) => new ChoiceOutput(index, parse));
+  const capped: OutputParser = (text, partial) => {
+    const parsed = parse(text, partial);
+    return parsed.toolCalls.length <= maxToolCalls
+      ? parsed
+      : { ...parsed, toolCalls: parsed.toolCalls.slice(0, maxToolCalls) };
+  };
+  const choices = Array.from({ length: n }, (_, index) => new ChoiceOutput(index, capped));
   for await (const event of events) {
     if (event.type === "delta") {
       yield* choices[event.index]!.push(event.text, event.logprobs);

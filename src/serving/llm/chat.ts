@@ -2,6 +2,7 @@
 // one input shape (OpenAI's chat messages, which llama.cpp's chat layer takes as they are) and one output stream,
 // ChatEvents, where the generated text is already split into content, reasoning and tool calls.
 import type { Usage } from "../../engine/events.js";
+import type { SamplingParams } from "../../sampling-params.js";
 import type { SequenceEnd, TokenLogprob } from "./generation.js";
 
 /** A call the assistant makes: `arguments` is JSON text, as OpenAI carries it. */
@@ -61,7 +62,11 @@ export type OutputParser = (text: string, partial: boolean) => ParsedOutput;
 /** What a rendered chat gives the generation: the prompt, the grammar (if any) and how to read the output. */
 export interface RenderedChat {
   readonly promptTokens: Int32Array;
-  readonly grammar: string | null;
+  readonly grammar: SamplingParams["grammar"];
+  /** Stop strings the format adds to the request's (an end-of-turn marker some templates write as text). */
+  readonly stops: readonly string[];
+  /** Special tokens the parser reads as markers (e.g. <tool_call>): the output keeps their text. */
+  readonly markerTokens: ReadonlySet<number>;
   readonly parse: OutputParser;
 }
 
@@ -96,9 +101,6 @@ export interface ChatRun {
   readonly promptTokens: number;
   readonly events: AsyncIterable<ChatEvent>;
 }
-
-/** Output read as plain content: for templates without a tool-call or reasoning format. */
-export const plainContent: OutputParser = (text) => ({ content: text, reasoning: "", toolCalls: [] });
 
 /** How a model turns chats into prompts and reads its output back: its chat template and output format. */
 export interface ChatFormat {

@@ -57,6 +57,8 @@ export interface GenerateInput {
   readonly traceId?: string;
   /** A loaded LoRA adapter to generate with, at a scale (1 by default). */
   readonly adapter?: { readonly name: string; readonly scale: number };
+  /** Special tokens whose text the output keeps (a chat format's markers); other special tokens print as nothing. */
+  readonly markerTokens?: ReadonlySet<number>;
 }
 
 /** How a generation went, for its metrics and its log line. */

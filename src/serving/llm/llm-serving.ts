@@ -166,7 +166,7 @@ export class LlmServing {
         new Generation({
           input,
           engine: this.engine,
-          tokenToBytes: (token) => this.model.tokenToBytes(token),
+          tokenToBytes: (token) => this.model.tokenToBytes(token, { special: input.markerTokens?.has(token) ?? false }),
           lease,
           timeoutMs: input.timeoutMs ?? this.#defaultTimeoutMs,
           onSettled: (settled, summary) => {
@@ -186,14 +186,21 @@ export class LlmServing {
   chat(request: Omit<GenerateInput, "promptTokens" | "promptParam"> & { readonly chat: ChatInput }): ChatRun {
     const { chat, ...input } = request;
     const rendered = this.renderChat(chat);
-    const params = rendered.grammar === null ? input.params : { ...input.params, grammar: rendered.grammar };
+    const stop = [...new Set([...input.params.stop, ...rendered.stops])];
+    const params = { ...input.params, stop, ...(rendered.grammar === null ? {} : { grammar: rendered.grammar }) };
     const generation = this.generate({
       ...input,
       params,
       promptTokens: rendered.promptTokens,
       promptParam: "messages",
+      markerTokens: rendered.markerTokens,
     });
-    return { promptTokens: rendered.promptTokens.length, events: chatEvents(generation, params.n, rendered.parse) };
+    // Some formats' grammars allow a second call even when the client asked for one at most: keep the first.
+    const maxToolCalls = chat.parallelToolCalls ? Number.POSITIVE_INFINITY : 1;
+    return {
+      promptTokens: rendered.promptTokens.length,
+      events: chatEvents(generation, params.n, rendered.parse, maxToolCalls),
+    };
   }
 
   /**
