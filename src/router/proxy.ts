@@ -75,7 +75,7 @@ function responseHeaders(upstream: IncomingHttpHeaders, replica: string): Record
   return headers;
 }
 
-export class Proxy {
+export class ReplicaProxy {
   readonly #o: ProxyOptions;
 
   constructor(options: ProxyOptions) {
@@ -179,7 +179,11 @@ export class Proxy {
       if (client.aborted) return;
       const kind = classifyUpstreamError(error);
       this.#o.metrics.failure(replica.url, kind);
-      this.#o.logger.log("warn", "upstream_broke_off", { replica: replica.url, kind, message: (error as Error).message });
+      this.#o.logger.log("warn", "upstream_broke_off", {
+        replica: replica.url,
+        kind,
+        message: (error as Error).message,
+      });
       replica.eject(`${kind} mid-response: ${(error as Error).message}`, Date.now(), this.#o.ejectionMs);
     }
   }

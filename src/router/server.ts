@@ -13,7 +13,7 @@ import { LeastLoadPolicy } from "./policies/least-load.js";
 import { PrefixAffinityPolicy } from "./policies/prefix-affinity.js";
 import { RoundRobinPolicy } from "./policies/round-robin.js";
 import type { RoutingPolicy } from "./policies/types.js";
-import { Proxy } from "./proxy.js";
+import { ReplicaProxy } from "./proxy.js";
 import { ReplicaSet } from "./replica-set.js";
 import { sendError, sendJson } from "./responses.js";
 
@@ -75,7 +75,7 @@ export async function startRouter(options: RouterOptions, start: StartRouterOpti
   });
   metrics.watchReplicas(() => replicas.all);
   const retryAfterSeconds = Math.max(1, Math.ceil(options.healthIntervalSeconds));
-  const proxy = new Proxy({
+  const proxy = new ReplicaProxy({
     replicas,
     policy: makePolicy(options),
     policyName: options.policy,
@@ -96,7 +96,11 @@ export async function startRouter(options: RouterOptions, start: StartRouterOpti
     if (req.method !== "GET") return false;
     if (path === "/health/live" || path === "/health/startup") sendJson(res, 200, { status: "ok" });
     else if (path === "/health/ready" || path === "/health") {
-      const reason = draining ? "the router is shutting down" : replicas.routable().length === 0 ? "no replica is ready" : null;
+      const reason = draining
+        ? "the router is shutting down"
+        : replicas.routable().length === 0
+          ? "no replica is ready"
+          : null;
       if (reason === null) sendJson(res, 200, { status: "ok" });
       else sendError(res, 503, reason, { code: "not_ready", retryAfterSeconds });
     } else if (path === "/metrics") {

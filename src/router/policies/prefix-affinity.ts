@@ -28,15 +28,21 @@ export class PrefixAffinityPolicy implements RoutingPolicy {
   choose(key: RoutingKey, replicas: readonly ReplicaView[]): RoutingChoice {
     // The adapter decides over the prompt: one replica serving every request of an adapter keeps it resident and
     // lets the scheduler batch them together (it serves one adapter group per step).
-    const hashKey = key.adapter !== null ? `adapter\0${key.adapter}` : key.prefix !== null ? `prefix\0${key.prefix}` : null;
+    const hashKey =
+      key.adapter !== null ? `adapter\0${key.adapter}` : key.prefix !== null ? `prefix\0${key.prefix}` : null;
     if (hashKey === null) return { order: byLoad(replicas), decision: "no_key" };
     const order = rendezvousOrder(hashKey, replicas);
     const minLoad = Math.min(...replicas.map(loadOf));
     const first = order.findIndex((r) => !this.#overloaded(loadOf(r), minLoad));
     const spilled = first > 0;
-    const decision = key.adapter !== null
-      ? spilled ? "adapter_overflow" : "adapter_affinity"
-      : spilled ? "affinity_overflow" : "affinity";
+    const decision =
+      key.adapter !== null
+        ? spilled
+          ? "adapter_overflow"
+          : "adapter_affinity"
+        : spilled
+          ? "affinity_overflow"
+          : "affinity";
     return { order: [...order.slice(first), ...order.slice(0, first)], decision };
   }
 
