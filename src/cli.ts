@@ -3,7 +3,10 @@
 import { parseArgs } from "node:util";
 import type { ConfigInput } from "./config.js";
 
-export const USAGE = `usage: loom serve MODEL.gguf [options]
+export const USAGE = `usage: loom serve MODEL [options]
+
+  MODEL is a GGUF file, hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https URL (downloaded once into
+  the model cache, resumably; HF_ENDPOINT names a Hugging Face mirror, HF_TOKEN authenticates)
 
   --host HOST                 address to listen on (LOOM_HOST, default 127.0.0.1)
   --port N                    port to listen on (LOOM_PORT, default 8080)
@@ -36,7 +39,9 @@ export const USAGE = `usage: loom serve MODEL.gguf [options]
   --max-loras N               adapters resident at once; idle ones beyond it are unloaded (default 8)
   --admin-key KEY             a key for /v1/load_lora_adapter and /v1/unload_lora_adapter (repeatable)
   --model-repository DIR      classic ONNX models served over KServe v2 (LOOM_MODEL_REPOSITORY, default models)
-  --onnx-threads N            onnxruntime intra-op threads per model instance (default 1)`;
+  --onnx-threads N            onnxruntime intra-op threads per model instance (default 1)
+  --model-cache DIR           where downloaded models are kept (LOOM_MODEL_CACHE, default ~/.cache/loom/models)
+  --offline                   use a model URI only from the cache, never download (LOOM_OFFLINE=1)`;
 
 const FLAGS = {
   host: { type: "string" },
@@ -67,6 +72,8 @@ const FLAGS = {
   "admin-key": { type: "string", multiple: true },
   "model-repository": { type: "string" },
   "onnx-threads": { type: "string" },
+  "model-cache": { type: "string" },
+  offline: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -134,6 +141,8 @@ export function parseServeArgs(argv: readonly string[], env: Record<string, stri
     modelRepository: flag("model-repository", "LOOM_MODEL_REPOSITORY"),
     onnxThreads: integer("onnx-threads", flag("onnx-threads")),
     adminKeys: values["admin-key"] ?? (env.LOOM_ADMIN_KEY ? [env.LOOM_ADMIN_KEY] : undefined),
+    modelCacheDir: flag("model-cache", "LOOM_MODEL_CACHE"),
+    offline: values.offline || env.LOOM_OFFLINE === "1" ? true : undefined,
   };
   return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as ConfigInput;
 }

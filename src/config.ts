@@ -53,6 +53,10 @@ export const ConfigSchema = z.object({
   modelRepository: z.string().min(1).default("models"),
   /** onnxruntime intra-op threads per model instance; one leaves the other core to the event loop on small machines. */
   onnxThreads: z.number().int().min(1).default(1),
+  /** Where hf: URIs and URLs given as the model are downloaded to (default: compose/model-source.ts). */
+  modelCacheDir: z.string().min(1).optional(),
+  /** Resolve a model URI from the cache only, never the network. */
+  offline: z.boolean().default(false),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

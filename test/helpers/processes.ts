@@ -30,10 +30,23 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** `node bin/loom.mjs ARGS`, resolved once it prints the URL it serves at. */
-export async function spawnLoom(args: readonly string[], timeoutMs = 60_000): Promise<LoomProcess> {
+export interface LaunchOptions {
+  /** Added to this process's environment. */
+  readonly env?: Record<string, string>;
+  readonly timeoutMs?: number;
+}
+
+/** A started process whose URL may not be known yet (it is still loading, or will never listen). */
+export interface Launched extends Omit<LoomProcess, "url"> {
+  /** Resolves with the URL the process prints once it listens; rejects if it exits first or takes too long. */
+  readonly url: Promise<string>;
+}
+
+/** `node bin/loom.mjs ARGS`, started now. */
+export function launchLoom(args: readonly string[], { env = {}, timeoutMs = 60_000 }: LaunchOptions = {}): Launched {
   const child = spawn(process.execPath, [join(repoRoot, "bin", "loom.mjs"), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   started.add(child);
   let stderr = "";
@@ -46,7 +59,7 @@ export async function spawnLoom(args: readonly string[], timeoutMs = 60_000): Pr
       resolve(code);
     }),
   );
-  const url = await new Promise<string>((resolve, reject) => {
+  const url = new Promise<string>((resolve, reject) => {
     let stdout = "";
     const timer = setTimeout(() => reject(new Error(`no URL within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     child.stdout!.on("data", (d: Buffer) => {
@@ -62,7 +75,14 @@ export async function spawnLoom(args: readonly string[], timeoutMs = 60_000): Pr
       reject(new Error(`loom ${args[0]} exited with ${code} before listening: ${stderr}`));
     });
   });
-  return { url, child, stderr: () => stderr, exited };
+  url.catch(() => {});
+  return { child, stderr: () => stderr, exited, url };
+}
+
+/** `node bin/loom.mjs ARGS`, resolved once it prints the URL it serves at. */
+export async function spawnLoom(args: readonly string[], options: LaunchOptions = {}): Promise<LoomProcess> {
+  const launched = launchLoom(args, options);
+  return { ...launched, url: await launched.url };
 }
 
 /** A Loom replica over models/tiny.gguf: one thread, a small KV pool. */
@@ -98,7 +118,10 @@ export function spawnRouter(replicas: readonly string[], extra: readonly string[
 }
 
 /** Sends `signal` and waits for the exit code. */
-export async function stop(p: LoomProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+export async function stop(
+  p: Pick<LoomProcess, "child" | "exited">,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<number | null> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   return p.exited;
 }
