@@ -11,7 +11,7 @@ import type { Logger } from "../ops/logger.js";
 const URI = /^(hf:|hf:\/\/|huggingface:|https?:\/\/)/i;
 
 /** Whether `model` must be resolved (downloaded or found in the cache) rather than opened as a path. */
-export function isModelUri(model: string): boolean {
+function isModelUri(model: string): boolean {
   return URI.test(model);
 }
 

@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 
-export const ROUTER_USAGE = `usage: loom router --replica URL [--replica URL ...] [options]
+const ROUTER_USAGE = `usage: loom router --replica URL [--replica URL ...] [options]
 
   --replica URL               a Loom (or any OpenAI-compatible) replica, e.g. http://10.0.0.5:8080 (repeatable;
                               LOOM_REPLICAS, comma-separated)
@@ -29,7 +29,7 @@ export const ROUTER_USAGE = `usage: loom router --replica URL [--replica URL ...
   --shutdown-grace S          on SIGTERM, seconds in-flight requests get to finish (LOOM_SHUTDOWN_GRACE, default 30)
   --log-level LEVEL           debug|info|warn|error|silent (LOOM_LOG_LEVEL, default info)`;
 
-export const RouterOptionsSchema = z
+const RouterOptionsSchema = z
   .object({
     replicas: z.array(z.url({ protocol: /^https?$/ })).default([]),
     /** NAME:PORT, e.g. loom-headless.default.svc.cluster.local:8080. */

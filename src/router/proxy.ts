@@ -17,7 +17,7 @@ import { sendError } from "./responses.js";
 import { classifyUpstreamError } from "./upstream-errors.js";
 
 /** The response header naming the replica that answered. */
-export const REPLICA_HEADER = "x-loom-replica";
+const REPLICA_HEADER = "x-loom-replica";
 
 // RFC 9110 section 7.6.1: connection-specific headers are not forwarded; undici sets host and content-length.
 const HOP_BY_HOP = new Set([

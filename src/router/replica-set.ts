@@ -21,7 +21,7 @@ export interface ReplicaSetOptions {
 }
 
 /** http://host:port without a trailing slash, so that two spellings of one replica are one replica. */
-export function normalizeUrl(url: string): string {
+function normalizeUrl(url: string): string {
   const parsed = new URL(url);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, "")}`;
 }

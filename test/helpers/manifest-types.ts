@@ -7,7 +7,7 @@ import ts from "typescript";
 import { repoRoot } from "./models.js";
 
 /** apiVersion/kind -> [module, interface] of its typed model. */
-export const MANIFEST_TYPES: Record<string, readonly [string, string]> = {
+const MANIFEST_TYPES: Record<string, readonly [string, string]> = {
   "v1/Namespace": ["kubernetes-models/v1/Namespace", "INamespace"],
   "v1/Service": ["kubernetes-models/v1/Service", "IService"],
   "v1/ConfigMap": ["kubernetes-models/v1/ConfigMap", "IConfigMap"],

@@ -80,7 +80,7 @@ export function launchLoom(args: readonly string[], { env = {}, timeoutMs = 60_0
 }
 
 /** `node bin/loom.mjs ARGS`, resolved once it prints the URL it serves at. */
-export async function spawnLoom(args: readonly string[], options: LaunchOptions = {}): Promise<LoomProcess> {
+async function spawnLoom(args: readonly string[], options: LaunchOptions = {}): Promise<LoomProcess> {
   const launched = launchLoom(args, options);
   return { ...launched, url: await launched.url };
 }

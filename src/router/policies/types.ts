@@ -9,7 +9,7 @@ import type { RoutingKey } from "../request-key.js";
  * much more load than the least loaded. no_key: a prefix-policy request without prompt or adapter, sent to the
  * least loaded.
  */
-export type RoutingDecision =
+type RoutingDecision =
   | "round_robin"
   | "least_load"
   | "affinity"
