@@ -54,7 +54,8 @@ export interface ProxyOptions {
   readonly retryAfterSeconds: number;
 }
 
-function forwardHeaders(req: IncomingMessage): Record<string, string | string[]> {
+/** The client's request headers less the hop-by-hop ones, with the client added to x-forwarded-for. */
+export function forwardHeaders(req: IncomingMessage): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers))
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
@@ -111,7 +112,7 @@ export class ReplicaProxy {
     for (const [index, replica] of candidates.entries()) {
       if (!replica.routable) continue;
       if (attempts++ > 0) o.metrics.retry();
-      const last = index === candidates.length - 1;
+      const last = !candidates.slice(index + 1).some((r) => r.routable);
       const end = replica.begin();
       const sentMs = performance.now();
       let upstream: Dispatcher.ResponseData;

@@ -8,12 +8,13 @@ import { performance } from "node:perf_hooks";
 import { Agent } from "undici";
 import { jsonLogger, type Logger } from "../ops/logger.js";
 import { RouterMetrics } from "../ops/router-metrics.js";
+import { BROADCAST_PATHS, broadcast } from "./broadcast.js";
 import type { RouterOptions } from "./cli.js";
 import { LeastLoadPolicy } from "./policies/least-load.js";
 import { PrefixAffinityPolicy } from "./policies/prefix-affinity.js";
 import { RoundRobinPolicy } from "./policies/round-robin.js";
 import type { RoutingPolicy } from "./policies/types.js";
-import { ReplicaProxy } from "./proxy.js";
+import { forwardHeaders, ReplicaProxy } from "./proxy.js";
 import { ReplicaSet } from "./replica-set.js";
 import { sendError, sendJson } from "./responses.js";
 
@@ -125,7 +126,11 @@ export async function startRouter(options: RouterOptions, start: StartRouterOpti
       metrics.rejected("too_large");
       return;
     }
-    await proxy.forward(req, res, body, arrivedMs);
+    const routable = replicas.routable();
+    if (req.method === "POST" && BROADCAST_PATHS.has(path) && routable.length > 0) {
+      const headers = forwardHeaders(req);
+      await broadcast(req, res, body, { replicas: routable, dispatcher, headers, timeoutMs: upstreamTimeoutMs });
+    } else await proxy.forward(req, res, body, arrivedMs);
   };
 
   const server: Server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {

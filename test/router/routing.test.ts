@@ -1,6 +1,7 @@
 // `loom router` in front of two real Loom replicas (processes on loopback ports): where each policy sends requests,
 // what it forwards and what it refuses before forwarding.
 import { request as httpRequest } from "node:http";
+import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyLora } from "../helpers/models.js";
 import { type LoomProcess, sampleValue, spawnReplica, spawnRouter, stop } from "../helpers/processes.js";
@@ -9,7 +10,8 @@ const replicas: LoomProcess[] = [];
 const routers: LoomProcess[] = [];
 
 beforeAll(async () => {
-  replicas.push(...(await Promise.all([0, 1].map(() => spawnReplica(0, ["--lora", `support=${tinyLora()}`])))));
+  const lora = ["--lora", `support=${tinyLora()}`, "--lora-dir", dirname(tinyLora())];
+  replicas.push(...(await Promise.all([0, 1].map(() => spawnReplica(0, lora)))));
 });
 
 afterAll(async () => {
@@ -142,6 +144,33 @@ describe("forwarding", () => {
     const missing = await chat(url, null, "hi", "no-such-model");
     expect(missing.status).toBe(404);
     expect(replicas.map((r) => r.url)).toContain(missing.replica);
+  });
+
+  it("loads and unloads an adapter on every replica, since any of them may be sent its requests", async () => {
+    const url = await router("prefix");
+    const listed = async (replica: string) =>
+      ((await (await fetch(`${replica}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+    const admin = (path: string, body: object) =>
+      fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const loaded = await admin("/v1/load_lora_adapter", { lora_name: "extra", lora_path: tinyLora() });
+    expect(loaded.status).toBe(200);
+    expect(loaded.headers.get("x-loom-replica")!.split(", ").sort()).toEqual(replicas.map((r) => r.url).sort());
+    for (const replica of replicas) expect(await listed(replica.url)).toContain("extra");
+    const refused = await admin("/v1/load_lora_adapter", { lora_name: "bad", lora_path: "/etc/passwd" });
+    expect(refused.status).toBe(403);
+    expect((await admin("/v1/unload_lora_adapter", { lora_name: "extra" })).status).toBe(200);
+    for (const replica of replicas) expect(await listed(replica.url)).not.toContain("extra");
+  });
+
+  it("finds replicas through DNS (--replicas-dns NAME:PORT)", async () => {
+    const port = new URL(replicas[0]!.url).port;
+    const p = await spawnRouter([], ["--replicas-dns", `localhost:${port}`, "--policy", "round-robin"]);
+    routers.push(p);
+    for (let n = 0; n < 2; n++) expect((await chat(p.url, null, "hi")).replica).toBe(replicas[0]!.url);
   });
 
   it("answers 413 for an oversized body before forwarding it, declared or chunked", async () => {
