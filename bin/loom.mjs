@@ -8,6 +8,6 @@ const { main } = await import(process.argv[2] === "router" ? "../src/router/main
 try {
   await main(process.argv.slice(2));
 } catch (error) {
-  console.error(error instanceof RangeError ? error.message : error);
-  process.exit(error instanceof RangeError ? 2 : 1);
+  console.error(error);
+  process.exit(1);
 }

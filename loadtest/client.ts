@@ -1,5 +1,6 @@
 // One streamed request to an OpenAI-compatible server, timed as vLLM's benchmark times it: TTFT at the first
 // content chunk, a gap per later content chunk, output tokens from the usage chunk (counted chunks otherwise).
+import { EventSourceParserStream } from "eventsource-parser/stream";
 
 export type Endpoint = "chat" | "completions";
 
@@ -69,36 +70,25 @@ export async function streamRequest(
   let contentChunks = 0;
   let usage: WireUsage | null = null;
   const itlMs: number[] = [];
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = event
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trim())
-        .join("");
-      if (data === "" || data === "[DONE]") continue;
-      const chunk = JSON.parse(data) as {
-        error?: { message?: string };
-        usage?: WireUsage | null;
-        choices?: { delta?: { content?: string | null }; text?: string }[];
-      };
-      if (chunk.error) throw new Error(chunk.error.message ?? "error chunk");
-      if (chunk.usage) usage = chunk.usage;
-      const delta = chunk.choices?.[0]?.delta?.content ?? chunk.choices?.[0]?.text ?? "";
-      if (delta === "") continue;
-      const now = performance.now() - started;
-      if (ttftMs === null) ttftMs = now;
-      else itlMs.push(now - lastChunkMs);
-      lastChunkMs = now;
-      contentChunks++;
-      text += delta;
-    }
+  // SSE framing as the spec defines it (LF, CR or CRLF line ends, multi-line data), whatever server answers.
+  const events = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+  for await (const { data } of events as unknown as AsyncIterable<{ data: string }>) {
+    if (data === "" || data === "[DONE]") continue;
+    const chunk = JSON.parse(data) as {
+      error?: { message?: string };
+      usage?: WireUsage | null;
+      choices?: { delta?: { content?: string | null }; text?: string }[];
+    };
+    if (chunk.error) throw new Error(chunk.error.message ?? "error chunk");
+    if (chunk.usage) usage = chunk.usage;
+    const delta = chunk.choices?.[0]?.delta?.content ?? chunk.choices?.[0]?.text ?? "";
+    if (delta === "") continue;
+    const now = performance.now() - started;
+    if (ttftMs === null) ttftMs = now;
+    else itlMs.push(now - lastChunkMs);
+    lastChunkMs = now;
+    contentChunks++;
+    text += delta;
   }
   return {
     text,

@@ -3,7 +3,8 @@
 // usage: npm run loadtest -- --url URL [--model NAME] [--workload uniform|shared-prefix|multi-turn|mixed]
 //        [--concurrency N[,N...] | --rate R] [--requests N] [--duration S] [--max-tokens N] [--seed N]
 //        [--endpoint chat|completions] [--no-ignore-eos] [--slo-ttft MS] [--slo-tpot MS] [--api-key KEY]
-//        [--models A,B,...] [--out FILE.json] [--html FILE.html]   (--models: conversations take them in turn, e.g. adapters)
+//        [--models A,B,...] [--out FILE.json] [--html FILE.html]   (--models: conversations take them in turn, e.g.
+// adapters)
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { firstModel, type Endpoint } from "./client.js";

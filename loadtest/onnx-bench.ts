@@ -3,7 +3,8 @@
 // against raw onnxruntime at the served mean batch size and against serving with batching off, alternating;
 // (2) p99 latency at concurrency 1 against queue delay + single-image compute + 2 ms, next to the p99 of a route
 // that does nothing (what this machine alone adds to the tail).
-// usage: npm run bench:onnx -- [--concurrency 64] [--requests 2048] [--images 1] [--delay-us 2000] [--rounds 2] [--threads 1]
+// usage: npm run bench:onnx -- [--concurrency 64] [--requests 2048] [--images 1] [--delay-us 2000] [--rounds 2]
+// [--threads 1]
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
@@ -192,7 +193,10 @@ const session = await ort.InferenceSession.create(modelFile, {
   interOpNumThreads: 1,
   graphOptimizationLevel: "all",
 });
-/** Raw onnxruntime-node in this process, back to back at one batch size over distinct inputs (as served batches are): images/s and ms per run. */
+/**
+ * Raw onnxruntime-node in this process, back to back at one batch size over distinct inputs (as served batches are):
+ * images/s and ms per run.
+ */
 async function raw(batch: number, totalImages: number): Promise<{ imagesPerSecond: number; msPerRun: number }> {
   const tensors = Array.from({ length: 8 }, () => new ort.Tensor("float32", images(batch), [batch, ...IMAGE]));
   for (const tensor of tensors) await session.run({ x: tensor });

@@ -131,7 +131,7 @@ export interface TensorSpec {
   readonly data: () => Uint8Array; // produced lazily so a large model is never held whole in memory
 }
 
-export function tensorByteSize(dims: readonly number[], type: GgmlType): number {
+function tensorByteSize(dims: readonly number[], type: GgmlType): number {
   const elements = dims.reduce((a, b) => a * b, 1);
   if (type === GgmlType.F32) return elements * 4;
   if (type === GgmlType.F16) return elements * 2;

@@ -2,7 +2,7 @@
 import { GgmlType } from "./gguf.js";
 
 /** mulberry32: a small, fast, seedable PRNG, so every synthetic file is reproducible byte for byte. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -31,7 +31,7 @@ export function randomValues(count: number, std: number, seed: number): Float32A
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-export function toHalf(value: number): number {
+function toHalf(value: number): number {
   f32[0] = value;
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;

@@ -1,74 +1,272 @@
-// Config: every server option, its default and its validation. A leaf module.
+// Config: every server option in one table: its key, command-line flag, environment variable, help line, and its
+// zod schema (type, range and default). The CLI's parser and help (cli.ts), the environment mapping and the config
+// schema are all built from it, so they cannot drift apart. A leaf module.
 import { z } from "zod";
 
+/** How one option appears outside the code: `--flag ARG`, its LOOM_* variable and its help line. */
+export interface OptionCli {
+  readonly flag: `--${string}`;
+  /** The value's name in the help; absent for a switch (a boolean flag without a value). */
+  readonly arg?: string;
+  readonly env: `LOOM_${string}`;
+  readonly help: string;
+  /** Parses one NAME=PATH-style value into the schema's element type; strings pass through by default. */
+  readonly parseValue?: (text: string) => unknown;
+}
+
+export interface OptionSpec<S extends z.ZodType = z.ZodType> {
+  readonly schema: S;
+  readonly cli: OptionCli;
+}
+
+const option = <S extends z.ZodType>(schema: S, cli: OptionCli): OptionSpec<S> => ({ schema, cli });
+
+/** `NAME=PATH` (a LoRA adapter loaded at start-up). */
+function namedPath(text: string): { name: string; path: string } {
+  const at = text.indexOf("=");
+  if (at <= 0 || at === text.length - 1) throw new Error(`expected NAME=PATH, got '${text}'`);
+  return { name: text.slice(0, at), path: text.slice(at + 1) };
+}
+
+const count = (min: number) => z.number().int().min(min);
+
+/** Every option of `loom serve` (and of the commands that load models the same way). */
+export const SERVE_OPTIONS = {
+  servedModelName: option(z.array(z.string().min(1)).min(1).optional(), {
+    flag: "--served-model-name",
+    arg: "NAME",
+    env: "LOOM_SERVED_MODEL_NAME",
+    help: "model name in the API (repeatable: every name is an alias; default: the file's base name)",
+  }),
+  host: option(z.string().default("127.0.0.1"), {
+    flag: "--host",
+    arg: "HOST",
+    env: "LOOM_HOST",
+    help: "address to listen on",
+  }),
+  port: option(z.number().int().min(0).max(65535).default(8080), {
+    flag: "--port",
+    arg: "N",
+    env: "LOOM_PORT",
+    help: "port to listen on (0 picks a free one)",
+  }),
+  kvTokens: option(count(64).default(32768), {
+    flag: "--kv-tokens",
+    arg: "N",
+    env: "LOOM_KV_TOKENS",
+    help: "KV cells in all: one pool shared by all sequences, or split evenly into a stream per sequence",
+  }),
+  kvLayout: option(z.enum(["auto", "unified", "per-sequence"]).default("auto"), {
+    flag: "--kv-layout",
+    arg: "LAYOUT",
+    env: "LOOM_KV_LAYOUT",
+    help:
+      "per-sequence (a stream of kv-tokens / max-running cells per sequence, llama-server's -np layout: attention " +
+      "scans one stream, much faster at high concurrency), unified (one pool, prefixes shared in place, any " +
+      "sequence may use any cell: for long or varied lengths), or auto: per-sequence when each stream holds the " +
+      "model's context or at least 1024 tokens (and --max-model-len), unified otherwise",
+  }),
+  blockSize: option(z.number().int().min(1).max(256).default(16), {
+    flag: "--block-size",
+    arg: "N",
+    env: "LOOM_BLOCK_SIZE",
+    help: "tokens per KV block: the unit of KV accounting and prefix sharing",
+  }),
+  maxRunning: option(z.number().int().min(1).max(200).default(32), {
+    flag: "--max-running",
+    arg: "N",
+    env: "LOOM_MAX_RUNNING",
+    help: "most sequences decoding at once",
+  }),
+  maxBatchTokens: option(count(16).default(512), {
+    flag: "--max-batch-tokens",
+    arg: "N",
+    env: "LOOM_MAX_BATCH_TOKENS",
+    help: "token budget of one step: decode tokens plus prefill chunks",
+  }),
+  maxModelLen: option(count(16).optional(), {
+    flag: "--max-model-len",
+    arg: "N",
+    env: "LOOM_MAX_MODEL_LEN",
+    help:
+      "most tokens (prompt and output) of one sequence " +
+      "(default: the smaller of a sequence's KV cells and the model's training context)",
+  }),
+  threads: option(count(1).optional(), {
+    flag: "--threads",
+    arg: "N",
+    env: "LOOM_THREADS",
+    help: "llama.cpp compute threads (default: all cores on 2, one less above)",
+  }),
+  threadsBatch: option(count(1).optional(), {
+    flag: "--threads-batch",
+    arg: "N",
+    env: "LOOM_THREADS_BATCH",
+    help:
+      "threads for steps of more than one token (default: --threads); a single-token step is memory-bound, so on " +
+      "few cores --threads 1 --threads-batch 2 leaves a core to HTTP at concurrency 1",
+  }),
+  gpuLayers: option(z.number().int().min(-1).default(0), {
+    flag: "--gpu-layers",
+    arg: "N",
+    env: "LOOM_GPU_LAYERS",
+    help: "layers offloaded to the GPU, -1 for all",
+  }),
+  flashAttention: option(z.enum(["auto", "on", "off"]).default("auto"), {
+    flag: "--flash-attention",
+    arg: "MODE",
+    env: "LOOM_FLASH_ATTENTION",
+    help: "llama.cpp's flash attention: auto, on or off",
+  }),
+  apiKeys: option(z.array(z.string().min(1)).default([]), {
+    flag: "--api-key",
+    arg: "KEY",
+    env: "LOOM_API_KEY",
+    help: "require 'Authorization: Bearer KEY' (or x-api-key) on the API (repeatable)",
+  }),
+  chatTemplateFile: option(z.string().min(1).optional(), {
+    flag: "--chat-template",
+    arg: "FILE",
+    env: "LOOM_CHAT_TEMPLATE",
+    help: "a Jinja chat template replacing the model's own",
+  }),
+  maxBodyBytes: option(count(1024).default(32 * 1024 * 1024), {
+    flag: "--max-body-bytes",
+    arg: "N",
+    env: "LOOM_MAX_BODY_BYTES",
+    help: "largest accepted request body, in bytes",
+  }),
+  enablePrefixCaching: option(z.boolean().default(true), {
+    flag: "--no-prefix-caching",
+    env: "LOOM_PREFIX_CACHING",
+    help: "do not share prompt prefixes between requests",
+  }),
+  prefixCacheTokens: option(count(0).default(2048), {
+    flag: "--prefix-cache-tokens",
+    arg: "N",
+    env: "LOOM_PREFIX_CACHE_TOKENS",
+    help: "KV cells kept for finished requests' prompts while one sequence runs, divided among running sequences",
+  }),
+  maxWaiting: option(count(1).default(512), {
+    flag: "--max-waiting",
+    arg: "N",
+    env: "LOOM_MAX_WAITING",
+    help: "sequences allowed to wait per model; beyond it requests get 429 with Retry-After",
+  }),
+  requestTimeoutSeconds: option(z.number().min(0).default(600), {
+    flag: "--request-timeout",
+    arg: "S",
+    env: "LOOM_REQUEST_TIMEOUT",
+    help: "default per-request timeout in seconds (a request may set its own `timeout`), 0 for none",
+  }),
+  shutdownGraceSeconds: option(z.number().min(0).default(30), {
+    flag: "--shutdown-grace",
+    arg: "S",
+    env: "LOOM_SHUTDOWN_GRACE",
+    help: "seconds running requests get to finish on SIGTERM before they are cancelled",
+  }),
+  enableForceIncludeUsage: option(z.boolean().default(false), {
+    flag: "--enable-force-include-usage",
+    env: "LOOM_ENABLE_FORCE_INCLUDE_USAGE",
+    help: "end every stream with a usage chunk, asked for or not (vLLM's switch, for clients that never ask)",
+  }),
+  logLevel: option(z.enum(["debug", "info", "warn", "error", "silent"]).default("info"), {
+    flag: "--log-level",
+    arg: "LEVEL",
+    env: "LOOM_LOG_LEVEL",
+    help: "debug, info, warn, error or silent (JSON lines on stderr)",
+  }),
+  llamaLogLevel: option(z.enum(["debug", "info", "warn", "error", "silent"]).default("silent"), {
+    flag: "--llama-log-level",
+    arg: "LEVEL",
+    env: "LOOM_LLAMA_LOG",
+    help: "llama.cpp's own log level (its lines go to stderr as they are)",
+  }),
+  loras: option(z.array(z.object({ name: z.string().min(1), path: z.string().min(1) })).default([]), {
+    flag: "--lora",
+    arg: "NAME=PATH",
+    env: "LOOM_LORA",
+    help: "a LoRA adapter loaded at start-up, served as model NAME (repeatable)",
+    parseValue: namedPath,
+  }),
+  loraDirs: option(z.array(z.string().min(1)).default([]), {
+    flag: "--lora-dir",
+    arg: "DIR",
+    env: "LOOM_LORA_DIR",
+    help: "a folder run-time adapter loads may read from (repeatable; none: run-time loads are refused)",
+  }),
+  maxLoras: option(count(1).default(8), {
+    flag: "--max-loras",
+    arg: "N",
+    env: "LOOM_MAX_LORAS",
+    help: "adapters resident at once; idle ones beyond it are unloaded",
+  }),
+  adminKeys: option(z.array(z.string().min(1)).default([]), {
+    flag: "--admin-key",
+    arg: "KEY",
+    env: "LOOM_ADMIN_KEY",
+    help: "a key for the admin routes (adapter loading); without one, the API keys guard them (repeatable)",
+  }),
+  modelRepository: option(z.string().min(1).default("models"), {
+    flag: "--model-repository",
+    arg: "DIR",
+    env: "LOOM_MODEL_REPOSITORY",
+    help:
+      "Triton-style repository of classic (ONNX) models served over KServe v2: " +
+      "NAME/config.json, NAME/VERSION/model.onnx",
+  }),
+  onnxThreads: option(count(1).default(1), {
+    flag: "--onnx-threads",
+    arg: "N",
+    env: "LOOM_ONNX_THREADS",
+    help: "onnxruntime intra-op threads per model instance",
+  }),
+  modelCacheDir: option(z.string().min(1).optional(), {
+    flag: "--model-cache",
+    arg: "DIR",
+    env: "LOOM_MODEL_CACHE",
+    help: "where a model named by hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https URL is downloaded (default ~/.cache/loom/models)",
+  }),
+  offline: option(z.boolean().default(false), {
+    flag: "--offline",
+    env: "LOOM_OFFLINE",
+    help: "take a model URI only from the model cache, never from the network",
+  }),
+} as const;
+
+type Schemas<T extends Record<string, OptionSpec>> = { [K in keyof T]: T[K]["schema"] };
+
+function schemasOf<T extends Record<string, OptionSpec>>(table: T): Schemas<T> {
+  return Object.fromEntries(Object.entries(table).map(([key, spec]) => [key, spec.schema])) as Schemas<T>;
+}
+
 export const ConfigSchema = z.object({
+  /** The GGUF file to serve, or an hf: URI or URL of one (the command's positional argument). */
   model: z.string().min(1),
-  servedModelName: z.string().min(1).optional(),
-  host: z.string().default("127.0.0.1"),
-  port: z.number().int().min(0).max(65535).default(8080),
-  /** KV cells in all: one pool shared by all sequences, or split evenly into one stream per sequence. */
-  kvTokens: z.number().int().min(64).default(16384),
-  /**
-   * unified: one pool, prefixes shared in place, any sequence may use any cell. per-sequence: a stream of
-   * kvTokens / maxRunning cells per sequence (llama-server's layout): on CPU much faster decoding of many
-   * sequences at once, since attention scans one stream instead of the whole pool; prefixes are shared by copying.
-   */
-  kvLayout: z.enum(["unified", "per-sequence"]).default("unified"),
-  blockSize: z.number().int().min(1).max(256).default(16),
-  maxRunning: z.number().int().min(1).max(200).default(64),
-  /** Token budget of one step: decode tokens plus prefill chunks. */
-  maxBatchTokens: z.number().int().min(16).default(512),
-  /** Most tokens (prompt and output) of one sequence; defaults to the smaller of the pool and the model's training context. */
-  maxModelLen: z.number().int().min(16).optional(),
-  threads: z.number().int().min(1).optional(),
-  /** Threads for steps of more than one token (llama.cpp's n_threads_batch); defaults to threads. */
-  threadsBatch: z.number().int().min(1).optional(),
-  gpuLayers: z.number().int().min(-1).default(0),
-  flashAttention: z.enum(["auto", "on", "off"]).default("auto"),
-  apiKeys: z.array(z.string().min(1)).default([]),
-  chatTemplateFile: z.string().optional(),
-  maxBodyBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(32 * 1024 * 1024),
-  enablePrefixCaching: z.boolean().default(true),
-  /** KV cells kept for finished requests' prompts while one sequence runs, shared out among running sequences (KvManagerOptions.retainedTokens). */
-  prefixCacheTokens: z.number().int().min(0).default(2048),
-  /** Sequences allowed to wait for admission per model; more are refused with 429 and Retry-After. */
-  maxWaiting: z.number().int().min(1).default(512),
-  /** Default per-request timeout in seconds (a request may set its own); 0 disables it. */
-  requestTimeoutSeconds: z.number().min(0).default(600),
-  /** On SIGTERM, how long running requests may go on before they are cancelled. */
-  shutdownGraceSeconds: z.number().min(0).default(30),
-  logLevel: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-  /** LoRA adapters loaded at start-up (from any path: the operator named them). */
-  loras: z.array(z.object({ name: z.string().min(1), path: z.string().min(1) })).default([]),
-  /** Folders run-time adapter loads may read from; none disables run-time loading. */
-  loraDirs: z.array(z.string().min(1)).default([]),
-  maxLoras: z.number().int().min(1).default(8),
-  /** Keys for the adapter load/unload routes; without any, the API keys (if set) guard them too. */
-  adminKeys: z.array(z.string().min(1)).default([]),
-  /** Triton-style repository of classic (ONNX) models: NAME/config.json and NAME/VERSION/model.onnx. */
-  modelRepository: z.string().min(1).default("models"),
-  /** onnxruntime intra-op threads per model instance; one leaves the other core to the event loop on small machines. */
-  onnxThreads: z.number().int().min(1).default(1),
-  /** Where hf: URIs and URLs given as the model are downloaded to (default: compose/model-source.ts). */
-  modelCacheDir: z.string().min(1).optional(),
-  /** Resolve a model URI from the cache only, never the network. */
-  offline: z.boolean().default(false),
+  ...schemasOf(SERVE_OPTIONS),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
-/** Validated config with defaults filled; throws with every invalid option named. */
+/** An option, or a combination of options, the server cannot start with; the CLI prints it and exits with 2. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validated config with defaults filled; throws ConfigError with every invalid option named (by its flag). */
 export function loadConfig(input: ConfigInput): Config {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    throw new RangeError(
-      `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    const name = (key: PropertyKey | undefined) =>
+      (SERVE_OPTIONS as Record<string, OptionSpec>)[String(key)]?.cli.flag ?? String(key);
+    const issues = parsed.error.issues.map(
+      (i) => `${name(i.path[0])}${i.path.length > 1 ? `.${i.path.slice(1).join(".")}` : ""}: ${i.message}`,
     );
+    throw new ConfigError(`invalid configuration: ${issues.join("; ")}`);
   }
   return parsed.data;
 }

@@ -1,11 +1,28 @@
 // Process entry: `loom serve MODEL [options]` until SIGTERM or SIGINT, which drain and stop the server cleanly.
-import { parseServeArgs } from "./cli.js";
+// Help goes to stdout (exit 0); a usage or configuration error to stderr (exit 2).
+import { HelpRequested, parseServeArgs } from "./cli.js";
 import { startServer } from "./compose/server.js";
-import { loadConfig } from "./config.js";
+import { ConfigError, loadConfig } from "./config.js";
 import { jsonLogger } from "./ops/logger.js";
 
-/** `loom serve MODEL [options]` until SIGTERM or SIGINT. */
+/** Runs the `loom` command; resolves once a server is up (it then runs until a signal stops it). */
 export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await serve(argv);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      process.stdout.write(error.message);
+      process.exit(0);
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`loom: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function serve(argv: readonly string[]): Promise<void> {
   const input = parseServeArgs(argv, process.env);
   const logger = jsonLogger(loadConfig(input).logLevel);
   const running = await startServer(input, { logger });
@@ -14,6 +31,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       model: m.name,
       description: m.model.info.description,
       max_model_len: m.maxModelLen,
+      kv_layout: m.kvLayout.name,
+      kv_layout_reason: m.kvLayout.reason,
       threads: m.threads.single,
       threads_batch: m.threads.batch,
       url: `${running.url}/v1`,

@@ -2,7 +2,9 @@
 // orchestrators and scrapers reach them without a key; the body limit comes before any route reads a body.
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { requestId, type RequestIdVariables } from "hono/request-id";
+import { requestId } from "hono/request-id";
+import type { ResponseStore } from "../cache/response-store.js";
+import type { Config } from "../config.js";
 import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -11,47 +13,44 @@ import type { ModelRegistry } from "../serving/llm/registry.js";
 import { healthRoutes } from "./admin/health.js";
 import { loraRoutes } from "./admin/lora.js";
 import { metricsRoutes } from "./admin/metrics.js";
-import { ApiError, errorResponse, toApiError } from "./errors.js";
+import { messagesRoutes } from "./anthropic/messages.js";
+import { ApiError, errorResponse } from "./errors.js";
 import { accessLog, admission, bodyLimit } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
 import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
 import { modelRoutes } from "./openai/models.js";
+import { responseRoutes } from "./openai/responses/routes.js";
 import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
 
-export type AppEnv = { Variables: RequestIdVariables };
-
 export interface AppDeps {
   readonly registry: ModelRegistry;
+  /** Stored Responses API responses (store: true), for GET and previous_response_id. */
+  readonly responses: ResponseStore;
   readonly repository: ModelRepository;
   readonly health: HealthState;
   readonly logger: Logger;
   readonly metrics?: Metrics;
-  readonly apiKeys: readonly string[];
-  /** Keys for adapter loading; none: the API keys guard it. */
-  readonly adminKeys: readonly string[];
-  readonly maxBodyBytes: number;
+  /** The options the HTTP layer reads (keys guard the API and the admin routes; without admin keys, the API keys). */
+  readonly config: Pick<Config, "apiKeys" | "adminKeys" | "maxBodyBytes" | "enableForceIncludeUsage">;
 }
 
-export function createApp({
-  registry,
-  repository,
-  health,
-  logger,
-  metrics,
-  apiKeys,
-  adminKeys,
-  maxBodyBytes,
-}: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp({ registry, responses, repository, health, logger, metrics, config }: AppDeps): Hono {
+  const app = new Hono();
   app.use("*", requestId());
+  app.use("*", async (c, next) => {
+    c.set("logger", logger);
+    c.set("forceIncludeUsage", config.enableForceIncludeUsage);
+    await next();
+  });
   app.use("*", accessLog(logger, metrics));
   app.use("*", cors());
   app.route("/", healthRoutes(health));
   if (metrics) app.route("/", metricsRoutes(metrics));
   // Any key opens the API when keys are set; only an admin key (when there are any) opens adapter loading.
+  const { apiKeys, adminKeys } = config;
   const auth = bearerAuth(apiKeys.length > 0 ? [...apiKeys, ...adminKeys] : []);
   for (const path of ["/v1/*", "/v2/models/*", "/v2/repository/*", "/tokenize", "/detokenize"]) {
     app.use(path, auth);
@@ -59,26 +58,18 @@ export function createApp({
   }
   if (adminKeys.length > 0)
     for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
-  app.use("*", bodyLimit(maxBodyBytes));
+  app.use("*", bodyLimit(config.maxBodyBytes));
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
+  app.route("/", responseRoutes(registry, responses));
+  app.route("/", messagesRoutes(registry));
   app.route("/", modelRoutes(registry, repository));
   app.route("/", embeddingRoutes(registry, repository));
   for (const routes of [tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })),
   );
-  app.onError((error, c) => {
-    const apiError = toApiError(error);
-    // A 500 is a bug worth its stack; 503 and 504 are the server working as configured.
-    if (apiError.status === 500)
-      logger.log("error", "request_failed", {
-        request_id: c.get("requestId") ?? null,
-        message: apiError.message,
-        stack: error instanceof Error ? error.stack : undefined,
-      });
-    return errorResponse(c, apiError);
-  });
+  app.onError((error, c) => errorResponse(c, error));
   return app;
 }

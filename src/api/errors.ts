@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
-import { isNativeError } from "../backend/llama/addon.js";
+import type { Logger } from "../ops/logger.js";
 import {
   AdapterNotFoundError,
   ConflictError,
@@ -83,18 +83,70 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(503, error.message, { code: "shutting_down", retryAfterSeconds: 5 });
   if (error instanceof RequestTimeoutError)
     return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
-  if (error instanceof RangeError) return new ApiError(400, error.message);
-  if (isNativeError(error) && (error.code.startsWith("LOOM_INVALID") || error.code === "LOOM_INPUT_TOO_LONG"))
-    return new ApiError(400, error.message, { code: error.code.toLowerCase() });
-  return new ApiError(500, error instanceof Error ? error.message : String(error));
+  // Anything else is the server's fault, whatever its class (a RangeError from a bug is no client error).
+  return new ApiError(500, error instanceof Error ? error.message : String(error), { code: "internal_error" });
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /**
+     * The server's logger, set for every request by createApp, so a 500 is logged with its cause wherever it is
+     * answered.
+     */
+    logger: Logger;
+  }
+}
+
+/** The ApiError to answer with; a 500 is logged with its cause and the request id, since only a bug makes one. */
+export function reportError(c: Context, error: unknown): ApiError {
+  const apiError = toApiError(error);
+  if (apiError.status === 500) {
+    c.get("logger")?.log("error", "request_failed", {
+      request_id: c.get("requestId") ?? null,
+      message: apiError.message,
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+  }
+  return apiError;
 }
 
 export function toOpenAiError(error: ApiError): OpenAiErrorBody {
   return { error: { message: error.message, type: error.type, param: error.param, code: error.code } };
 }
 
+/** Anthropic's error `type` for a status code (their API's table). */
+function anthropicType(status: number): string {
+  const types: Record<number, string> = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+    529: "overloaded_error",
+  };
+  return types[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+}
+
+/** Anthropic's error body: {type: "error", error: {type, message}}. */
+export function toAnthropicError(error: ApiError) {
+  return { type: "error" as const, error: { type: anthropicType(error.status), message: error.message } };
+}
+
+/**
+ * Every route answers errors in its own API's shape, decided by path: Anthropic's under /v1/messages, KServe's
+ * ({"error": message}) under /v2, OpenAI's everywhere else.
+ */
+function errorBody(path: string, error: ApiError): object {
+  if (path === "/v1/messages" || path.startsWith("/v1/messages/")) return toAnthropicError(error);
+  if (path === "/v2" || path.startsWith("/v2/")) return { error: error.message };
+  return toOpenAiError(error);
+}
+
+/** The error response for `error` (logged when it is a 500), with Retry-After on 429 and 503. */
 export function errorResponse(c: Context, error: unknown): Response {
-  const apiError = toApiError(error);
+  const apiError = reportError(c, error);
   if (apiError.retryAfterSeconds !== null) c.header("Retry-After", String(apiError.retryAfterSeconds));
-  return c.json(toOpenAiError(apiError), apiError.status);
+  return c.json(errorBody(c.req.path, apiError), apiError.status);
 }

@@ -1,8 +1,9 @@
 // POST /tokenize and /detokenize, with vLLM's request and response shapes.
 import { Hono } from "hono";
+import { plainChat } from "../serving/llm/chat.js";
 import type { ModelRegistry } from "../serving/llm/registry.js";
 import { readJson } from "./body.js";
-import { toTemplateMessages } from "./openai/messages.js";
+import { toChatMessages } from "./openai/prompts.js";
 import { DetokenizeRequest, TokenizeRequest } from "./openai/schemas.js";
 
 export function tokenizeRoutes(registry: ModelRegistry): Hono {
@@ -12,14 +13,14 @@ export function tokenizeRoutes(registry: ModelRegistry): Hono {
       const serving = body.model ? registry.get(body.model) : registry.first();
       const tokens =
         "messages" in body
-          ? serving.chatPrompt(toTemplateMessages(body.messages))
+          ? serving.renderChat(plainChat(toChatMessages(body.messages))).promptTokens
           : serving.model.tokenize(body.prompt, { addSpecial: body.add_special_tokens ?? true });
       return c.json({ tokens: [...tokens], count: tokens.length, max_model_len: serving.maxModelLen });
     })
     .post("/detokenize", async (c) => {
       const body = await readJson(c, DetokenizeRequest);
       const serving = body.model ? registry.get(body.model) : registry.first();
-      serving.checkPrompt(body.tokens, 0);
+      serving.checkPrompt(body.tokens, { param: "tokens" });
       return c.json({ prompt: serving.model.detokenize(Int32Array.from(body.tokens), { unparseSpecial: true }) });
     });
 }

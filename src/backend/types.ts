@@ -7,8 +7,6 @@ export const KV_OP_WIDTH = 5;
 
 /** A sequence's sampler state (penalty history, grammar position, RNG). Opaque to everything but its backend. */
 export interface SequenceSampler {
-  /** Replays tokens into the state, e.g. the generated tokens of a preempted sequence being recomputed. */
-  accept(tokens: Int32Array): void;
   dispose(): void;
 }
 
@@ -89,12 +87,9 @@ export interface ModelInfo {
   readonly chatTemplate: string | null;
 }
 
-/** What the engine drives: one batched decode step at a time over a unified KV pool. */
+/** What the engine drives: one batched decode step at a time, and the per-sequence samplers the steps use. */
 export interface LlmBackend {
-  readonly kvTokens: number;
-  readonly batchTokens: number;
-  readonly maxSequences: number;
   step(batch: Batch): Promise<StepResult>;
+  /** Throws (a native error with code LOOM_INVALID_GRAMMAR) when the params' grammar does not compile. */
   createSampler(params: SamplingParams): SequenceSampler;
-  inspect(seqIds?: Int32Array): Promise<KvUsage>;
 }

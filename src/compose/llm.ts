@@ -4,32 +4,29 @@ import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { LlamaContext } from "../backend/llama/llama-context.js";
 import { LlamaModel } from "../backend/llama/llama-model.js";
-import type { Config } from "../config.js";
+import { type Config, ConfigError } from "../config.js";
 import { Engine, type StepObservation } from "../engine/engine.js";
-import { KvManager } from "../kv/kv-manager.js";
-import { StreamKvManager } from "../kv/stream-kv-manager.js";
-import type { KvAllocator } from "../kv/types.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { AdapterRegistry } from "../serving/llm/adapters.js";
-import { ChatTemplate, CHATML_TEMPLATE } from "../serving/llm/chat-template.js";
+import type { ChatFormat } from "../serving/llm/chat.js";
+import { CHATML_TEMPLATE, JinjaChatFormat } from "../serving/llm/chat-template.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
+import { chooseKvLayout, KV_LAYOUTS } from "./kv-layout.js";
 
-/** llama.cpp validates sequence ids below this bound; parked prefix holders share the range with running sequences. */
-const MAX_LLAMA_SEQUENCES = 256;
-
-export function defaultModelName(path: string): string {
+function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
 }
 
 /** Compiled before any context exists, so a template Jinja cannot parse stops startup with nothing to undo. */
-function compileTemplate(source: string, origin: string): ChatTemplate {
+function compileTemplate(source: string, origin: string, model: LlamaModel): ChatFormat {
   try {
-    return new ChatTemplate(source);
+    return new JinjaChatFormat(source, model);
   } catch (error) {
-    throw new RangeError(
-      `${origin} does not parse as a Jinja template (${(error as Error).message}); pass another with --chat-template FILE`,
+    throw new ConfigError(
+      `${origin} does not parse as a Jinja template (${(error as Error).message}); ` +
+        "pass another with --chat-template FILE",
     );
   }
 }
@@ -45,53 +42,34 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
   const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
   let context: LlamaContext | undefined;
   try {
-    const chatTemplate = compileTemplate(
+    const chatFormat = compileTemplate(
       templateOverride ?? model.info.chatTemplate ?? CHATML_TEMPLATE,
       templateOverride === undefined ? `the chat template of ${config.model}` : config.chatTemplateFile!,
+      model,
     );
-    const perSequence = config.kvLayout === "per-sequence";
-    // Unified: twice the running cap leaves as many ids again for parked sequences that hold cached prefixes.
-    // Per-sequence: one stream per running sequence; finished streams stay as prefix cache until reused.
-    const maxSequences = perSequence ? config.maxRunning : Math.min(MAX_LLAMA_SEQUENCES, config.maxRunning * 2);
+    const kvLayout = chooseKvLayout(config.kvLayout, { ...config, contextLengthTrain: model.info.contextLengthTrain });
+    const layout = KV_LAYOUTS[kvLayout.name];
     context = await model.createContext({
       kvTokens: config.kvTokens,
-      maxSequences,
-      kvUnified: !perSequence,
+      ...layout.contextOptions(config),
       batchTokens: config.maxBatchTokens,
       flashAttention: config.flashAttention,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
       ...(config.threadsBatch === undefined ? {} : { threadsBatch: config.threadsBatch }),
     });
     const maxModelLen = config.maxModelLen ?? Math.min(context.cellsPerSequence, model.info.contextLengthTrain);
-    if (maxModelLen > context.cellsPerSequence) {
-      throw new RangeError(
-        perSequence
-          ? `maxModelLen (${maxModelLen}) cannot exceed a sequence's stream (kvTokens / maxRunning = ${context.cellsPerSequence} cells)`
-          : `maxModelLen (${maxModelLen}) cannot exceed kvTokens (${config.kvTokens})`,
-      );
-    }
-    const kv: KvAllocator = perSequence
-      ? new StreamKvManager({
-          numSlots: context.maxSequences,
-          cellsPerSlot: context.cellsPerSequence,
-          blockSize: config.blockSize,
-          enablePrefixCaching: config.enablePrefixCaching,
-        })
-      : new KvManager({
-          numBlocks: Math.floor(config.kvTokens / config.blockSize),
-          blockSize: config.blockSize,
-          numSlots: context.maxSequences,
-          enablePrefixCaching: config.enablePrefixCaching,
-          retainedTokens: config.prefixCacheTokens,
-        });
+    const tooLong = layout.checkMaxModelLen(maxModelLen, config, context);
+    if (tooLong !== null) throw new ConfigError(tooLong);
+    const { kv, shape } = layout.build(config, context);
     const scheduler = new Scheduler({
       kv,
+      shape,
       maxBatchTokens: config.maxBatchTokens,
       maxRunning: Math.min(config.maxRunning, context.maxSequences),
       maxModelLen,
       endOfGenerationTokens: model.info.endOfGenerationTokens,
     });
-    const name = config.servedModelName ?? defaultModelName(config.model);
+    const [name = defaultModelName(config.model), ...aliases] = config.servedModelName ?? [];
     const adapters = new AdapterRegistry({
       model,
       modelName: name,
@@ -115,11 +93,13 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
     metrics?.addModel(name, () => engine.stats());
     return new LlmServing({
       name,
+      kvLayout,
+      aliases,
       model,
       engine,
       context,
       maxModelLen,
-      chatTemplate,
+      chatFormat,
       maxWaiting: config.maxWaiting,
       defaultTimeoutMs: config.requestTimeoutSeconds * 1000,
       logger,

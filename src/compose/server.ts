@@ -3,6 +3,8 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../api/app.js";
+import { MemoryResponseStore } from "../cache/response-store.js";
+import { setLlamaLogLevel } from "../backend/llama/addon.js";
 import { loadConfig, type Config, type ConfigInput } from "../config.js";
 import { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
@@ -35,6 +37,7 @@ export interface StartOptions {
 
 export async function startServer(input: ConfigInput, options: StartOptions = {}): Promise<RunningServer> {
   const config = loadConfig(input);
+  setLlamaLogLevel(config.llamaLogLevel);
   const logger = options.logger ?? jsonLogger(config.logLevel);
   const registry = new ModelRegistry();
   const health = new HealthState();
@@ -42,13 +45,12 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
   const app = createApp({
     registry,
+    responses: new MemoryResponseStore(),
     repository,
     health,
     logger,
     metrics,
-    apiKeys: config.apiKeys,
-    adminKeys: config.adminKeys,
-    maxBodyBytes: config.maxBodyBytes,
+    config,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -67,7 +69,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
       logger,
       progressBar: process.stderr.isTTY,
     });
-    const model = { model: source.path, servedModelName: config.servedModelName ?? source.name };
+    const model = { model: source.path, servedModelName: config.servedModelName ?? [source.name] };
     const serving = await loadLlmServing({ ...config, ...model }, { metrics, logger });
     registry.add(serving);
     health.addCheck(() =>

@@ -5,7 +5,7 @@ import type { AdapterHandle, Batch, LlmBackend } from "../backend/types.js";
 import type { KvAllocator, KvStats } from "../kv/types.js";
 import type { Scheduler, SchedulerStats } from "../scheduler/scheduler.js";
 import { Sequence, type FinishReason } from "../scheduler/sequence.js";
-import type { SchedulerEvent, StepPlan } from "../scheduler/step-plan.js";
+import type { SequenceEvent, StepPlan } from "../scheduler/step-plan.js";
 import { EventChannel } from "./event-channel.js";
 import type { StepEvent } from "./events.js";
 import type { Request } from "./request.js";
@@ -52,11 +52,9 @@ export interface EngineStats extends SchedulerStats {
 }
 
 interface Tracked {
-  readonly request: Request;
   readonly sequences: Sequence[];
   readonly channel: EventChannel<StepEvent>;
   remaining: number;
-  readonly detach: () => void;
 }
 
 export class Engine {
@@ -107,12 +105,15 @@ export class Engine {
     return this.#failure;
   }
 
-  /** Queues a request; its events end with one "finished" per sequence. Throws RangeError when it cannot fit. */
+  /**
+   * Queues a request; its events end with one "finished" per sequence. A consumer that stops iterating early aborts
+   * it. Throws when the engine has stopped, and on a request serving should not have sent (a reused id, a sequence
+   * longer than the model length): those are bugs, not client errors.
+   */
   submit(request: Request): AsyncIterable<StepEvent> {
     if (this.#failure) throw new Error(`the engine stopped: ${this.#failure.message}`);
     if (this.#closed) throw new Error("the engine is closed");
-    if (this.#requests.has(request.requestId))
-      throw new RangeError(`request id ${request.requestId} is already in use`);
+    if (this.#requests.has(request.requestId)) throw new Error(`request id ${request.requestId} is already in use`);
     const arrivalMs = request.arrivalMs ?? this.#now();
     const sequences: Sequence[] = [];
     try {
@@ -143,27 +144,8 @@ export class Engine {
       }
       throw error;
     }
-    const onAbort = () => this.abort(request.requestId, "abort");
-    request.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer =
-      request.timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => this.abort(request.requestId, "timeout", `the request timed out after ${request.timeoutMs} ms`),
-            request.timeoutMs,
-          );
-    const channel = new EventChannel<StepEvent>(onAbort);
-    this.#requests.set(request.requestId, {
-      request,
-      sequences,
-      channel,
-      remaining: sequences.length,
-      detach: () => {
-        request.signal?.removeEventListener("abort", onAbort);
-        clearTimeout(timer);
-      },
-    });
-    if (request.signal?.aborted) onAbort();
+    const channel = new EventChannel<StepEvent>(() => this.abort(request.requestId, "abort"));
+    this.#requests.set(request.requestId, { sequences, channel, remaining: sequences.length });
     this.#wakeUp();
     return channel;
   }
@@ -211,7 +193,7 @@ export class Engine {
         continue;
       }
       const stepStart = this.#now();
-      let events: SchedulerEvent[];
+      let events: SequenceEvent[];
       try {
         const result = await this.#backend.step(this.#withAdapters(toBatch(plan), plan.adapterId));
         this.#appliedAdapterId = plan.adapterId;
@@ -254,16 +236,16 @@ export class Engine {
 
   #dispatchFinished(plan: StepPlan): void {
     this.#dispatch(
-      plan.finished.map((seq) => ({ kind: "finished", seq, reason: seq.finishReason!, message: seq.finishMessage })),
+      plan.finished.map((seq) => ({ type: "finished", seq, reason: seq.finishReason!, message: seq.finishMessage })),
     );
   }
 
-  #dispatch(events: readonly SchedulerEvent[]): void {
+  #dispatch(events: readonly SequenceEvent[]): void {
     for (const event of events) {
       const tracked = this.#requests.get(event.seq.requestId);
       if (!tracked) continue;
       const { seq } = event;
-      if (event.kind === "token") {
+      if (event.type === "token") {
         tracked.channel.push({
           type: "token",
           index: seq.index,
@@ -288,7 +270,6 @@ export class Engine {
         queueMs: seq.firstScheduledMs === null ? null : seq.firstScheduledMs - seq.arrivalMs,
       });
       if (--tracked.remaining === 0) {
-        tracked.detach();
         tracked.channel.end();
         this.#requests.delete(seq.requestId);
       }
@@ -303,7 +284,7 @@ export class Engine {
       for (const seq of tracked.sequences) {
         if (seq.status === "finished") continue;
         seq.status = "finished";
-        this.#dispatch([{ kind: "finished", seq, reason: "error", message }]);
+        this.#dispatch([{ type: "finished", seq, reason: "error", message }]);
       }
     }
   }

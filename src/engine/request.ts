@@ -1,4 +1,5 @@
-// Request: what the client asked, after tokenization.
+// Request: what the client asked, after tokenization. Cancellation and timeouts are the serving side's
+// (serving/llm/generation.ts), which calls Engine.abort().
 import type { SamplingParams } from "../sampling-params.js";
 
 export interface Request {
@@ -10,8 +11,4 @@ export interface Request {
   /** Lower runs first; waiting raises it over time. */
   readonly priority?: number;
   readonly arrivalMs?: number;
-  /** Aborting it cancels the request at the next step boundary and frees its blocks. */
-  readonly signal?: AbortSignal;
-  /** Past this many milliseconds from submission, what is still running ends with reason "timeout". */
-  readonly timeoutMs?: number;
 }

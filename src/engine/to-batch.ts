@@ -3,7 +3,7 @@ import { KV_OP_WIDTH, KvOpCode, type Batch, type SequenceSampler } from "../back
 import type { KvOp } from "../kv/types.js";
 import type { StepPlan } from "../scheduler/step-plan.js";
 
-export function encodeKvOps(ops: readonly KvOp[]): Int32Array {
+function encodeKvOps(ops: readonly KvOp[]): Int32Array {
   const out = new Int32Array(ops.length * KV_OP_WIDTH);
   ops.forEach((op, i) => {
     out.set(
@@ -16,7 +16,10 @@ export function encodeKvOps(ops: readonly KvOp[]): Int32Array {
   return out;
 }
 
-/** Rows in chunk order, filler rows (token 0, no output) between them by slot: chunks are in slot order whenever there are fillers. */
+/**
+ * Rows in chunk order, filler rows (token 0, no output) between them by slot: chunks are in slot order whenever there
+ * are fillers.
+ */
 export function toBatch(plan: StepPlan): Batch {
   const numRows = plan.numTokens + plan.fillers.length;
   const tokens = new Int32Array(numRows);

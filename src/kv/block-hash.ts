@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type { BlockHash } from "./types.js";
 
 /** sha256 over (parent hash, adapter id, tokens): collisions would silently share wrong KV, so no weak hash. */
-export function chainHash(parent: BlockHash | null, tokens: ArrayLike<number>, adapterId: number): BlockHash {
+function chainHash(parent: BlockHash | null, tokens: ArrayLike<number>, adapterId: number): BlockHash {
   const hash = createHash("sha256");
   hash.update(parent ?? "root");
   const header = new Int32Array([adapterId, tokens.length]);
@@ -22,4 +22,32 @@ export function blockHashAt(
 ): BlockHash {
   const start = index * blockSize;
   return chainHash(parent, Array.prototype.slice.call(tokens, start, start + blockSize) as number[], adapterId);
+}
+
+/** A cached prefix: the chain hashes of its full blocks and what the lookup knew of each, in position order. */
+export interface KnownPrefix<T> {
+  readonly hashes: BlockHash[];
+  readonly found: T[];
+}
+
+/**
+ * The longest run of full blocks from the start of `tokens` that `lookup` knows, never reaching the last token
+ * (its logits must be computed to sample). Both KV layouts key their prefix caches this way.
+ */
+export function longestKnownPrefix<T>(
+  tokens: ArrayLike<number>,
+  { adapterId, blockSize }: { adapterId: number; blockSize: number },
+  lookup: (hash: BlockHash) => T | undefined,
+): KnownPrefix<T> {
+  const hashes: BlockHash[] = [];
+  const found: T[] = [];
+  const maxBlocks = Math.floor((tokens.length - 1) / blockSize);
+  for (let index = 0; index < maxBlocks; index++) {
+    const hash = blockHashAt(hashes.at(-1) ?? null, tokens, index, blockSize, adapterId);
+    const value = lookup(hash);
+    if (value === undefined) break;
+    hashes.push(hash);
+    found.push(value);
+  }
+  return { hashes, found };
 }

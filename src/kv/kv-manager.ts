@@ -17,7 +17,6 @@ import type {
   BlockHash,
   BlockId,
   BlockTable,
-  FillerRow,
   KvAllocator,
   KvOp,
   KvStats,
@@ -49,7 +48,6 @@ interface SeqTable extends BlockTable {
 
 export class KvManager implements KvAllocator {
   readonly blockSize: number;
-  readonly batchesBySlotRuns = false;
   readonly #pool: BlockPool;
   readonly #cache: PrefixCache;
   readonly #slots: SlotPool;
@@ -104,24 +102,24 @@ export class KvManager implements KvAllocator {
    */
   admit({ tokens, adapterId, maxNewTokens }: AdmitParams): Admission | null {
     if (this.#slots.numFree === 0 && !this.#freeParkedSlot()) return null;
-    const cached = this.#prefixCaching
-      ? this.#cache.longestCachedPrefix(tokens, adapterId, tokens.length - 1)
-      : { blockIds: [], hashes: [], numTokens: 0 };
-    const unheldHits = cached.blockIds.filter((id) => this.#pool.isFree(id)).length;
-    const reserve = this.blocksFor(tokens.length) - cached.blockIds.length;
+    const { hashes, found: cachedIds } = this.#prefixCaching
+      ? this.#cache.longestCachedPrefix(tokens, adapterId)
+      : { hashes: [], found: [] };
+    const unheldHits = cachedIds.filter((id) => this.#pool.isFree(id)).length;
+    const reserve = this.blocksFor(tokens.length) - cachedIds.length;
     if (this.#pool.numFree - unheldHits < reserve + this.#watermark) return null;
 
     const slot = this.#slots.takeFree()!;
     const table: SeqTable = {
       slot,
-      blockIds: [...cached.blockIds],
+      blockIds: [...cachedIds],
       adapterId,
-      numCommittedBlocks: cached.blockIds.length,
-      lastHash: cached.hashes.at(-1) ?? null,
+      numCommittedBlocks: cachedIds.length,
+      lastHash: hashes.at(-1) ?? null,
     };
-    for (const id of cached.blockIds) this.#pool.acquire(id);
-    this.#copyCachedBlocks(cached.blockIds, slot);
-    const numCachedTokens = cached.numTokens;
+    for (const id of cachedIds) this.#pool.acquire(id);
+    this.#copyCachedBlocks(cachedIds, slot);
+    const numCachedTokens = cachedIds.length * this.blockSize;
     const grown = this.grow(table, numCachedTokens + Math.min(maxNewTokens, tokens.length - numCachedTokens));
     if (!grown) throw new Error("admission reserved blocks it then could not allocate");
     this.#queries += tokens.length;
@@ -189,11 +187,6 @@ export class KvManager implements KvAllocator {
     for (let i = seq.blockIds.length - 1; i >= 0; i--) this.#pool.release(seq.blockIds[i]!);
     seq.blockIds.length = 0;
     this.#trimRetained();
-  }
-
-  /** One stream holds every sequence: there are no runs of slots to join. */
-  fillGaps(): FillerRow[] {
-    return [];
   }
 
   /** The KV operations decided since the last call, to run before the next decode. */

@@ -5,8 +5,9 @@
 // past the prefix are then removed. A new sequence always goes to the lowest idle slot, which keeps running
 // sequences on consecutive ids; a finished sequence's stream stays as prefix cache until then. When the idle slot
 // itself holds the longest cached prefix the new sequence keeps it and copies nothing.
-import { blockHashAt } from "./block-hash.js";
+import { blockHashAt, longestKnownPrefix } from "./block-hash.js";
 import type {
+  GapFiller,
   Admission,
   AdmitParams,
   BlockHash,
@@ -43,9 +44,8 @@ interface Stream {
   table: StreamTable | null;
 }
 
-export class StreamKvManager implements KvAllocator {
+export class StreamKvManager implements KvAllocator, GapFiller {
   readonly blockSize: number;
-  readonly batchesBySlotRuns = true;
   readonly #cellsPerSlot: number;
   readonly #blocksPerSlot: number;
   readonly #prefixCaching: boolean;
@@ -81,14 +81,17 @@ export class StreamKvManager implements KvAllocator {
   admit({ tokens, adapterId, maxNewTokens }: AdmitParams): Admission | null {
     const slot = this.#lowestIdleSlot();
     if (slot === undefined) return null;
-    const cached = this.#longestCachedPrefix(tokens, adapterId);
+    const cached = this.#prefixCaching
+      ? longestKnownPrefix(tokens, { adapterId, blockSize: this.blockSize }, (hash) => this.#holders.get(hash))
+      : { hashes: [], found: [] };
+    const holders: ReadonlySet<SlotId> = cached.found.at(-1) ?? new Set();
     const numCachedTokens = cached.hashes.length * this.blockSize;
     const wasParked = this.#parked.delete(slot);
-    if (cached.holders.has(slot)) {
+    if (holders.has(slot)) {
       this.#truncate(slot, cached.hashes.length);
     } else {
       if (wasParked) this.#truncate(slot, 0);
-      const source = cached.holders.values().next().value;
+      const source = holders.values().next().value;
       if (source !== undefined) {
         this.#ops.push({ kind: "copy", srcSlot: source, dstSlot: slot, fromPos: 0, toPos: -1 });
         this.#ops.push({ kind: "remove", slot, fromPos: numCachedTokens, toPos: -1 });
@@ -179,25 +182,6 @@ export class StreamKvManager implements KvAllocator {
       prefixCacheHits: this.#hits,
       numParkedSlots: this.#parked.size,
     };
-  }
-
-  // The longest run of full blocks (never the last token, whose logits must be computed) some stream holds.
-  #longestCachedPrefix(
-    tokens: ArrayLike<number>,
-    adapterId: number,
-  ): { hashes: BlockHash[]; holders: ReadonlySet<SlotId> } {
-    const hashes: BlockHash[] = [];
-    let holders: ReadonlySet<SlotId> = new Set();
-    if (!this.#prefixCaching) return { hashes, holders };
-    const maxBlocks = Math.floor((tokens.length - 1) / this.blockSize);
-    for (let i = 0; i < maxBlocks; i++) {
-      const hash = blockHashAt(hashes.at(-1) ?? null, tokens, i, this.blockSize, adapterId);
-      const next = this.#holders.get(hash);
-      if (!next) break;
-      hashes.push(hash);
-      holders = next;
-    }
-    return { hashes, holders };
   }
 
   // The lowest slot no sequence runs in, empty or parked: running sequences stay on consecutive ids, so llama.cpp

@@ -57,20 +57,12 @@ export interface Admission {
   readonly numCachedTokens: number;
 }
 
-/** What the scheduler asks of KV memory, whatever its layout (KvManager: unified pool; StreamKvManager: a stream per sequence). */
+/**
+ * What the scheduler asks of KV memory, whatever its layout (KvManager: unified pool; StreamKvManager: a stream per
+ * sequence).
+ */
 export interface KvAllocator {
   readonly blockSize: number;
-  /**
-   * With a stream per sequence llama.cpp computes each run of consecutive sequence ids in a batch as its own
-   * micro-batch, one pass over the weights each (five idle slots among 28 decode rows more than doubled the
-   * step's time on CPU). The scheduler then sends rows in slot order and puts every running sequence in every step.
-   */
-  readonly batchesBySlotRuns: boolean;
-  /**
-   * At most `maxRows` filler rows for idle slots between the step's slots (sorted), where they cost less than the
-   * micro-batch the gap would add; their cells are removed before the next step. None unless batchesBySlotRuns.
-   */
-  fillGaps(slots: readonly SlotId[], maxRows: number): FillerRow[];
   /** Whether one sequence of this many tokens can ever be held. */
   fits(numTokens: number): boolean;
   /** A slot, the longest cached prefix, and room for up to `maxNewTokens` more; null when memory or slots lack. */
@@ -84,4 +76,14 @@ export interface KvAllocator {
   /** The KV operations decided since the last call, to run before the next decode. */
   takeOps(): KvOp[];
   stats(): KvStats;
+}
+
+/**
+ * Throwaway rows that join runs of slots into one micro-batch, for layouts where llama.cpp computes each run of
+ * consecutive sequence ids as its own micro-batch (five idle slots among 28 decode rows more than doubled a step's
+ * time on CPU). At most `maxRows` filler rows for idle slots between `slots` (sorted), where they cost less than the
+ * micro-batch the gap would add; their cells are removed before the next step.
+ */
+export interface GapFiller {
+  fillGaps(slots: readonly SlotId[], maxRows: number): FillerRow[];
 }

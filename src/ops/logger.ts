@@ -2,7 +2,7 @@
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
-export const LOG_LEVELS = Object.keys(RANK) as LogLevel[];
+const LOG_LEVELS = Object.keys(RANK) as LogLevel[];
 
 export interface Logger {
   log(level: Exclude<LogLevel, "silent">, event: string, fields?: Record<string, unknown>): void;
@@ -20,5 +20,3 @@ export function jsonLogger(
     },
   };
 }
-
-export const silentLogger: Logger = { log() {} };

@@ -178,10 +178,6 @@ export class Metrics {
     this.#sources.set(model, stats);
   }
 
-  removeModel(model: string): void {
-    this.#sources.delete(model);
-  }
-
   observeRequest(model: string, o: RequestObservation): void {
     const labels = { model_name: model };
     this.#success.inc({ ...labels, finished_reason: o.finishReason });

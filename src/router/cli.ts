@@ -2,6 +2,15 @@
 // as the server's own config does. Parsing only.
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { ConfigError } from "../config.js";
+
+/** --help or -h: the usage is the message; the command prints it and exits 0. */
+export class RouterHelpRequested extends ConfigError {
+  constructor() {
+    super(ROUTER_USAGE);
+    this.name = "RouterHelpRequested";
+  }
+}
 
 const ROUTER_USAGE = `usage: loom router --replica URL [--replica URL ...] [options]
 
@@ -87,21 +96,21 @@ const FLAGS = {
 
 function numeric(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(text)) throw new RangeError(`--${name} must be a non-negative number, got '${text}'`);
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new ConfigError(`--${name} must be a non-negative number, got '${text}'`);
   return Number(text);
 }
 
-/** Validates an options object (from flags or from a test) into RouterOptions; RangeError names what is wrong. */
+/** Validates an options object (from flags or from a test) into RouterOptions; ConfigError names what is wrong. */
 export function routerOptions(input: RouterOptionsInput): RouterOptions {
   const parsed = RouterOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new RangeError(`${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
+  throw new ConfigError(`${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
 }
 
 /**
- * `router [options]` (argv after `loom`) to validated RouterOptions. Throws RangeError with the usage text for
- * anything it cannot read (bin/loom.mjs prints it and exits 2).
+ * `router [options]` (argv after `loom`) to validated RouterOptions. Throws ConfigError for anything it cannot read
+ * (the command prints it and exits 2), RouterHelpRequested for --help.
  */
 export function parseRouterArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): RouterOptions {
   let parsed: ReturnType<
@@ -110,10 +119,11 @@ export function parseRouterArgs(argv: readonly string[], env: Record<string, str
   try {
     parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new RangeError(`${(error as Error).message}\n\n${ROUTER_USAGE}`);
+    throw new ConfigError(`${(error as Error).message}\n\n${ROUTER_USAGE}`);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length !== 1 || positionals[0] !== "router") throw new RangeError(ROUTER_USAGE);
+  if (values.help) throw new RouterHelpRequested();
+  if (positionals.length !== 1 || positionals[0] !== "router") throw new ConfigError(ROUTER_USAGE);
   const flag = (name: keyof typeof FLAGS, envName?: string) =>
     (values[name] as string | undefined) ?? (envName ? env[envName] : undefined);
   const fromEnv = env.LOOM_REPLICAS?.split(",")

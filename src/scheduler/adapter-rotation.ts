@@ -3,6 +3,7 @@
 // sequence gets tokens at the same pace whatever its group's size and no group starves: a group waits at most
 // (groups - 1) turns. A turn lasts ADAPTER_TURN_STEPS steps because switching adapters makes llama.cpp
 // re-reserve its compute graphs (4 to 20 ms measured on 2 cores, a third of a batch-8 step).
+import type { Sequence } from "./sequence.js";
 
 export interface AdapterGroup {
   readonly adapterId: number;
@@ -20,6 +21,26 @@ export interface AdapterTurn {
   readonly numSteps: number;
 }
 
+/**
+ * The adapter groups of the sequences that could take tokens this step, each with its size and when it was last
+ * served (or, never served, when its oldest sequence arrived).
+ */
+export function adapterGroups(ready: readonly Sequence[], lastServedMs: ReadonlyMap<number, number>): AdapterGroup[] {
+  const groups = new Map<number, { numReady: number; oldestArrivalMs: number }>();
+  for (const seq of ready) {
+    const group = groups.get(seq.adapterId) ?? { numReady: 0, oldestArrivalMs: seq.arrivalMs };
+    group.numReady++;
+    group.oldestArrivalMs = Math.min(group.oldestArrivalMs, seq.arrivalMs);
+    groups.set(seq.adapterId, group);
+  }
+  return [...groups].map(([adapterId, g]) => ({
+    adapterId,
+    numReady: g.numReady,
+    lastServedMs: lastServedMs.get(adapterId) ?? g.oldestArrivalMs,
+  }));
+}
+
+/** The group to serve: the current turn's until it has had ADAPTER_TURN_STEPS steps, else the least recently served. */
 export function chooseAdapterGroup(groups: readonly AdapterGroup[], turn: AdapterTurn | null = null): number | null {
   const ready = groups.filter((g) => g.numReady > 0);
   if (turn !== null && turn.numSteps < ADAPTER_TURN_STEPS && ready.some((g) => g.adapterId === turn.adapterId))

@@ -1,14 +1,17 @@
 // Scheduler: the pure planner of continuous batching. plan() decides the next step from the scheduler's state;
 // apply() turns the step's sampled tokens into events. No I/O, no timers, no native calls.
 import type { StepResult } from "../backend/types.js";
-import type { FillerRow, KvAllocator } from "../kv/types.js";
+import type { KvAllocator } from "../kv/types.js";
+import { type AdapterTurn, adapterGroups, chooseAdapterGroup } from "./adapter-rotation.js";
 import type { FinishReason, Sequence } from "./sequence.js";
-import type { PlannedChunk, SchedulerEvent, StepPlan } from "./step-plan.js";
-import { chooseAdapterGroup, type AdapterTurn } from "./adapter-rotation.js";
+import { logprobsOfRow, type SequenceEvent, type StepPlan } from "./step-plan.js";
+import { type DraftChunk, packedSteps, type StepDraft, type StepShape } from "./step-shape.js";
 import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
 
 export interface SchedulerOptions {
   readonly kv: KvAllocator;
+  /** How the KV layout wants a step's rows laid out; packed (any order) by default. */
+  readonly shape?: StepShape;
   /** Token budget of one step (decode tokens plus prefill chunks). */
   readonly maxBatchTokens: number;
   /** Cap on running sequences. */
@@ -18,14 +21,6 @@ export interface SchedulerOptions {
   readonly endOfGenerationTokens: Iterable<number>;
   /** Waiting this long raises a sequence's priority by one level. */
   readonly agingMs?: number;
-}
-
-type DraftChunk = { -readonly [K in keyof PlannedChunk]: PlannedChunk[K] };
-
-interface StepDraft {
-  readonly chunks: DraftChunk[];
-  readonly preempted: Sequence[];
-  budget: number;
 }
 
 export interface SchedulerStats {
@@ -38,6 +33,7 @@ export interface SchedulerStats {
 
 export class Scheduler {
   readonly #kv: KvAllocator;
+  readonly #shape: StepShape;
   readonly #maxBatchTokens: number;
   readonly #maxRunning: number;
   readonly #maxModelLen: number;
@@ -52,6 +48,7 @@ export class Scheduler {
 
   constructor({
     kv,
+    shape = packedSteps,
     maxBatchTokens,
     maxRunning,
     maxModelLen,
@@ -68,6 +65,7 @@ export class Scheduler {
         throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
     this.#kv = kv;
+    this.#shape = shape;
     this.#maxBatchTokens = maxBatchTokens;
     this.#maxRunning = maxRunning;
     this.#maxModelLen = maxModelLen;
@@ -96,11 +94,11 @@ export class Scheduler {
   }
 
   /** Ends a sequence between steps. A waiting one ends now; a running one retires at the next plan(). */
-  abort(seq: Sequence, reason: FinishReason, message: string | null = null): SchedulerEvent[] {
+  abort(seq: Sequence, reason: FinishReason, message: string | null = null): SequenceEvent[] {
     if (seq.status === "finished") return [];
     if (seq.status === "waiting") {
       this.#finish(seq, reason, message);
-      return [{ kind: "finished", seq, reason, message }];
+      return [{ type: "finished", seq, reason, message }];
     }
     seq.pendingFinish ??= { reason, message };
     return [];
@@ -133,31 +131,16 @@ export class Scheduler {
     }
     this.#lastServedMs.set(adapterId, nowMs);
     this.#turn = { adapterId, numSteps: this.#turn?.adapterId === adapterId ? this.#turn.numSteps + 1 : 1 };
+    const fillers = this.#shape.finish(step, (chunk) => this.#extend(step, chunk));
     const { chunks, preempted } = step;
-    let fillers: FillerRow[] = [];
-    if (this.#kv.batchesBySlotRuns) {
-      // Prefills take the rest in the order they were planned (running first, then admission order), not by slot:
-      // a newcomer in a low idle slot must not overtake an older prompt still prefilling further up.
-      const inPlanOrder = [...chunks];
-      chunks.sort((a, b) => a.seq.table!.slot - b.seq.table!.slot);
-      fillers = this.#kv.fillGaps(
-        chunks.map((c) => c.seq.table!.slot),
-        step.budget,
-      );
-      step.budget -= fillers.length;
-      for (const chunk of inPlanOrder) this.#extend(step, chunk);
-    }
     const numTokens = chunks.reduce((n, c) => n + c.numTokens, 0);
     return { chunks, kvOps: this.#kv.takeOps(), fillers, adapterId, numTokens, preempted, finished };
   }
 
-  // Decode, prefill and admission for the sequences of one adapter group. When the KV layout makes llama.cpp
-  // compute each run of consecutive slots as its own micro-batch, every running sequence and every admissible
-  // waiting one gets a single token here (so the rows cover consecutive slots); plan() then fills the gaps left
-  // and gives the rest of the budget to prefills in order. Otherwise each sequence takes all it can in turn.
+  // Decode, prefill and admission for the sequences of one adapter group, each taking its first take under the
+  // step shape (all it can, or one token when the layout wants every slot in every step; see StepShape).
   #planGroup(step: StepDraft, adapterId: number, nowMs: number): void {
-    const everySlot = this.#kv.batchesBySlotRuns;
-    const firstTake = (seq: Sequence) => Math.min(seq.numPendingTokens, everySlot ? 1 : step.budget, step.budget);
+    const firstTake = (seq: Sequence) => this.#shape.firstTake(seq.numPendingTokens, step.budget);
     const decoding = this.#running.filter((s) => s.numPendingTokens === 1 && s.adapterId === adapterId);
     const prefilling = this.#running.filter((s) => s.numPendingTokens > 1 && s.adapterId === adapterId);
     for (const seq of [...decoding, ...prefilling]) {
@@ -174,7 +157,7 @@ export class Scheduler {
       const admission = this.#kv.admit({
         tokens: seq.tokens,
         adapterId: seq.adapterId,
-        maxNewTokens: everySlot ? 1 : step.budget,
+        maxNewTokens: this.#shape.firstTake(seq.tokens.length, step.budget),
       });
       if (!admission) break; // head of line: a later, smaller request does not overtake it
       this.#waiting.remove(seq);
@@ -201,31 +184,15 @@ export class Scheduler {
 
   // The adapter group this step serves; with one group (the usual case) simply that one.
   #chooseAdapter(nowMs: number): number {
-    const groups = new Map<number, { numReady: number; oldestArrivalMs: number }>();
-    const add = (seq: Sequence) => {
-      const group = groups.get(seq.adapterId) ?? { numReady: 0, oldestArrivalMs: seq.arrivalMs };
-      group.numReady++;
-      group.oldestArrivalMs = Math.min(group.oldestArrivalMs, seq.arrivalMs);
-      groups.set(seq.adapterId, group);
-    };
-    for (const seq of this.#running) if (!seq.pendingFinish) add(seq);
+    const ready = this.#running.filter((seq) => !seq.pendingFinish);
     if (this.#running.length < this.#maxRunning)
-      for (const seq of this.#waiting.ordered(nowMs)) if (!seq.waitsForLeader) add(seq);
-    if (groups.size <= 1) return groups.keys().next().value ?? 0;
-    const chosen = chooseAdapterGroup(
-      [...groups].map(([adapterId, g]) => ({
-        adapterId,
-        numReady: g.numReady,
-        lastServedMs: this.#lastServedMs.get(adapterId) ?? g.oldestArrivalMs,
-      })),
-      this.#turn,
-    );
-    return chosen ?? 0;
+      ready.push(...this.#waiting.ordered(nowMs).filter((s) => !s.waitsForLeader));
+    return chooseAdapterGroup(adapterGroups(ready, this.#lastServedMs), this.#turn) ?? 0;
   }
 
   /** Advances the planned sequences by the step's result. Output row j of the result is the j-th sampling chunk. */
-  apply(plan: StepPlan, result: StepResult): SchedulerEvent[] {
-    const events: SchedulerEvent[] = [];
+  apply(plan: StepPlan, result: StepResult): SequenceEvent[] {
+    const events: SequenceEvent[] = [];
     let outputIndex = 0;
     for (const chunk of plan.chunks) {
       const { seq } = chunk;
@@ -242,7 +209,7 @@ export class Scheduler {
       const token = result.tokens[row]!;
       seq.tokens.push(token);
       const stopped = (!seq.params.ignoreEos && this.#eog.has(token)) || seq.params.stopTokenIds.includes(token);
-      if (!stopped) events.push({ kind: "token", seq, token, ...this.#logprobs(result, row) });
+      if (!stopped) events.push({ type: "token", seq, token, ...logprobsOfRow(result, row) });
       if (stopped) events.push(this.#finishEvent(seq, "stop", null));
       else if (seq.numOutputTokens >= seq.params.maxTokens || seq.tokens.length >= this.#maxModelLen)
         events.push(this.#finishEvent(seq, "length", null));
@@ -251,7 +218,7 @@ export class Scheduler {
   }
 
   /** The whole step failed: its sequences end with an error; everyone else carries on. */
-  failStep(plan: StepPlan, message: string): SchedulerEvent[] {
+  failStep(plan: StepPlan, message: string): SequenceEvent[] {
     return plan.chunks.filter((c) => c.seq.status === "running").map((c) => this.#finishEvent(c.seq, "error", message));
   }
 
@@ -264,25 +231,9 @@ export class Scheduler {
     };
   }
 
-  #logprobs(
-    result: StepResult,
-    row: number,
-  ): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
-    const logprob = result.sampledLogprobs[row]!;
-    if (Number.isNaN(logprob)) return { logprob: null, topTokens: null, topLogprobs: null };
-    let offset = 0;
-    for (let j = 0; j < row; j++) offset += result.topCounts[j]!;
-    const count = result.topCounts[row]!;
-    return {
-      logprob,
-      topTokens: result.topTokens.slice(offset, offset + count),
-      topLogprobs: result.topLogprobs.slice(offset, offset + count),
-    };
-  }
-
-  #finishEvent(seq: Sequence, reason: FinishReason, message: string | null): SchedulerEvent {
+  #finishEvent(seq: Sequence, reason: FinishReason, message: string | null): SequenceEvent {
     this.#finish(seq, reason, message);
-    return { kind: "finished", seq, reason, message };
+    return { type: "finished", seq, reason, message };
   }
 
   // The one release path: whatever the reason, a finished sequence's blocks go back here.

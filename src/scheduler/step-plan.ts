@@ -1,4 +1,5 @@
 // StepPlan: which tokens of which sequences go into the next decode, and the KV ops to run first. Plain data.
+import type { StepResult } from "../backend/types.js";
 import type { FillerRow, KvOp } from "../kv/types.js";
 import type { FinishReason, Sequence } from "./sequence.js";
 
@@ -14,7 +15,7 @@ export interface PlannedChunk {
 export interface StepPlan {
   readonly chunks: readonly PlannedChunk[];
   readonly kvOps: readonly KvOp[];
-  /** Throwaway rows in idle slots between the chunks' slots (see KvAllocator.fillGaps), not counted in numTokens. */
+  /** Throwaway rows in idle slots between the chunks' slots (see StepShape and GapFiller), not counted in numTokens. */
   readonly fillers: readonly FillerRow[];
   /** The one adapter id (0: the base model) of every chunk; llama.cpp applies adapters to a whole decode. */
   readonly adapterId: number;
@@ -26,9 +27,9 @@ export interface StepPlan {
 }
 
 /** What applying a step's result produced, in order. */
-export type SchedulerEvent =
+export type SequenceEvent =
   | {
-      readonly kind: "token";
+      readonly type: "token";
       readonly seq: Sequence;
       readonly token: number;
       readonly logprob: number | null;
@@ -36,8 +37,25 @@ export type SchedulerEvent =
       readonly topLogprobs: Float32Array | null;
     }
   | {
-      readonly kind: "finished";
+      readonly type: "finished";
       readonly seq: Sequence;
       readonly reason: FinishReason;
       readonly message: string | null;
     };
+
+/** The log-probabilities of output row `row` of a step's result: nulls when the row's request asked for none. */
+export function logprobsOfRow(
+  result: StepResult,
+  row: number,
+): { logprob: number | null; topTokens: Int32Array | null; topLogprobs: Float32Array | null } {
+  const logprob = result.sampledLogprobs[row]!;
+  if (Number.isNaN(logprob)) return { logprob: null, topTokens: null, topLogprobs: null };
+  let offset = 0;
+  for (let j = 0; j < row; j++) offset += result.topCounts[j]!;
+  const count = result.topCounts[row]!;
+  return {
+    logprob,
+    topTokens: result.topTokens.slice(offset, offset + count),
+    topLogprobs: result.topLogprobs.slice(offset, offset + count),
+  };
+}

@@ -69,7 +69,10 @@ export class AdapterNotFoundError extends Error {
   }
 }
 
-/** A model in the repository could not be loaded: a bad config, a config that disagrees with its file, or an unreadable file. */
+/**
+ * A model in the repository could not be loaded: a bad config, a config that disagrees with its file, or an unreadable
+ * file.
+ */
 export class ModelLoadError extends Error {
   constructor(message: string) {
     super(message);

@@ -74,7 +74,7 @@ describe("completions", () => {
     expect(logprobs.top_logprobs!.every((top) => Object.keys(top).length <= 2 && Object.keys(top).length >= 1)).toBe(
       true,
     );
-    expect(logprobs.text_offset![0]).toBe(0);
+    expect(logprobs.text_offset![0]).toBe("Hello".length);
     expect(logprobs.tokens!.join("")).toBe(completion.choices[0]!.text);
   });
 

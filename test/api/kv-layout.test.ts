@@ -62,3 +62,44 @@ describe("per-sequence KV layout through the server", () => {
     ).rejects.toThrow(/maxModelLen \(1024\) cannot exceed a sequence's stream \(kvTokens \/ maxRunning = 512 cells\)/);
   });
 });
+
+describe("--kv-layout auto", () => {
+  const start = (overrides: Record<string, number>) =>
+    startServer(
+      { model: tinyModel(), port: 0, kvTokens: 4096, threads: 1, logLevel: "silent", maxRunning: 4, ...overrides },
+      { processMetrics: false },
+    );
+
+  it("takes per-sequence streams when each holds 1024 tokens, and the unified pool when they are shorter", async () => {
+    const streams = await start({ maxRunning: 4 });
+    const pool = await start({ maxRunning: 8 });
+    const longer = await start({ maxRunning: 4, maxModelLen: 2048 });
+    try {
+      expect(streams.registry.list()[0]!.kvLayout.name).toBe("per-sequence");
+      expect(streams.registry.list()[0]!.maxModelLen).toBe(1024);
+      expect(pool.registry.list()[0]!.kvLayout).toMatchObject({ name: "unified", reason: /512 tokens/ });
+      expect(pool.registry.list()[0]!.maxModelLen).toBe(4096);
+      expect(longer.registry.list()[0]!.kvLayout.name).toBe("unified");
+      expect(longer.registry.list()[0]!.maxModelLen).toBe(2048);
+    } finally {
+      await Promise.all([streams.close(), pool.close(), longer.close()]);
+    }
+  });
+
+  it("says in a context-length error how to make per-sequence streams longer", async () => {
+    const streams = await start({ maxRunning: 4 });
+    try {
+      const response = await fetch(`${streams.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: streams.registry.list()[0]!.name, prompt: "hi ".repeat(1100), max_tokens: 4 }),
+      });
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: { message: string; code: string } };
+      expect(error.code).toBe("context_length_exceeded");
+      expect(error.message).toMatch(/raise --kv-tokens, lower --max-running or pass --kv-layout unified/);
+    } finally {
+      await streams.close();
+    }
+  });
+});

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { parseServeArgs } from "../../src/cli.js";
 import { loadConfig } from "../../src/config.js";
-import { silentLogger } from "../../src/ops/logger.js";
+import { jsonLogger } from "../../src/ops/logger.js";
 import { parseRouterArgs, routerOptions } from "../../src/router/cli.js";
 import { type RunningRouter, startRouter } from "../../src/router/server.js";
 import { repoRoot } from "../helpers/models.js";
@@ -117,7 +117,7 @@ describe("the Grafana dashboard", () => {
   beforeAll(async () => {
     server = await startTestServer();
     router = await startRouter(routerOptions({ replicas: [server.url], port: 0 }), {
-      logger: silentLogger,
+      logger: jsonLogger("silent"),
       processMetrics: false,
     });
   });

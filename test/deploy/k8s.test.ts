@@ -17,7 +17,7 @@ import { loadConfig } from "../../src/config.js";
 import { parseRouterArgs } from "../../src/router/cli.js";
 import { type RunningRouter, startRouter } from "../../src/router/server.js";
 import { routerOptions } from "../../src/router/cli.js";
-import { silentLogger } from "../../src/ops/logger.js";
+import { jsonLogger } from "../../src/ops/logger.js";
 import { manifestTypeErrors } from "../helpers/manifest-types.js";
 import { repoRoot } from "../helpers/models.js";
 import { startTestServer, type TestServer } from "../helpers/server.js";
@@ -227,7 +227,7 @@ describe("probe paths against real processes", () => {
   beforeAll(async () => {
     server = await startTestServer();
     running = await startRouter(routerOptions({ replicas: [server.url], port: 0 }), {
-      logger: silentLogger,
+      logger: jsonLogger("silent"),
       processMetrics: false,
     });
   });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveModelSource, uriModelName } from "../../src/compose/model-source.js";
-import { silentLogger } from "../../src/ops/logger.js";
+import { jsonLogger } from "../../src/ops/logger.js";
 import { tinyModel } from "../helpers/models.js";
 import { type Launched, launchLoom, stop } from "../helpers/processes.js";
 
@@ -91,7 +91,7 @@ describe("resolveModelSource", () => {
   it("downloads hf:OWNER/REPO/FILE.gguf and URLs into the cache, replaces a damaged copy, and reuses it", async () => {
     const dir = cacheDir();
     process.env.HF_ENDPOINT = hub.hfEndpoint;
-    const options = { cacheDir: dir, offline: false, logger: silentLogger };
+    const options = { cacheDir: dir, offline: false, logger: jsonLogger("silent") };
     const file = await resolveModelSource("hf:owner/tiny-GGUF/tiny.gguf", options);
     expect(file.name).toBe("owner/tiny-GGUF/tiny");
     expect(sha256(readFileSync(file.path))).toBe(sha256(data));

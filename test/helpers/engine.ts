@@ -4,8 +4,7 @@ import type { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import { Engine } from "../../src/engine/engine.js";
 import type { StepEvent } from "../../src/engine/events.js";
 import type { Request } from "../../src/engine/request.js";
-import { KvManager } from "../../src/kv/kv-manager.js";
-import { StreamKvManager } from "../../src/kv/stream-kv-manager.js";
+import { KV_LAYOUTS } from "../../src/compose/kv-layout.js";
 import type { KvAllocator } from "../../src/kv/types.js";
 import { samplingParams, type SamplingParams } from "../../src/sampling-params.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
@@ -17,7 +16,10 @@ export interface TestEngine {
   close(): Promise<void>;
 }
 
-/** A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning cells. */
+/**
+ * A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning
+ * cells.
+ */
 export async function startEngine(
   model: LlamaModel,
   {
@@ -29,23 +31,18 @@ export async function startEngine(
     perSequence = false,
   } = {},
 ): Promise<TestEngine> {
+  const params = { kvTokens, maxRunning, blockSize, enablePrefixCaching: true, prefixCacheTokens: retainedTokens };
+  const layout = KV_LAYOUTS[perSequence ? "per-sequence" : "unified"];
   const context = await model.createContext({
     kvTokens,
-    maxSequences: perSequence ? maxRunning : 128,
-    kvUnified: !perSequence,
+    ...layout.contextOptions(params),
     threads: 1,
     batchTokens: maxBatchTokens,
   });
-  const kv = perSequence
-    ? new StreamKvManager({ numSlots: maxRunning, cellsPerSlot: context.cellsPerSequence, blockSize })
-    : new KvManager({
-        numBlocks: Math.floor(kvTokens / blockSize),
-        blockSize,
-        numSlots: context.maxSequences,
-        retainedTokens,
-      });
+  const { kv, shape } = layout.build(params, context);
   const scheduler = new Scheduler({
     kv,
+    shape,
     maxBatchTokens,
     maxRunning,
     maxModelLen: context.cellsPerSequence,

@@ -7,7 +7,7 @@ import type { StepPlan } from "../../src/scheduler/step-plan.js";
 import type { CellPool } from "./cell-pool.js";
 
 export const EOS = 2;
-const noSampler: SequenceSampler = { accept: () => undefined, dispose: () => undefined };
+const noSampler: SequenceSampler = { dispose: () => undefined };
 let nextSeqId = 0;
 
 export function makeSeq(

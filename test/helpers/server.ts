@@ -1,7 +1,7 @@
 // A real Loom server on a loopback port over models/tiny.gguf, and the official openai client pointed at it.
 import OpenAI from "openai";
 import type { ConfigInput } from "../../src/config.js";
-import { startServer, type RunningServer } from "../../src/compose/server.js";
+import { type RunningServer, type StartOptions, startServer } from "../../src/compose/server.js";
 import { tinyModel } from "./models.js";
 
 export interface TestServer extends RunningServer {
@@ -9,10 +9,13 @@ export interface TestServer extends RunningServer {
   readonly model: string;
 }
 
-export async function startTestServer(overrides: Partial<ConfigInput> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<ConfigInput> = {},
+  options: StartOptions = {},
+): Promise<TestServer> {
   const running = await startServer(
     { model: tinyModel(), port: 0, kvTokens: 4096, maxRunning: 16, threads: 1, logLevel: "warn", ...overrides },
-    { processMetrics: false },
+    { processMetrics: false, ...options },
   );
   const client = new OpenAI({
     baseURL: `${running.url}/v1`,

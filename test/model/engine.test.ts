@@ -113,16 +113,14 @@ describe.each(ENGINE_MODELS)("engine on %s", (_name, modelPath) => {
   it("cancelling mid-generation returns the block counters and cells to baseline", async () => {
     const e = await startEngine(model);
     const baseline = e.engine.stats().kv;
-    const controllers = Array.from({ length: 6 }, () => new AbortController());
-    const runs = controllers.map((controller, i) => {
-      const events = e.engine.submit(
-        greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true }, { signal: controller.signal }),
-      );
+    const runs = Array.from({ length: 6 }, (_, i) => {
+      const request = greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true });
+      const events = e.engine.submit(request);
       return (async () => {
         let seen = 0;
         const reasons: string[] = [];
         for await (const event of events) {
-          if (event.type === "token" && ++seen === 3 + i) controller.abort();
+          if (event.type === "token" && ++seen === 3 + i) e.engine.abort(request.requestId);
           if (event.type === "finished") reasons.push(event.reason);
         }
         return { seen, reasons };

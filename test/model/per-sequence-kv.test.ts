@@ -101,15 +101,13 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
 
   it("cancelling mid-generation empties every stream but the cached prompt blocks", async () => {
     const e = await startEngine(model, { kvTokens: 4096, maxRunning: 8, perSequence: true });
-    const controllers = Array.from({ length: 6 }, () => new AbortController());
-    const runs = controllers.map((controller, i) =>
+    const runs = Array.from({ length: 6 }, (_, i) =>
       (async () => {
         let seen = 0;
         const reasons: string[] = [];
-        for await (const event of e.engine.submit(
-          greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true }, { signal: controller.signal }),
-        )) {
-          if (event.type === "token" && ++seen === 3 + i) controller.abort();
+        const request = greedyRequest(prompts()[i]!, { maxTokens: 10_000, ignoreEos: true });
+        for await (const event of e.engine.submit(request)) {
+          if (event.type === "token" && ++seen === 3 + i) e.engine.abort(request.requestId);
           if (event.type === "finished") reasons.push(event.reason);
         }
         return reasons.join();

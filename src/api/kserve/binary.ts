@@ -6,7 +6,7 @@ import { toBytes, toJson, type TensorData } from "../../backend/onnx/tensors.js"
 import { parseJson, readBody } from "../body.js";
 import { ApiError } from "../errors.js";
 
-export const HEADER_LENGTH = "Inference-Header-Content-Length";
+const HEADER_LENGTH = "Inference-Header-Content-Length";
 
 export interface InferBody {
   readonly header: unknown;
@@ -56,7 +56,8 @@ export function attachBinaryInputs<T extends BinaryInput>(
     if (binary === null || offset + size > binary.byteLength) {
       throw new ApiError(
         400,
-        `input '${input.name}' declares ${size} binary bytes but the body holds ${binary === null ? 0 : binary.byteLength - offset} more (send ${HEADER_LENGTH})`,
+        `input '${input.name}' declares ${size} binary bytes but the body holds ` +
+          `${binary === null ? 0 : binary.byteLength - offset} more (send ${HEADER_LENGTH})`,
       );
     }
     const raw = binary.subarray(offset, offset + size);

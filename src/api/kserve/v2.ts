@@ -1,12 +1,12 @@
 // The KServe v2 inference protocol as Triton speaks it, for classic models of the repository. Errors use
-// KServe's shape, {"error": "message"}, with the status codes of api/errors.ts.
+// KServe's shape, {"error": "message"}, with the status codes of api/errors.ts (errorResponse picks it by path).
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import type { HealthState } from "../../ops/health.js";
 import { LOOM_VERSION } from "../../ops/version.js";
 import type { ClassicServing } from "../../serving/classic/classic-serving.js";
 import type { ModelRepository } from "../../serving/classic/model-repository.js";
-import { toApiError } from "../errors.js";
+import { errorResponse } from "../errors.js";
 import { attachBinaryInputs, inferResponse, readInferBody } from "./binary.js";
 
 // Elements are checked once, against the model's datatype, when they become a typed array: a zod union per
@@ -41,18 +41,12 @@ function metadata(serving: ClassicServing, versions: readonly number[]) {
   };
 }
 
-function kserveError(c: Context, error: unknown): Response {
-  const apiError = toApiError(error);
-  if (apiError.retryAfterSeconds !== null) c.header("Retry-After", String(apiError.retryAfterSeconds));
-  return c.json({ error: apiError.message }, apiError.status);
-}
-
 const modelName = (c: Context) => c.req.param("name") ?? "";
 const version = (c: Context) => (c.req.param("version") === undefined ? undefined : Number(c.req.param("version")));
 
 export function kserveRoutes(repository: ModelRepository, health: HealthState): Hono {
   const app = new Hono();
-  app.onError((error, c) => kserveError(c, error));
+  app.onError((error, c) => errorResponse(c, error));
   app.get("/v2", (c) =>
     c.json({ name: "loom", version: LOOM_VERSION, extensions: ["binary_tensor_data", "model_repository"] }),
   );

@@ -1,99 +1,96 @@
 // POST /v1/chat/completions
 import { randomUUID } from "node:crypto";
-import { Hono, type Context } from "hono";
-import { collectGeneration, failureOf } from "../../serving/llm/collect.js";
-import type { GenerationEvent } from "../../serving/llm/llm-serving.js";
+import { Hono } from "hono";
+import type { ChatEvent, ToolCall } from "../../serving/llm/chat.js";
+import { collectChat } from "../../serving/llm/collect.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
-import type { AppEnv } from "../app.js";
 import { readJson } from "../body.js";
-import { streamChunks } from "../sse.js";
 import { chatLogprobs, wireFinishReason, wireUsage } from "./format.js";
-import { refuseUnsupported, toSamplingParams } from "./sampling.js";
-import { toTemplateMessages } from "./messages.js";
+import { toChatInput } from "./prompts.js";
+import { generationTarget, includeUsage, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
 import { ChatCompletionRequest } from "./schemas.js";
+import { type ChunkFormat, streamGeneration } from "./stream.js";
 
-export function chatRoutes(registry: ModelRegistry): Hono<AppEnv> {
-  return new Hono<AppEnv>().post("/v1/chat/completions", async (c) => {
+/** OpenAI's tool_calls entries. */
+function wireToolCalls(calls: readonly ToolCall[]) {
+  return calls.map((call) => ({
+    id: call.id,
+    type: "function",
+    function: { name: call.name, arguments: call.arguments },
+  }));
+}
+
+export function chatRoutes(registry: ModelRegistry): Hono {
+  return new Hono().post("/v1/chat/completions", async (c) => {
     const body = await readJson(c, ChatCompletionRequest);
     refuseUnsupported([
-      [body.tools, "tools"],
       [body.functions, "functions"],
       [body.audio, "audio"],
       [body.modalities?.filter((m) => m !== "text"), "modalities"],
     ]);
-    const { serving, adapterName } = registry.resolve(body.model);
-    const adapter = adapterName === null ? {} : { adapter: { name: adapterName, scale: body.lora_scale ?? 1 } };
-    const promptTokens = serving.chatPrompt(toTemplateMessages(body.messages));
-    const params = toSamplingParams(body, serving, promptTokens, {
+    const { serving, fields } = generationTarget(c, registry, body);
+    const chat = toChatInput(body);
+    const id = `chatcmpl-${randomUUID()}`;
+    const params = toSamplingParams(body, serving, {
       maxTokens: body.max_completion_tokens ?? body.max_tokens,
       logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
     });
-    const id = `chatcmpl-${randomUUID()}`;
-    const events = serving.generate({
-      requestId: id,
-      promptTokens,
-      params,
-      priority: body.priority ?? 0,
-      signal: c.req.raw.signal,
-      traceId: c.get("requestId"),
-      ...adapter,
-      ...(body.timeout === undefined || body.timeout === null ? {} : { timeoutMs: body.timeout * 1000 }),
-    });
-    const head = { id, created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: null };
-    if (body.stream) return streamChat(c, events, head, params.n, body.stream_options?.include_usage === true);
-    const result = await collectGeneration(events, params.n);
+    const { events } = serving.chat({ requestId: id, params, chat, ...fields });
+    const head = responseHead(id, body);
+    if (body.stream) return streamGeneration(c, events, head, chatChunks(params.n), includeUsage(c, body));
+    const result = await collectChat(events, params.n);
     return c.json({
       ...head,
       object: "chat.completion",
       choices: result.choices.map((choice) => ({
         index: choice.index,
-        message: { role: "assistant", content: choice.text, refusal: null },
+        message: {
+          role: "assistant",
+          content: choice.content === "" && choice.toolCalls.length > 0 ? null : choice.content,
+          refusal: null,
+          ...(choice.reasoning === "" ? {} : { reasoning_content: choice.reasoning }),
+          ...(choice.toolCalls.length > 0 ? { tool_calls: wireToolCalls(choice.toolCalls) } : {}),
+        },
         logprobs: params.logprobs === null ? null : chatLogprobs(choice.logprobs),
-        finish_reason: wireFinishReason(choice.finishReason ?? "abort"),
+        finish_reason: wireFinishReason(choice.finishReason ?? "abort", choice.toolCalls.length > 0),
       })),
       usage: wireUsage(result.usage),
     });
   });
 }
 
-function streamChat(
-  c: Context,
-  events: AsyncIterable<GenerationEvent>,
-  head: object,
-  n: number,
-  includeUsage: boolean,
-): Response {
-  const chunk = (choices: unknown[]) => ({
-    ...head,
+function chatChunks(n: number): ChunkFormat<ChatEvent> {
+  const choice = (index: number, delta: object, logprobs: unknown = null) => ({
+    index,
+    delta,
+    logprobs,
+    finish_reason: null,
+  });
+  return {
     object: "chat.completion.chunk",
-    choices,
-    ...(includeUsage ? { usage: null } : {}),
-  });
-  return streamChunks(c, async (write) => {
-    for (let index = 0; index < n; index++) {
-      await write(chunk([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]));
-    }
-    for await (const event of events) {
-      if (event.type === "delta") {
-        await write(
-          chunk([
-            {
-              index: event.index,
-              delta: { content: event.text },
-              logprobs: event.logprobs.length > 0 ? chatLogprobs(event.logprobs) : null,
-              finish_reason: null,
-            },
-          ]),
-        );
-      } else if (event.type === "finish") {
-        const failure = failureOf(event);
-        if (failure) throw failure;
-        await write(
-          chunk([{ index: event.index, delta: {}, logprobs: null, finish_reason: wireFinishReason(event.reason) }]),
-        );
-      } else if (includeUsage) {
-        await write({ ...head, object: "chat.completion.chunk", choices: [], usage: wireUsage(event.usage) });
+    opening: Array.from({ length: n }, (_, index) => choice(index, { role: "assistant", content: "" })),
+    choices: (event) => {
+      if (event.type === "content") {
+        const logprobs = event.logprobs.length > 0 ? chatLogprobs(event.logprobs) : null;
+        return [choice(event.index, { content: event.text }, logprobs)];
       }
-    }
-  });
+      if (event.type === "reasoning") return [choice(event.index, { reasoning_content: event.text })];
+      const call =
+        event.id === undefined
+          ? { index: event.call, function: { arguments: event.arguments } }
+          : {
+              index: event.call,
+              id: event.id,
+              type: "function",
+              function: { name: event.name, arguments: event.arguments },
+            };
+      return [choice(event.index, { tool_calls: [call] })];
+    },
+    finished: (event) => ({
+      index: event.index,
+      delta: {},
+      logprobs: null,
+      finish_reason: wireFinishReason(event.reason, event.toolCalls.length > 0),
+    }),
+  };
 }

@@ -2,21 +2,13 @@
 // model repository (pooled and normalized as its config says).
 import { Hono } from "hono";
 import type { ClassicServing } from "../../serving/classic/classic-serving.js";
-import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import type { ModelRepository } from "../../serving/classic/model-repository.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 import type { TextEmbedder } from "../../serving/classic/text-embedder.js";
 import { readJson } from "../body.js";
 import { ApiError } from "../errors.js";
+import { promptsOf } from "./prompts.js";
 import { EmbeddingRequest } from "./schemas.js";
-
-function inputsOf(input: EmbeddingRequest["input"], serving: LlmServing): Int32Array[] {
-  if (typeof input === "string") return [serving.textPrompt(input)];
-  if (input.every((p) => typeof p === "number")) return [Int32Array.from(input as number[])];
-  return (input as (string | number[])[]).map((p) =>
-    typeof p === "string" ? serving.textPrompt(p) : Int32Array.from(p),
-  );
-}
 
 /** base64 of little-endian float32s, which the openai client asks for by default and decodes. */
 function base64(vector: Float32Array): string {
@@ -57,14 +49,12 @@ async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, e
 export function embeddingRoutes(registry: ModelRegistry, repository: ModelRepository): Hono {
   return new Hono().post("/v1/embeddings", async (c) => {
     const body = await readJson(c, EmbeddingRequest);
-    const textModel = registry.list().some((s) => s.name === body.model)
-      ? undefined
-      : repository.textModels().find((s) => s.name === body.model);
+    const textModel = registry.has(body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
     if (textModel?.embedder) return c.json(await onnxEmbeddings(body, textModel, textModel.embedder));
     const serving = registry.get(body.model);
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);
-    const inputs = inputsOf(body.input, serving);
-    for (const tokens of inputs) serving.checkPrompt(tokens, 0);
+    const inputs = promptsOf(body.input, serving);
+    for (const tokens of inputs) serving.checkPrompt(tokens, { param: "input" });
     const vectors = await serving.embedder.embed(inputs);
     return c.json(
       embeddingList(

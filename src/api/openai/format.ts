@@ -1,6 +1,6 @@
 // Wire formatting shared by the OpenAI routes: usage, finish reasons and the two log-probability shapes.
 import type { FinishReason, Usage } from "../../engine/events.js";
-import type { TokenLogprob } from "../../serving/llm/llm-serving.js";
+import type { TokenLogprob } from "../../serving/llm/generation.js";
 
 export interface WireUsage {
   readonly prompt_tokens: number;
@@ -18,11 +18,14 @@ export function wireUsage(usage: Usage): WireUsage {
   };
 }
 
-/** The one table from Loom's finish reasons to OpenAI's; failed and timed-out sequences are errors instead. */
-export function wireFinishReason(reason: FinishReason): string {
+/**
+ * The one table from Loom's finish reasons to OpenAI's; failed and timed-out sequences are errors instead. A choice
+ * that ended by itself after calling tools finished with "tool_calls".
+ */
+export function wireFinishReason(reason: FinishReason, madeToolCalls = false): string {
   switch (reason) {
     case "stop":
-      return "stop";
+      return madeToolCalls ? "tool_calls" : "stop";
     case "length":
       return "length";
     case "abort":

@@ -7,9 +7,10 @@ import type { LoadedAdapter } from "../../serving/llm/adapters.js";
 import { ModelNotFoundError } from "../../serving/errors.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 
-function modelCard(serving: LlmServing) {
+/** A served model under one of its names; aliases keep the primary name as `root`. */
+function modelCard(serving: LlmServing, id: string) {
   return {
-    id: serving.name,
+    id,
     object: "model",
     created: serving.createdSeconds,
     owned_by: "loom",
@@ -48,7 +49,10 @@ function cards(registry: ModelRegistry, repository: ModelRepository) {
   return [
     ...registry
       .list()
-      .flatMap((serving) => [modelCard(serving), ...serving.adapters.list().map((a) => adapterCard(serving, a))]),
+      .flatMap((serving) => [
+        ...[serving.name, ...serving.aliases].map((id) => modelCard(serving, id)),
+        ...serving.adapters.list().map((a) => adapterCard(serving, a)),
+      ]),
     ...repository.textModels().map(textModelCard),
   ];
 }

@@ -1,44 +1,81 @@
-// OpenAI request fields to SamplingParams, and the request features Loom refuses rather than drops.
-import { samplingParams, type SamplingParams } from "../../sampling-params.js";
-import { jsonObjectGbnf, jsonSchemaToGbnf } from "../../serving/llm/json-grammar.js";
+// OpenAI request fields to what serving takes: SamplingParams, the request-level fields of a generation, and the
+// request features Loom refuses rather than drops. Ranges were checked by the zod schemas already.
+import type { Context } from "hono";
+import { type SamplingParams, samplingParams } from "../../sampling-params.js";
+import { InvalidRequestError } from "../../serving/errors.js";
+import { REST_OF_CONTEXT } from "../../serving/llm/generation.js";
+import type { GenerateInput } from "../../serving/llm/generation.js";
 import type { LlmServing } from "../../serving/llm/llm-serving.js";
-import { ApiError } from "../errors.js";
+import type { ModelRegistry } from "../../serving/llm/registry.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./schemas.js";
 
 type Common = ChatCompletionRequest | CompletionRequest;
 
+/** A 400 naming the first field that is set (not null, false or empty) but not supported by this server. */
 export function refuseUnsupported(checks: readonly [unknown, string][]): void {
   for (const [value, name] of checks) {
     const given =
       value !== undefined && value !== null && value !== false && !(Array.isArray(value) && value.length === 0);
     if (given)
-      throw new ApiError(400, `'${name}' is not supported by this server`, {
+      throw new InvalidRequestError(`'${name}' is not supported by this server`, {
         param: name,
         code: "unsupported_parameter",
       });
   }
 }
 
-function grammarFor(format: Common["response_format"]): string | null {
-  if (!format || format.type === "text") return null;
-  if (format.type === "json_object") return jsonObjectGbnf();
-  return format.json_schema.schema ? jsonSchemaToGbnf(format.json_schema.schema) : jsonObjectGbnf();
+/** The served model a body names, and the request-level fields of its generations (all but prompt and params). */
+export function generationTarget(
+  c: Context,
+  registry: ModelRegistry,
+  body: Common,
+): { serving: LlmServing; fields: Omit<GenerateInput, "requestId" | "promptTokens" | "params"> } {
+  const { serving, adapterName } = registry.resolve(body.model);
+  return {
+    serving,
+    fields: {
+      priority: body.priority ?? 0,
+      signal: c.req.raw.signal,
+      traceId: c.get("requestId"),
+      ...(adapterName === null ? {} : { adapter: { name: adapterName, scale: body.lora_scale ?? 1 } }),
+      ...(body.timeout === undefined || body.timeout === null ? {} : { timeoutMs: body.timeout * 1000 }),
+    },
+  };
 }
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** --enable-force-include-usage: every stream ends with a usage chunk, asked for or not (vLLM's switch). */
+    forceIncludeUsage: boolean;
+  }
+}
+
+/** Whether a stream ends with a usage chunk: the client asked (stream_options.include_usage) or the server forces it. */
+export function includeUsage(c: Context, body: Common): boolean {
+  return body.stream_options?.include_usage === true || c.get("forceIncludeUsage") === true;
+}
+
+/** The fields every response and chunk repeats. */
+export function responseHead(id: string, body: Common) {
+  return { id, created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: null };
+}
+
+/**
+ * The sampling fields of a body. Without `maxTokens` (from the body or the route's default) a generation may use
+ * the rest of the context (vLLM's default), which serving works out from the prompt.
+ */
 export function toSamplingParams(
   body: Common,
   serving: LlmServing,
-  promptTokens: ArrayLike<number>,
   extra: { maxTokens?: number | null; logprobs: number | null },
 ): SamplingParams {
-  const maxTokens = extra.maxTokens ?? body.max_tokens ?? serving.defaultMaxTokens(promptTokens);
   const stop = typeof body.stop === "string" ? [body.stop] : (body.stop ?? []);
   const logitBias = new Map(Object.entries(body.logit_bias ?? {}).map(([token, bias]) => [Number(token), bias]));
   for (const token of logitBias.keys()) {
     if (token >= serving.model.info.vocabSize)
-      throw new ApiError(400, `logit_bias token ${token} is outside the vocabulary`, { param: "logit_bias" });
+      throw new InvalidRequestError(`logit_bias token ${token} is outside the vocabulary`, { param: "logit_bias" });
   }
-  const params = samplingParams({
+  return samplingParams({
     n: body.n ?? 1,
     temperature: body.temperature ?? 1,
     topP: body.top_p ?? 1,
@@ -49,13 +86,10 @@ export function toSamplingParams(
     frequencyPenalty: body.frequency_penalty ?? 0,
     repetitionPenalty: body.repetition_penalty ?? 1,
     logitBias,
-    maxTokens,
+    maxTokens: extra.maxTokens ?? body.max_tokens ?? REST_OF_CONTEXT,
     stop: stop.filter((s) => s.length > 0),
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
     logprobs: extra.logprobs,
-    grammar: grammarFor(body.response_format),
   });
-  serving.checkPrompt(promptTokens, params.maxTokens);
-  return params;
 }

@@ -112,7 +112,7 @@ export function isNativeError(error: unknown, code?: string): error is NativeErr
 }
 
 const LOG_LEVELS = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 } as const;
-export type LlamaLogLevel = keyof typeof LOG_LEVELS;
+type LlamaLogLevel = keyof typeof LOG_LEVELS;
 
 // src/backend/llama and dist/backend/llama are both three folders below the repository root.
 const nativeBuildDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "native", "build");
@@ -129,7 +129,8 @@ export function loadAddon(): { addon: NativeAddon; init: NativeInitInfo; variant
   }
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { libDir: string; variant: string };
   const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
-  setLlamaLogLevel((process.env.LOOM_LLAMA_LOG as LlamaLogLevel | undefined) ?? "silent", addon);
+  // Silent until the server applies its --llama-log-level: llama.cpp logs every tensor as a model loads.
+  setLlamaLogLevel("silent", addon);
   loaded = { addon, init: addon.init(manifest.libDir), variant: manifest.variant };
   return loaded;
 }

@@ -8,7 +8,7 @@ import { defaultThreads } from "./threads.js";
 
 export type ContextOptions = NativeContextOptions;
 
-export function toNativeSamplerOptions(params: SamplingParams): NativeSamplerOptions {
+function toNativeSamplerOptions(params: SamplingParams): NativeSamplerOptions {
   const biasTokens = [...params.logitBias.keys()];
   return {
     temperature: params.temperature,

@@ -54,11 +54,13 @@ function startWorker(settings: SessionSettings): Worker {
   if (!import.meta.url.endsWith(".ts"))
     return new Worker(new URL("./session-worker.js", import.meta.url), { workerData: settings });
   const entry = new URL("./session-worker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  const bootstrap =
+    `import(${JSON.stringify(tsxEsmApi())})` +
+    `.then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
   return new Worker(bootstrap, { eval: true, workerData: settings });
 }
 
-type RunResult = Extract<WorkerReply, { kind: "result" }>;
+type RunResult = Extract<WorkerReply, { type: "result" }>;
 
 class SessionWorker {
   readonly #worker: Worker;
@@ -69,10 +71,10 @@ class SessionWorker {
   private constructor(worker: Worker) {
     this.#worker = worker;
     worker.on("message", (message: WorkerReply) => {
-      if (message.kind === "ready" || message.id === null) return;
+      if (message.type === "ready" || message.id === null) return;
       const pending = this.#pending.get(message.id);
       this.#pending.delete(message.id);
-      if (message.kind === "result") pending?.resolve(message);
+      if (message.type === "result") pending?.resolve(message);
       else pending?.reject(new Error(message.message));
     });
     const fail = (error: Error) => {
@@ -91,7 +93,7 @@ class SessionWorker {
     return new Promise((resolve, reject) => {
       const onMessage = (message: WorkerReply) => {
         worker.off("error", onError);
-        if (message.kind === "ready")
+        if (message.type === "ready")
           resolve({ session: new SessionWorker(worker), inputs: message.inputs, outputs: message.outputs });
         else
           void worker
@@ -99,7 +101,7 @@ class SessionWorker {
             .then(() =>
               reject(
                 new Error(
-                  message.kind === "error" ? message.message : "the session thread answered before it was ready",
+                  message.type === "error" ? message.message : "the session thread answered before it was ready",
                 ),
               ),
             );

@@ -36,16 +36,16 @@ try {
       }));
       const { tensors, transfer } = transferable(outputs);
       const feedBuffers = [...new Set(feeds.map((t) => t.data.buffer as ArrayBuffer))];
-      reply({ kind: "result", id, outputs: tensors, feedBuffers }, [...transfer, ...feedBuffers]);
+      reply({ type: "result", id, outputs: tensors, feedBuffers }, [...transfer, ...feedBuffers]);
     } catch (error) {
-      reply({ kind: "error", id, message: error instanceof Error ? error.message : String(error) });
+      reply({ type: "error", id, message: error instanceof Error ? error.message : String(error) });
     }
   });
   reply({
-    kind: "ready",
+    type: "ready",
     inputs: session.inputNames.map((name, i) => meta.inputMetadata?.[i] ?? { name }),
     outputs: session.outputNames.map((name, i) => meta.outputMetadata?.[i] ?? { name }),
   });
 } catch (error) {
-  reply({ kind: "error", id: null, message: error instanceof Error ? error.message : String(error) });
+  reply({ type: "error", id: null, message: error instanceof Error ? error.message : String(error) });
 }

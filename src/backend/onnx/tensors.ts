@@ -113,7 +113,10 @@ export function toJson(data: TensorData): (number | boolean)[] {
   return Array.from(data as ArrayLike<number | bigint>, (v) => (typeof v === "bigint" ? Number(v) : v));
 }
 
-/** Raw little-endian bytes (KServe's binary tensor data) as the datatype's typed array: a view where the bytes are aligned for it, else a copy. */
+/**
+ * Raw little-endian bytes (KServe's binary tensor data) as the datatype's typed array: a view where the bytes are
+ * aligned for it, else a copy.
+ */
 export function fromBytes(datatype: KserveDatatype, bytes: Uint8Array): TensorData {
   const { array } = TYPES[datatype];
   if (bytes.byteLength % array.BYTES_PER_ELEMENT !== 0)

@@ -17,15 +17,15 @@ export interface SessionSettings {
 }
 
 export type WorkerReply =
-  | { readonly kind: "ready"; readonly inputs: readonly unknown[]; readonly outputs: readonly unknown[] }
+  | { readonly type: "ready"; readonly inputs: readonly unknown[]; readonly outputs: readonly unknown[] }
   /** feedBuffers: the buffers of the run's feeds, handed back for reuse. */
   | {
-      readonly kind: "result";
+      readonly type: "result";
       readonly id: number;
       readonly outputs: readonly WireTensor[];
       readonly feedBuffers: readonly ArrayBuffer[];
     }
-  | { readonly kind: "error"; readonly id: number | null; readonly message: string };
+  | { readonly type: "error"; readonly id: number | null; readonly message: string };
 
 export interface RunMessage {
   readonly id: number;

@@ -180,7 +180,8 @@ function checkTensor(given: WireTensor, spec: ResolvedTensor, batched: boolean, 
     shape.every((d, i) => Number.isInteger(d) && d >= 0 && (expected[i] === -1 || expected[i] === d));
   if (!agrees)
     throw new InvalidRequestError(
-      `input '${spec.name}' must have shape [${expected.map((d) => (d === -1 ? "-1" : d)).join(", ")}], got [${shape.join(", ")}]`,
+      `input '${spec.name}' must have shape [${expected.map((d) => (d === -1 ? "-1" : d)).join(", ")}], ` +
+        `got [${shape.join(", ")}]`,
     );
   if (batched && (shape[0]! < 1 || shape[0]! > maxBatchSize))
     throw new InvalidRequestError(

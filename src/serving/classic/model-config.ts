@@ -11,7 +11,7 @@ const TensorConfig = z.object({
   dims: z.array(z.number().int().min(-1)).optional(),
 });
 
-export const ModelConfigSchema = z
+const ModelConfigSchema = z
   .object({
     name: z.string().min(1).optional(),
     platform: z.literal("onnxruntime_onnx").optional(),
@@ -44,7 +44,6 @@ export const ModelConfigSchema = z
       .default({ latest: { num_versions: 1 } }),
   })
   .strict();
-export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
 export interface ResolvedTensor {
@@ -54,18 +53,29 @@ export interface ResolvedTensor {
   readonly dims: readonly number[];
 }
 
-/** Settings of a text model: its tokenizer.json turns strings into the model's input_ids (and attention_mask, token_type_ids). */
+/**
+ * Settings of a text model: its tokenizer.json turns strings into the model's input_ids (and attention_mask,
+ * token_type_ids).
+ */
 export interface TextSettings {
   /** The tokenizer file, relative to the model's folder. */
   readonly tokenizer: string;
-  /** How token vectors become one embedding: mean over real tokens, the first ([CLS]) token, or none when the model pools itself. */
+  /**
+   * How token vectors become one embedding: mean over real tokens, the first ([CLS]) token, or none when the model
+   * pools itself.
+   */
   readonly pooling: "mean" | "cls" | "none";
   readonly normalize: boolean;
-  /** Longer inputs are truncated to this many tokens (special tokens kept); null: tokenizer.json's truncation, else the model's limit. */
+  /**
+   * Longer inputs are truncated to this many tokens (special tokens kept); null: tokenizer.json's truncation, else the
+   * model's limit.
+   */
   readonly maxSequenceLength: number | null;
   /** "longest" pads a batch to its longest input; "fixed" pads every input to maxSequenceLength. */
   readonly padding: "longest" | "fixed";
-  /** The output holding token vectors [batch, tokens, dim] or pooled ones [batch, dim]; null: the model's first output. */
+  /**
+   * The output holding token vectors [batch, tokens, dim] or pooled ones [batch, dim]; null: the model's first output.
+   */
   readonly output: string | null;
 }
 
@@ -78,7 +88,10 @@ const TEXT_PARAMETERS = new Set([
   "embedding_output",
 ]);
 
-/** Text settings from the config's parameters; null when the model has no tokenizer (neither named nor beside config.json). */
+/**
+ * Text settings from the config's parameters; null when the model has no tokenizer (neither named nor beside
+ * config.json).
+ */
 export function textSettings(name: string, config: ModelConfig, hasDefaultTokenizer: boolean): TextSettings | null {
   const params = Object.fromEntries(Object.entries(config.parameters).map(([key, value]) => [key, value.string_value]));
   for (const key of Object.keys(params)) {
@@ -90,7 +103,8 @@ export function textSettings(name: string, config: ModelConfig, hasDefaultTokeni
     if (Object.keys(params).length > 0)
       throw new ModelConfigError(
         name,
-        `text parameters (${Object.keys(params).join(", ")}) need a tokenizer.json beside config.json or a 'tokenizer' parameter`,
+        `text parameters (${Object.keys(params).join(", ")}) ` +
+          "need a tokenizer.json beside config.json or a 'tokenizer' parameter",
       );
     return null;
   }
@@ -144,11 +158,10 @@ export class ModelConfigError extends Error {
 
 export function parseModelConfig(name: string, json: unknown): ModelConfig {
   const parsed = ModelConfigSchema.safeParse(json);
-  if (!parsed.success)
-    throw new ModelConfigError(
-      name,
-      `invalid config.json: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new ModelConfigError(name, `invalid config.json: ${issues.join("; ")}`);
+  }
   if (parsed.data.name !== undefined && parsed.data.name !== name)
     throw new ModelConfigError(name, `config.json names it '${parsed.data.name}' but its folder is '${name}'`);
   return parsed.data;
@@ -166,7 +179,8 @@ function resolveTensors(
   if (stated && kind === "input" && stated.length !== actual.length) {
     throw new ModelConfigError(
       model,
-      `config.json lists ${stated.length} inputs but the model has ${actual.length} (${actual.map((t) => t.name).join(", ")})`,
+      `config.json lists ${stated.length} inputs but the model has ${actual.length} ` +
+        `(${actual.map((t) => t.name).join(", ")})`,
     );
   }
   return list.map((t) => {
@@ -185,7 +199,8 @@ function resolveTensors(
       if (modelDims.length === 0 || modelDims[0] !== -1)
         throw new ModelConfigError(
           model,
-          `max_batch_size is ${maxBatchSize} but ${kind} '${t.name}' has no dynamic batch axis (shape [${modelDims.join(", ")}])`,
+          `max_batch_size is ${maxBatchSize} but ${kind} '${t.name}' has no dynamic batch axis ` +
+            `(shape [${modelDims.join(", ")}])`,
         );
       modelDims = modelDims.slice(1);
     }

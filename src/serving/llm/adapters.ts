@@ -65,7 +65,8 @@ export class AdapterRegistry {
   async load(name: string, path: string, { trusted = false }: { trusted?: boolean } = {}): Promise<LoadedAdapter> {
     if (!NAME.test(name) || name.includes(":") || name === this.#modelName) {
       throw new InvalidRequestError(
-        `'${name}' is not a usable adapter name: use letters, digits, '.', '_', '-' or '/', not ':' nor the base model's name`,
+        `'${name}' is not a usable adapter name: ` +
+          "use letters, digits, '.', '_', '-' or '/', not ':' nor the base model's name",
         { param: "lora_name" },
       );
     }

@@ -22,7 +22,8 @@ const PRIMITIVES: Record<string, string> = {
 
 /** A GBNF string literal for exact text. */
 function literal(text: string): string {
-  return `"${text.replace(/[\\"\n\r\t]/g, (c) => ({ "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" })[c]!)}"`;
+  const escapes: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  return `"${text.replace(/[\\"\n\r\t]/g, (c) => escapes[c]!)}"`;
 }
 
 class GrammarBuilder {

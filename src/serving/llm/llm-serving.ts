@@ -1,60 +1,37 @@
-// LlmServing: text in, text out for one loaded LLM. Builds prompts (chat template, tokenizer), submits them to the
-// engine, and turns its token events into UTF-8-safe text deltas, stop strings and log-probabilities.
+// LlmServing: text in, text out for one loaded LLM. Builds prompts (chat template, tokenizer), checks them, and
+// starts Generations (serving/llm/generation.ts), which own each request's life from there.
 import type { LlamaContext } from "../../backend/llama/llama-context.js";
 import type { LlamaModel } from "../../backend/llama/llama-model.js";
 import type { Engine } from "../../engine/engine.js";
-import type { FinishReason, StepEvent, Usage } from "../../engine/events.js";
-import { RequestTiming } from "./request-timing.js";
-import type { SamplingParams } from "../../sampling-params.js";
-import type { ChatMessage, ChatTemplate } from "./chat-template.js";
-import { IncrementalDetokenizer } from "./detokenizer.js";
-import type { AdapterLease, AdapterRegistry } from "./adapters.js";
-import { Embedder } from "./embedder.js";
+import { isNativeError } from "../../backend/llama/addon.js";
 import type { Logger } from "../../ops/logger.js";
 import type { Metrics } from "../../ops/metrics.js";
 import { InvalidRequestError, OverloadedError, ShuttingDownError } from "../errors.js";
+import type { AdapterRegistry } from "./adapters.js";
+import type { ChatFormat, ChatInput, ChatRun, RenderedChat } from "./chat.js";
+import { chatEvents } from "./chat-stream.js";
+import { Embedder } from "./embedder.js";
+import {
+  type GenerateInput,
+  Generation,
+  type GenerationEvent,
+  type GenerationSummary,
+  REST_OF_CONTEXT,
+} from "./generation.js";
 import { mergeGenerations } from "./merge.js";
-import { StopMatcher } from "./stop-strings.js";
-
-export interface TokenLogprob {
-  readonly token: string;
-  readonly bytes: readonly number[];
-  readonly logprob: number;
-  readonly top: readonly { readonly token: string; readonly bytes: readonly number[]; readonly logprob: number }[];
-}
-
-export type GenerationEvent =
-  | {
-      readonly type: "delta";
-      readonly index: number;
-      readonly text: string;
-      readonly logprobs: readonly TokenLogprob[];
-    }
-  | { readonly type: "finish"; readonly index: number; readonly reason: FinishReason; readonly message: string | null }
-  | { readonly type: "usage"; readonly usage: Usage };
-
-export interface GenerateInput {
-  readonly requestId: string;
-  readonly promptTokens: Int32Array;
-  readonly params: SamplingParams;
-  readonly priority?: number;
-  readonly signal?: AbortSignal;
-  /** Overrides the server's default timeout. */
-  readonly timeoutMs?: number;
-  /** The HTTP request id, for the request's log line. */
-  readonly traceId?: string;
-  /** A loaded LoRA adapter to generate with, at a scale (1 by default). */
-  readonly adapter?: { readonly name: string; readonly scale: number };
-}
 
 export interface LlmServingOptions {
   readonly name: string;
+  /** Other names clients may use for this model. */
+  readonly aliases?: readonly string[];
+  /** The KV layout the model runs with, and why it was chosen (for logs and the cache metrics). */
+  readonly kvLayout: { readonly name: "unified" | "per-sequence"; readonly reason: string };
   readonly model: LlamaModel;
   readonly engine: Engine;
   /** The generation context the engine steps; closed with the serving. */
   readonly context: LlamaContext;
   readonly maxModelLen: number;
-  readonly chatTemplate: ChatTemplate;
+  readonly chatFormat: ChatFormat;
   /** Sequences allowed to wait for admission; beyond it requests are refused with 429. */
   readonly maxWaiting: number;
   /** Timeout of requests that set none; 0 for none. */
@@ -66,6 +43,8 @@ export interface LlmServingOptions {
 
 export class LlmServing {
   readonly name: string;
+  readonly aliases: readonly string[];
+  readonly kvLayout: LlmServingOptions["kvLayout"];
   readonly model: LlamaModel;
   readonly engine: Engine;
   readonly maxModelLen: number;
@@ -73,22 +52,24 @@ export class LlmServing {
   readonly embedder: Embedder;
   readonly adapters: AdapterRegistry;
   readonly #context: LlamaContext;
-  readonly #template: ChatTemplate;
-  readonly #bosText: string;
-  readonly #eosText: string;
+  readonly #chatFormat: ChatFormat;
   readonly #maxWaiting: number;
   readonly #defaultTimeoutMs: number;
   readonly #metrics: Metrics | undefined;
   readonly #logger: Logger;
+  /** Requests queued or generating, in submission order. */
+  readonly #inFlight = new Set<Generation>();
   #draining = false;
 
   constructor({
     name,
+    aliases = [],
+    kvLayout,
     model,
     engine,
     context,
     maxModelLen,
-    chatTemplate,
+    chatFormat,
     maxWaiting,
     defaultTimeoutMs,
     metrics,
@@ -97,23 +78,23 @@ export class LlmServing {
   }: LlmServingOptions) {
     this.adapters = adapters;
     if (!(Number.isInteger(maxWaiting) && maxWaiting > 0))
-      throw new RangeError(`maxWaiting must be a positive integer, got ${maxWaiting}`);
+      throw new Error(`maxWaiting must be a positive integer, got ${maxWaiting}`);
     if (!(Number.isFinite(defaultTimeoutMs) && defaultTimeoutMs >= 0))
-      throw new RangeError(`defaultTimeoutMs must be a non-negative number, got ${defaultTimeoutMs}`);
+      throw new Error(`defaultTimeoutMs must be a non-negative number, got ${defaultTimeoutMs}`);
     this.#maxWaiting = maxWaiting;
     this.#defaultTimeoutMs = defaultTimeoutMs;
     this.#metrics = metrics;
     this.#logger = logger;
     this.name = name;
+    this.aliases = aliases;
+    this.kvLayout = kvLayout;
     this.model = model;
     this.engine = engine;
     this.#context = context;
     this.maxModelLen = maxModelLen;
     // Embedding is prompt processing: it takes the batch thread count.
     this.embedder = new Embedder({ model, maxInputTokens: Math.min(maxModelLen, 8192), threads: context.threadsBatch });
-    this.#template = chatTemplate;
-    this.#bosText = this.#tokenText(model.info.bosToken);
-    this.#eosText = this.#tokenText(model.info.eosToken);
+    this.#chatFormat = chatFormat;
   }
 
   /** llama.cpp's compute threads for single-token steps and for larger ones, as it reports them. */
@@ -121,78 +102,98 @@ export class LlmServing {
     return { single: this.#context.threads, batch: this.#context.threadsBatch };
   }
 
-  /** The chat rendered with the template and tokenized; a template that writes BOS itself gets no second one. */
-  chatPrompt(messages: readonly ChatMessage[]): Int32Array {
-    let text: string;
-    try {
-      text = this.#template.render(messages, { bosToken: this.#bosText, eosToken: this.#eosText });
-    } catch (error) {
-      throw new InvalidRequestError(`the chat template failed on these messages: ${(error as Error).message}`, {
-        param: "messages",
-      });
-    }
-    const templateWritesBos = this.#bosText !== "" && text.startsWith(this.#bosText);
-    return this.model.tokenize(text, { addSpecial: !templateWritesBos, parseSpecial: true });
+  /** A chat as this model's prompt tokens, with the grammar its output format needs and its output parser. */
+  renderChat(input: ChatInput): RenderedChat {
+    return this.#chatFormat.render(input);
   }
 
   textPrompt(text: string): Int32Array {
     return this.model.tokenize(text, { addSpecial: true, parseSpecial: false });
   }
 
-  /** Checks a prompt and its completion budget against the context window and the vocabulary. */
-  checkPrompt(tokens: ArrayLike<number>, maxTokens: number): void {
-    if (tokens.length === 0) throw new InvalidRequestError("the prompt is empty", { param: "prompt" });
+  /**
+   * Checks a prompt, and its completion budget when it has one, against the context window and the vocabulary.
+   * `param` names the request field the prompt came from (OpenAI names `messages` for chat, `input` for embeddings).
+   */
+  checkPrompt(tokens: ArrayLike<number>, { param, maxTokens }: { param: string; maxTokens?: number }): void {
+    if (tokens.length === 0) throw new InvalidRequestError("the prompt is empty", { param });
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
       if (!Number.isInteger(t) || t < 0 || t >= this.model.info.vocabSize)
-        throw new InvalidRequestError(`token ${t} is outside the vocabulary`, { param: "prompt" });
+        throw new InvalidRequestError(`token ${t} is outside the vocabulary`, { param });
     }
-    if (tokens.length + maxTokens > this.maxModelLen) {
-      throw new InvalidRequestError(
-        `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${tokens.length + maxTokens} tokens (${tokens.length} in the prompt, ${maxTokens} for the completion).`,
-        { param: "max_tokens", code: "context_length_exceeded" },
-      );
-    }
-  }
-
-  /** The completion budget when the client sets none: the rest of the context window, as vLLM does. */
-  defaultMaxTokens(promptTokens: ArrayLike<number>): number {
-    return Math.max(1, this.maxModelLen - promptTokens.length);
+    const requested = tokens.length + (maxTokens ?? 0);
+    if (requested <= this.maxModelLen) return;
+    // A prompt that fits leaves the fault with the completion budget, as vLLM names it; one that does not, with itself.
+    const blamed = maxTokens !== undefined && tokens.length < this.maxModelLen ? "max_tokens" : param;
+    const parts =
+      maxTokens === undefined
+        ? `${tokens.length} in the input`
+        : `${tokens.length} in the ${param === "messages" ? "messages" : "prompt"}, ${maxTokens} for the completion`;
+    const hint =
+      this.kvLayout.name === "per-sequence"
+        ? " Each sequence's KV stream holds --kv-tokens / --max-running tokens: raise --kv-tokens, lower " +
+          "--max-running or pass --kv-layout unified for longer sequences."
+        : "";
+    throw new InvalidRequestError(
+      `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${requested} ` +
+        `tokens (${parts}). Please reduce the length of the ${param === "messages" ? "messages" : param}.${hint}`,
+      { param: blamed, code: "context_length_exceeded" },
+    );
   }
 
   /**
-   * Queues the request at once (so a refusal is thrown here, before any response is started) and returns its text
-   * stream, which ends with one "finish" per sequence and then one "usage".
+   * Checks the request and queues it at once, so a refusal (bad prompt, overload, shutdown) is thrown here,
+   * before any response is started. The Generation's events end with one "finished" per sequence, then "usage".
    */
-  generate(input: GenerateInput): AsyncIterable<GenerationEvent> {
+  generate(request: GenerateInput): Generation {
     if (this.#draining) throw new ShuttingDownError();
-    this.checkPrompt(input.promptTokens, input.params.maxTokens);
+    const { promptTokens, params } = request;
+    const input =
+      params.maxTokens === REST_OF_CONTEXT
+        ? { ...request, params: { ...params, maxTokens: Math.max(1, this.maxModelLen - promptTokens.length) } }
+        : request;
+    this.checkPrompt(promptTokens, { param: input.promptParam ?? "prompt", maxTokens: input.params.maxTokens });
     const { numWaiting } = this.engine.stats();
     if (numWaiting + input.params.n > this.#maxWaiting) {
       throw new OverloadedError(
         `the server is overloaded: ${numWaiting} sequences are waiting (at most ${this.#maxWaiting}); retry later`,
       );
     }
-    const timeoutMs = input.timeoutMs ?? this.#defaultTimeoutMs;
     const lease = input.adapter ? this.adapters.acquire(input.adapter.name, input.adapter.scale) : null;
-    let events: AsyncIterable<StepEvent>;
-    try {
-      events = this.engine.submit({
-        requestId: input.requestId,
-        promptTokens: input.promptTokens,
-        params: input.params,
-        priority: input.priority ?? 0,
-        adapterId: lease?.adapterId ?? 0,
-        ...(input.signal ? { signal: input.signal } : {}),
-        ...(timeoutMs > 0 ? { timeoutMs } : {}),
-      });
-    } catch (error) {
-      lease?.release();
-      if (error instanceof RangeError || (error as { code?: string }).code?.startsWith("LOOM_INVALID"))
-        throw new InvalidRequestError((error as Error).message);
-      throw error;
-    }
-    return this.#text(input, events, lease);
+    const generation = clientErrorsOf(
+      () =>
+        new Generation({
+          input,
+          engine: this.engine,
+          tokenToBytes: (token) => this.model.tokenToBytes(token),
+          lease,
+          timeoutMs: input.timeoutMs ?? this.#defaultTimeoutMs,
+          onSettled: (settled, summary) => {
+            this.#inFlight.delete(settled);
+            this.#observe(summary);
+          },
+        }),
+    );
+    this.#inFlight.add(generation);
+    return generation;
+  }
+
+  /**
+   * A chat: rendered and generated, its output split into content, reasoning and tool calls. Refusals are thrown
+   * here, before any response starts, as with generate(). `promptTokens` is the rendered prompt's length.
+   */
+  chat(request: Omit<GenerateInput, "promptTokens" | "promptParam"> & { readonly chat: ChatInput }): ChatRun {
+    const { chat, ...input } = request;
+    const rendered = this.renderChat(chat);
+    const params = rendered.grammar === null ? input.params : { ...input.params, grammar: rendered.grammar };
+    const generation = this.generate({
+      ...input,
+      params,
+      promptTokens: rendered.promptTokens,
+      promptParam: "messages",
+    });
+    return { promptTokens: rendered.promptTokens.length, events: chatEvents(generation, params.n, rendered.parse) };
   }
 
   /**
@@ -201,88 +202,32 @@ export class LlmServing {
    */
   generateAll(inputs: readonly GenerateInput[]): AsyncIterable<GenerationEvent> {
     if (inputs.length === 1) return this.generate(inputs[0]!);
-    const streams: AsyncIterable<GenerationEvent>[] = [];
+    const generations: Generation[] = [];
     try {
-      for (const input of inputs) streams.push(this.generate(input));
+      for (const input of inputs) generations.push(this.generate(input));
     } catch (error) {
-      for (const input of inputs.slice(0, streams.length)) this.engine.abort(input.requestId);
+      for (const generation of generations) generation.cancel();
       throw error;
     }
-    return mergeGenerations(streams, inputs[0]!.params.n);
+    return mergeGenerations(generations, inputs[0]!.params.n);
   }
 
-  async *#text(
-    input: GenerateInput,
-    events: AsyncIterable<StepEvent>,
-    lease: AdapterLease | null,
-  ): AsyncGenerator<GenerationEvent> {
-    try {
-      yield* this.#textOf(input, events);
-    } finally {
-      lease?.release();
-    }
+  /** Requests queued or generating now, oldest first. */
+  inFlight(): Generation[] {
+    return [...this.#inFlight];
   }
 
-  async *#textOf(input: GenerateInput, events: AsyncIterable<StepEvent>): AsyncGenerator<GenerationEvent> {
-    const n = input.params.n;
-    const detokenizers = Array.from({ length: n }, () => new IncrementalDetokenizer((t) => this.model.tokenToBytes(t)));
-    const stops = Array.from({ length: n }, () => new StopMatcher(input.params.stop));
-    const stopped = new Array<boolean>(n).fill(false);
-    const usage = {
-      promptTokens: input.promptTokens.length,
-      completionTokens: 0,
-      cachedPromptTokens: Number.POSITIVE_INFINITY,
-    };
-    const timing = new RequestTiming(n);
-    const reasons: FinishReason[] = [];
-    for await (const event of events) {
-      const i = event.index;
-      if (event.type === "token") {
-        timing.token(i);
-        if (stopped[i]) continue;
-        const match = stops[i]!.push(detokenizers[i]!.push(event.token));
-        const logprobs =
-          event.logprob === null
-            ? []
-            : [this.#logprob(event.token, event.logprob, event.topTokens!, event.topLogprobs!)];
-        if (match.text !== "" || logprobs.length > 0) yield { type: "delta", index: i, text: match.text, logprobs };
-        if (match.stopped) {
-          stopped[i] = true;
-          this.engine.abort(input.requestId, "stop", null, i);
-        }
-        continue;
-      }
-      usage.completionTokens += event.usage.completionTokens;
-      usage.cachedPromptTokens = Math.min(usage.cachedPromptTokens, event.usage.cachedPromptTokens);
-      timing.queued(event.queueMs);
-      reasons[i] = stopped[i] ? "stop" : event.reason;
-      if (!stopped[i]) {
-        const rest = stops[i]!.push(detokenizers[i]!.flush());
-        const tail = rest.text + (rest.stopped ? "" : stops[i]!.flush());
-        if (tail !== "") yield { type: "delta", index: i, text: tail, logprobs: [] };
-      }
-      yield { type: "finish", index: i, reason: stopped[i] ? "stop" : event.reason, message: event.message };
-    }
-    const final = {
-      ...usage,
-      cachedPromptTokens: Number.isFinite(usage.cachedPromptTokens) ? usage.cachedPromptTokens : 0,
-    };
-    this.#observe(input, final, timing, reasons);
-    yield { type: "usage", usage: final };
-  }
-
-  #observe(input: GenerateInput, usage: Usage, timing: RequestTiming, reasons: readonly FinishReason[]): void {
-    const e2eSeconds = timing.elapsedMs() / 1000;
-    const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0] ?? "abort";
+  #observe({ input, usage, reasons, queueMs, ttftMs, interTokenMs, e2eMs }: GenerationSummary): void {
+    const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0]!;
     this.#metrics?.observeRequest(this.name, {
       loraName: input.adapter?.name ?? null,
       finishReason,
       promptTokens: usage.promptTokens,
       outputTokens: usage.completionTokens,
-      e2eSeconds,
-      queueSeconds: timing.queueMs === null ? null : timing.queueMs / 1000,
-      ttftSeconds: timing.ttftMs === null ? null : timing.ttftMs / 1000,
-      interTokenSeconds: timing.gapsMs.map((ms) => ms / 1000),
+      e2eSeconds: e2eMs / 1000,
+      queueSeconds: queueMs === null ? null : queueMs / 1000,
+      ttftSeconds: ttftMs === null ? null : ttftMs / 1000,
+      interTokenSeconds: interTokenMs.map((ms) => ms / 1000),
     });
     this.#logger.log("info", "request", {
       request_id: input.traceId ?? null,
@@ -293,9 +238,9 @@ export class LlmServing {
       prompt_tokens: usage.promptTokens,
       cached_tokens: usage.cachedPromptTokens,
       output_tokens: usage.completionTokens,
-      queue_ms: timing.queueMs === null ? null : Math.round(timing.queueMs),
-      ttft_ms: timing.ttftMs === null ? null : Math.round(timing.ttftMs),
-      total_ms: Math.round(e2eSeconds * 1000),
+      queue_ms: queueMs === null ? null : Math.round(queueMs),
+      ttft_ms: ttftMs === null ? null : Math.round(ttftMs),
+      total_ms: Math.round(e2eMs),
       finish_reason: reasons,
     });
   }
@@ -313,16 +258,18 @@ export class LlmServing {
     await this.#context.dispose();
     this.model.dispose();
   }
+}
 
-  #tokenText(token: number): string {
-    return token < 0 ? "" : new TextDecoder().decode(this.model.tokenToBytes(token, { special: true }));
-  }
-
-  #logprob(token: number, logprob: number, topTokens: Int32Array, topLogprobs: Float32Array): TokenLogprob {
-    const entry = (t: number, lp: number) => {
-      const bytes = this.model.tokenToBytes(t);
-      return { token: new TextDecoder().decode(bytes), bytes: [...bytes], logprob: lp };
-    };
-    return { ...entry(token, logprob), top: [...topTokens].map((t, k) => entry(t, topLogprobs[k]!)) };
+/** Runs `start`; a grammar llama.cpp cannot compile is the client's schema or tools, so it becomes a 400. */
+function clientErrorsOf<T>(start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    if (isNativeError(error, "LOOM_INVALID_GRAMMAR")) {
+      throw new InvalidRequestError(`the grammar for this request does not compile: ${error.message}`, {
+        param: "response_format",
+      });
+    }
+    throw error;
   }
 }

@@ -1,7 +1,7 @@
 // mergeGenerations: several prompts' generations as one stream, as /v1/completions answers a prompt array.
 // Choice k*n + i is sequence i of prompt k, events interleave as they come, and one summed usage ends the stream.
 import type { Usage } from "../../engine/events.js";
-import type { GenerationEvent } from "./llm-serving.js";
+import type { GenerationEvent } from "./generation.js";
 
 export async function* mergeGenerations(
   streams: readonly AsyncIterable<GenerationEvent>[],

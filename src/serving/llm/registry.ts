@@ -1,14 +1,22 @@
-// ModelRegistry: served model name -> LlmServing. Routes look models up here and get a ModelNotFoundError (404)
-// for names it does not hold.
+// ModelRegistry: served model name (or alias, like vLLM's several --served-model-name) -> LlmServing. Routes look
+// models up here and get a ModelNotFoundError (404) for names it does not hold.
+import { ConfigError } from "../../config.js";
 import { ModelNotFoundError } from "../errors.js";
 import type { LlmServing } from "./llm-serving.js";
 
 export class ModelRegistry {
   readonly #models = new Map<string, LlmServing>();
 
+  /** Serves `serving` under its name and every alias; a name already taken is a configuration error. */
   add(serving: LlmServing): void {
-    if (this.#models.has(serving.name)) throw new RangeError(`a model named ${serving.name} is already served`);
-    this.#models.set(serving.name, serving);
+    for (const name of [serving.name, ...serving.aliases]) {
+      if (this.#models.has(name)) throw new ConfigError(`a model named ${name} is already served`);
+    }
+    for (const name of [serving.name, ...serving.aliases]) this.#models.set(name, serving);
+  }
+
+  has(name: string): boolean {
+    return this.#models.has(name);
   }
 
   get(name: string): LlmServing {
@@ -41,8 +49,9 @@ export class ModelRegistry {
     return serving;
   }
 
+  /** Each serving once, in the order added. */
   list(): LlmServing[] {
-    return [...this.#models.values()];
+    return [...new Set(this.#models.values())];
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,8 @@ export interface StopResult {
   readonly text: string;
   /** True when a stop string matched; `text` then ends where the stop string began. */
   readonly stopped: boolean;
+  /** The stop string that matched (the earliest in the text), when one did. */
+  readonly matched?: string;
 }
 
 export class StopMatcher {
@@ -22,13 +24,17 @@ export class StopMatcher {
     if (this.#stops.length === 0) return { text: delta, stopped: false };
     const text = this.#pending + delta;
     let first = -1;
+    let matched = "";
     for (const stop of this.#stops) {
       const at = text.indexOf(stop);
-      if (at >= 0 && (first < 0 || at < first)) first = at;
+      if (at >= 0 && (first < 0 || at < first)) {
+        first = at;
+        matched = stop;
+      }
     }
     if (first >= 0) {
       this.#pending = "";
-      return { text: text.slice(0, first), stopped: true };
+      return { text: text.slice(0, first), stopped: true, matched };
     }
     const hold = this.#partialSuffixLength(text);
     this.#pending = text.slice(text.length - hold);

@@ -26,7 +26,6 @@ describe("StreamKvManager", () => {
     expect(m.grow(table, 16)).toBe(true);
     expect(table.blockIds).toHaveLength(4);
     expect(m.grow(table, 17)).toBe(false);
-    expect(m.batchesBySlotRuns).toBe(true);
   });
 
   it("gives new sequences the lowest empty slot, and none once every stream runs", () => {

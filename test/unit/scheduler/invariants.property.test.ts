@@ -7,6 +7,7 @@ import { expect, it } from "vitest";
 import { StreamKvManager } from "../../../src/kv/stream-kv-manager.js";
 import type { KvAllocator } from "../../../src/kv/types.js";
 import { Scheduler } from "../../../src/scheduler/scheduler.js";
+import { packedSteps, slotRunSteps } from "../../../src/scheduler/step-shape.js";
 import type { StepPlan } from "../../../src/scheduler/step-plan.js";
 import type { Sequence } from "../../../src/scheduler/sequence.js";
 import { CellPool } from "../../helpers/cell-pool.js";
@@ -41,7 +42,8 @@ function runRequests(
     onPlan: (plan: StepPlan, s: Scheduler) => void;
   },
 ): void {
-  const s = new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: maxLen, endOfGenerationTokens: [EOS] });
+  const shape = kv instanceof StreamKvManager ? slotRunSteps(kv) : packedSteps;
+  const s = new Scheduler({ kv, shape, maxBatchTokens, maxRunning, maxModelLen: maxLen, endOfGenerationTokens: [EOS] });
   const seqs: { seq: Sequence; abortAtStep: number | undefined; arriveAtStep: number }[] = [];
   requests.forEach((r, i) => {
     const tokens = [

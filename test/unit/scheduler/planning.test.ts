@@ -3,12 +3,20 @@ import { describe, expect, it } from "vitest";
 import { StreamKvManager } from "../../../src/kv/stream-kv-manager.js";
 import type { KvAllocator } from "../../../src/kv/types.js";
 import { Scheduler } from "../../../src/scheduler/scheduler.js";
+import { slotRunSteps } from "../../../src/scheduler/step-shape.js";
 import { CellPool } from "../../helpers/cell-pool.js";
 import { EOS, makeSeq, simulateStep, tinyKv } from "../../helpers/scheduler.js";
 
 const prompt = (n: number, from = 100) => Array.from({ length: n }, (_, i) => from + i);
 const scheduler = (kv: KvAllocator = tinyKv(), maxBatchTokens = 32, maxRunning = 8) =>
-  new Scheduler({ kv, maxBatchTokens, maxRunning, maxModelLen: 4096, endOfGenerationTokens: [EOS] });
+  new Scheduler({
+    kv,
+    ...(kv instanceof StreamKvManager ? { shape: slotRunSteps(kv) } : {}),
+    maxBatchTokens,
+    maxRunning,
+    maxModelLen: 4096,
+    endOfGenerationTokens: [EOS],
+  });
 
 describe("plan", () => {
   it("prefills a long prompt in chunks under the token budget, then decodes", () => {
@@ -136,7 +144,7 @@ describe("plan", () => {
     s.apply(plan, simulateStep(plan, cells));
     plan = s.plan(1);
     const events = s.apply(plan, simulateStep(plan, cells));
-    expect(events.filter((e) => e.kind === "finished").map((e) => e.seq)).toEqual([seqs[0], seqs[1]]);
+    expect(events.filter((e) => e.type === "finished").map((e) => e.seq)).toEqual([seqs[0], seqs[1]]);
     plan = s.plan(2);
     expect(plan.chunks.map((c) => c.seq)).toEqual([seqs[2]]);
     expect(plan.kvOps.filter((op) => op.kind === "remove").length).toBeGreaterThan(0);
@@ -153,7 +161,7 @@ describe("plan", () => {
     let plan = s.plan(0);
     expect(plan.chunks.map((c) => c.seq)).toEqual([a]);
     const events = s.apply(plan, simulateStep(plan, cells));
-    expect(events.at(-1)).toMatchObject({ kind: "finished", seq: a, reason: "length" });
+    expect(events.at(-1)).toMatchObject({ type: "finished", seq: a, reason: "length" });
     plan = s.plan(1);
     expect(plan.chunks.map((c) => c.seq)).toEqual([b]);
   });
@@ -174,11 +182,11 @@ describe("plan", () => {
       sampleMs: 0,
       kvSpanCells: -1,
     };
-    expect(s.apply(plan, result)).toEqual([{ kind: "finished", seq, reason: "stop", message: null }]);
+    expect(s.apply(plan, result)).toEqual([{ type: "finished", seq, reason: "stop", message: null }]);
     const other = makeSeq(prompt(3), { params: { ignoreEos: true } });
     s.add(other);
     const plan2 = s.plan(1);
-    expect(s.apply(plan2, result).map((e) => e.kind)).toEqual(["token"]);
+    expect(s.apply(plan2, result).map((e) => e.type)).toEqual(["token"]);
   });
 
   it("fails only the sequence whose row failed", () => {
@@ -199,8 +207,8 @@ describe("plan", () => {
       kvSpanCells: -1,
     });
     expect(events).toEqual([
-      { kind: "finished", seq: a, reason: "error", message: "boom" },
-      { kind: "token", seq: b, token: 50, logprob: null, topTokens: null, topLogprobs: null },
+      { type: "finished", seq: a, reason: "error", message: "boom" },
+      { type: "token", seq: b, token: 50, logprob: null, topTokens: null, topLogprobs: null },
     ]);
     expect(s.stats()).toMatchObject({ numRunning: 1 });
   });

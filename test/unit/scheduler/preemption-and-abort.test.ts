@@ -96,7 +96,7 @@ describe("abort", () => {
     const seq = makeSeq(prompt(4));
     s.add(seq);
     expect(s.abort(seq, "timeout", "too slow")).toEqual([
-      { kind: "finished", seq, reason: "timeout", message: "too slow" },
+      { type: "finished", seq, reason: "timeout", message: "too slow" },
     ]);
     expect(s.hasWork).toBe(false);
   });

@@ -36,10 +36,10 @@ describe("StopMatcher", () => {
     const m = new StopMatcher(["STOP", "###"]);
     expect(feed(m, ["abc ST", "OP and more"])).toEqual([
       { text: "abc ", stopped: false },
-      { text: "", stopped: true },
+      { text: "", stopped: true, matched: "STOP" },
     ]);
     const n = new StopMatcher(["STOP", "###"]);
-    expect(n.push("x ## y ### STOP")).toEqual({ text: "x ## y ", stopped: true });
+    expect(n.push("x ## y ### STOP")).toEqual({ text: "x ## y ", stopped: true, matched: "###" });
   });
 
   it("gives held-back text back on flush when generation ends otherwise", () => {

@@ -1,0 +1,93 @@
+// chatEvents: a generation's text deltas as chat output events. Each choice's text so far is parsed again as it
+// grows (partially, as llama-server does), and what the new parse adds to the last one goes out as content,
+// reasoning or tool-call deltas; when the choice ends, a final, complete parse settles the rest.
+import { randomBytes } from "node:crypto";
+import type { ChatEvent, OutputParser, ParsedOutput, ToolCall } from "./chat.js";
+import type { GenerationEvent, TokenLogprob } from "./generation.js";
+
+/** OpenAI's style of call id: "call_" and 24 random alphanumerics. */
+export function newCallId(prefix = "call_"): string {
+  return prefix + randomBytes(18).toString("base64url").replace(/[-_]/g, "").slice(0, 24).padEnd(24, "0");
+}
+
+class ChoiceOutput {
+  #text = "";
+  // What was sent so far: a partial parse may withdraw text it showed before (a tag that turned out to open a
+  // call); what was sent stays sent, and only growth past it is emitted.
+  #sentContent = "";
+  #sentReasoning = "";
+  readonly #sentCalls: { id: string; arguments: string }[] = [];
+  readonly #parse: OutputParser;
+  readonly #index: number;
+
+  constructor(index: number, parse: OutputParser) {
+    this.#index = index;
+    this.#parse = parse;
+  }
+
+  /** Events for `text` appended to the choice; logprobs ride on the content they came with. */
+  push(text: string, logprobs: readonly TokenLogprob[]): ChatEvent[] {
+    this.#text += text;
+    return this.#advance(this.#parse(this.#text, true), logprobs);
+  }
+
+  /** Events for what the complete text adds, and the calls the choice made. */
+  finish(): { events: ChatEvent[]; calls: ToolCall[] } {
+    const parsed = this.#parse(this.#text, false);
+    const events = this.#advance(parsed, []);
+    const calls = parsed.toolCalls.map((call, k) => ({
+      id: this.#sentCalls[k]!.id,
+      name: call.name,
+      arguments: call.arguments,
+    }));
+    return { events, calls };
+  }
+
+  #advance(parsed: ParsedOutput, logprobs: readonly TokenLogprob[]): ChatEvent[] {
+    const events: ChatEvent[] = [];
+    const index = this.#index;
+    const growth = (sent: string, now: string) => (now.startsWith(sent) ? now.slice(sent.length) : "");
+    const reasoning = growth(this.#sentReasoning, parsed.reasoning);
+    if (reasoning !== "") {
+      events.push({ type: "reasoning", index, text: reasoning });
+      this.#sentReasoning = parsed.reasoning;
+    }
+    const content = growth(this.#sentContent, parsed.content);
+    if (content !== "") this.#sentContent = parsed.content;
+    if (content !== "" || logprobs.length > 0) events.push({ type: "content", index, text: content, logprobs });
+    parsed.toolCalls.forEach((call, k) => {
+      const sent = this.#sentCalls[k];
+      if (sent === undefined) {
+        const id = call.id !== undefined && call.id !== "" ? call.id : newCallId();
+        this.#sentCalls[k] = { id, arguments: call.arguments };
+        events.push({ type: "tool_call", index, call: k, id, name: call.name, arguments: call.arguments });
+        return;
+      }
+      const more = growth(sent.arguments, call.arguments);
+      if (more === "") return;
+      sent.arguments = call.arguments;
+      events.push({ type: "tool_call", index, call: k, arguments: more });
+    });
+    return events;
+  }
+}
+
+/** The chat events of `n` choices' generation events, read with `parse`. */
+export async function* chatEvents(
+  events: AsyncIterable<GenerationEvent>,
+  n: number,
+  parse: OutputParser,
+): AsyncGenerator<ChatEvent> {
+  const choices = Array.from({ length: n }, (_, index) => new ChoiceOutput(index, parse));
+  for await (const event of events) {
+    if (event.type === "delta") {
+      yield* choices[event.index]!.push(event.text, event.logprobs);
+    } else if (event.type === "finished") {
+      const { events: rest, calls } = choices[event.index]!.finish();
+      yield* rest;
+      yield { ...event, toolCalls: calls };
+    } else {
+      yield event;
+    }
+  }
+}
