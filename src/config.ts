@@ -225,7 +225,7 @@ export const SERVE_OPTIONS = {
     flag: "--model-cache",
     arg: "DIR",
     env: "LOOM_MODEL_CACHE",
-    help: "where a model named by hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https URL is downloaded (default ~/.cache/loom/models)",
+    help: "where a model given as hf:OWNER/REPO:QUANT, hf:... or a URL is downloaded (default ~/.cache/loom/models)",
   }),
   offline: option(z.boolean().default(false), {
     flag: "--offline",

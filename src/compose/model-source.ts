@@ -1,8 +1,8 @@
 // resolveModelSource: what `loom serve MODEL` names, as a local GGUF path. A path is used as it is; a Hugging Face
 // URI (hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf) or an http(s) URL is downloaded into the model cache through
 // node-llama-cpp's downloader (ipull underneath: parallel ranged requests, resumable from its .ipull progress file)
-// with the size checked against the server's, and found again later by its resolver, offline too. HF_ENDPOINT (or MODEL_ENDPOINT)
-// points hf: URIs at a mirror, as in llama.cpp and huggingface_hub; HF_TOKEN authenticates.
+// with the size checked against the server's, and found again later by its resolver, offline too. HF_ENDPOINT
+// (or MODEL_ENDPOINT) points hf: URIs at a mirror, as in llama.cpp and huggingface_hub; HF_TOKEN authenticates.
 import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";

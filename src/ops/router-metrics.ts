@@ -12,7 +12,10 @@ const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  */
 export type UpstreamFailure = "connect" | "protocol" | "reset" | "timeout" | "unavailable" | "overloaded";
 
-/** too_large: 413 for the body. no_replica: 503, none takes traffic. draining: 503, the router is shutting down. */
+/**
+ * too_large: 413 for the body. no_replica: 503, none takes traffic. draining: 503, the router is shutting down.
+ * exhausted: 502, every replica tried failed before answering.
+ */
 export type RouterRejection = "too_large" | "no_replica" | "draining" | "exhausted";
 
 export interface ReplicaGaugeSource {
@@ -62,7 +65,9 @@ export class RouterMetrics {
   });
   readonly #rejected = new Counter({
     name: "loom:router_rejected_total",
-    help: "Requests the router answered itself: too_large (413), no_replica and draining (503), exhausted (502/503).",
+    help:
+      "Requests the router answered itself: too_large (413), no_replica and draining (503), " +
+      "exhausted (502: every replica tried failed).",
     labelNames: ["reason"],
     registers: [this.registry],
   });

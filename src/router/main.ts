@@ -6,7 +6,7 @@ import { jsonLogger } from "../ops/logger.js";
 import { parseRouterArgs, type RouterOptions, RouterHelpRequested } from "./cli.js";
 import { startRouter } from "./server.js";
 
-/** `loom router [options]` until SIGTERM or SIGINT. Help goes to stdout (exit 0), an option error to stderr (exit 2). */
+/** `loom router [options]` until SIGTERM or SIGINT. Help goes to stdout (exit 0), option errors to stderr (exit 2). */
 export async function main(argv: readonly string[]): Promise<void> {
   let options: RouterOptions;
   try {

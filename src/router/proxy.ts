@@ -87,14 +87,7 @@ export class ReplicaProxy {
   async forward(req: IncomingMessage, res: ServerResponse, body: Buffer, arrivedMs: number): Promise<void> {
     const o = this.#o;
     const routable = o.replicas.routable();
-    if (routable.length === 0) {
-      o.metrics.rejected("no_replica");
-      sendError(res, 503, "no replica is ready to take the request", {
-        code: "no_replica",
-        retryAfterSeconds: o.retryAfterSeconds,
-      });
-      return;
-    }
+    if (routable.length === 0) return this.#noReplica(res);
     const path = req.url ?? "/";
     const key =
       req.method === "POST" && KEYED_PATHS.has(path.split("?")[0]!)
@@ -102,7 +95,7 @@ export class ReplicaProxy {
         : NO_KEY;
     const choice = o.policy.choose(key, routable);
     o.metrics.decision(o.policyName, choice.decision);
-    const candidates = (choice.order as Replica[]).slice(0, o.maxAttempts);
+    const candidates = choice.order.slice(0, o.maxAttempts);
     const client = new AbortController();
     res.once("close", () => {
       if (!res.writableFinished) client.abort();
@@ -155,17 +148,21 @@ export class ReplicaProxy {
       o.metrics.finished(replica.url, (performance.now() - arrivedMs) / 1000);
       return;
     }
+    // Every candidate was taken out meanwhile (by other requests' failures), or failed this one.
+    if (attempts === 0) return this.#noReplica(res);
     o.metrics.rejected("exhausted");
-    if (attempts === 0)
-      sendError(res, 503, "no replica is ready to take the request", {
-        code: "no_replica",
-        retryAfterSeconds: o.retryAfterSeconds,
-      });
-    else
-      sendError(res, 502, `${attempts} replica(s) failed before answering; see the router's log`, {
-        code: "upstream_failed",
-        retryAfterSeconds: o.retryAfterSeconds,
-      });
+    sendError(res, 502, `${attempts} replica(s) failed before answering; see the router's log`, {
+      code: "upstream_failed",
+      retryAfterSeconds: o.retryAfterSeconds,
+    });
+  }
+
+  #noReplica(res: ServerResponse): void {
+    this.#o.metrics.rejected("no_replica");
+    sendError(res, 503, "no replica is ready to take the request", {
+      code: "no_replica",
+      retryAfterSeconds: this.#o.retryAfterSeconds,
+    });
   }
 
   async #stream(res: ServerResponse, upstream: Dispatcher.ResponseData, replica: Replica, client: AbortSignal) {

@@ -27,7 +27,7 @@ export interface ReplicaView {
   readonly load: ReplicaLoad | null;
 }
 
-/** The load a policy compares: the router's own in-flight count, or the replica's queue when other clients add to it. */
+/** The load policies compare: the router's in-flight count, or the replica's queue when other clients add to it. */
 export function loadOf(replica: ReplicaView): number {
   const scraped = replica.load ? replica.load.running + replica.load.waiting : 0;
   return Math.max(replica.inFlight, scraped);

@@ -5,14 +5,14 @@ import { rotate } from "./round-robin.js";
 import type { RoutingChoice, RoutingPolicy } from "./types.js";
 
 /** `replicas` from least to most loaded; a stable sort, so the caller's order breaks ties. */
-export function byLoad(replicas: readonly ReplicaView[]): ReplicaView[] {
+export function byLoad<R extends ReplicaView>(replicas: readonly R[]): R[] {
   return [...replicas].sort((a, b) => loadOf(a) - loadOf(b) || (a.load?.kvUsage ?? 0) - (b.load?.kvUsage ?? 0));
 }
 
 export class LeastLoadPolicy implements RoutingPolicy {
   #next = 0;
 
-  choose(_key: unknown, replicas: readonly ReplicaView[]): RoutingChoice {
+  choose<R extends ReplicaView>(_key: unknown, replicas: readonly R[]): RoutingChoice<R> {
     return { order: byLoad(rotate(replicas, this.#next++)), decision: "least_load" };
   }
 }

@@ -25,7 +25,7 @@ export class PrefixAffinityPolicy implements RoutingPolicy {
     this.#relThreshold = relThreshold;
   }
 
-  choose(key: RoutingKey, replicas: readonly ReplicaView[]): RoutingChoice {
+  choose<R extends ReplicaView>(key: RoutingKey, replicas: readonly R[]): RoutingChoice<R> {
     // The adapter decides over the prompt: one replica serving every request of an adapter keeps it resident and
     // lets the scheduler batch them together (it serves one adapter group per step).
     const hashKey =

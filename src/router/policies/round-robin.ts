@@ -11,7 +11,7 @@ export function rotate<T>(replicas: readonly T[], by: number): T[] {
 export class RoundRobinPolicy implements RoutingPolicy {
   #next = 0;
 
-  choose(_key: unknown, replicas: readonly ReplicaView[]): RoutingChoice {
+  choose<R extends ReplicaView>(_key: unknown, replicas: readonly R[]): RoutingChoice<R> {
     return { order: rotate(replicas, this.#next++), decision: "round_robin" };
   }
 }

@@ -18,13 +18,13 @@ type RoutingDecision =
   | "adapter_overflow"
   | "no_key";
 
-export interface RoutingChoice {
+export interface RoutingChoice<R extends ReplicaView = ReplicaView> {
   /** Every replica given, best first. */
-  readonly order: readonly ReplicaView[];
+  readonly order: readonly R[];
   readonly decision: RoutingDecision;
 }
 
 export interface RoutingPolicy {
   /** `replicas` is non-empty: the ones taking traffic now. */
-  choose(key: RoutingKey, replicas: readonly ReplicaView[]): RoutingChoice;
+  choose<R extends ReplicaView>(key: RoutingKey, replicas: readonly R[]): RoutingChoice<R>;
 }
