@@ -74,7 +74,8 @@ function readOptions(command: Command, table: Readonly<Record<string, OptionSpec
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) {
     const attribute = new Option(spec.cli.flag).attributeName();
-    const given = values[attribute];
+    // Commander gives a --no-x switch a default of true; only what the command line said counts as given.
+    const given = command.getOptionValueSource(attribute) === "cli" ? values[attribute] : undefined;
     const isList = typeOf(spec) === "array";
     if (spec.cli.arg === undefined) {
       // A switch: its flag sets the value it names (--no-x: false), its variable any boolean text.

@@ -207,6 +207,11 @@ export const SERVE_OPTIONS = {
     env: "LOOM_ADMIN_KEY",
     help: "a key for the admin routes (adapter loading); without one, the API keys guard them (repeatable)",
   }),
+  ui: option(z.boolean().default(true), {
+    flag: "--no-ui",
+    env: "LOOM_UI",
+    help: "do not serve the web dashboard and playground at / and /ui",
+  }),
   modelRepository: option(z.string().min(1).default("models"), {
     flag: "--model-repository",
     arg: "DIR",

@@ -44,6 +44,7 @@ async function serve(argv: readonly string[]): Promise<void> {
       .map((m) => m.name)
       .join(", ")} at ${running.url}/v1`,
   );
+  if (running.config.ui) console.log(`loom: dashboard and playground at ${running.url}/`);
   const stop = (signal: string) => {
     logger.log("info", "shutdown", { signal, grace_seconds: running.config.shutdownGraceSeconds });
     running.close().then(

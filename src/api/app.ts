@@ -10,9 +10,12 @@ import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { ModelRepository } from "../serving/classic/model-repository.js";
 import type { ModelRegistry } from "../serving/llm/registry.js";
+import { type Capability, capabilityRoutes } from "./admin/capabilities.js";
 import { healthRoutes } from "./admin/health.js";
 import { loraRoutes } from "./admin/lora.js";
 import { metricsRoutes } from "./admin/metrics.js";
+import { requestRoutes } from "./admin/requests.js";
+import { statsStreamRoutes } from "./admin/stats-stream.js";
 import { messagesRoutes } from "./anthropic/messages.js";
 import { ApiError, errorResponse } from "./errors.js";
 import { accessLog, admission, bodyLimit } from "./middleware/admission.js";
@@ -24,6 +27,7 @@ import { modelRoutes } from "./openai/models.js";
 import { responseRoutes } from "./openai/responses/routes.js";
 import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
+import { uiRoutes } from "./ui/static.js";
 
 export interface AppDeps {
   readonly registry: ModelRegistry;
@@ -34,7 +38,7 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics?: Metrics;
   /** The options the HTTP layer reads (keys guard the API and the admin routes; without admin keys, the API keys). */
-  readonly config: Pick<Config, "apiKeys" | "adminKeys" | "maxBodyBytes" | "enableForceIncludeUsage">;
+  readonly config: Pick<Config, "apiKeys" | "adminKeys" | "maxBodyBytes" | "enableForceIncludeUsage" | "ui">;
 }
 
 export function createApp({ registry, responses, repository, health, logger, metrics, config }: AppDeps): Hono {
@@ -49,6 +53,8 @@ export function createApp({ registry, responses, repository, health, logger, met
   app.use("*", cors());
   app.route("/", healthRoutes(health));
   if (metrics) app.route("/", metricsRoutes(metrics));
+  // The page itself is open (it asks for the key); the numbers and requests behind it need one like /v1 does.
+  if (config.ui) app.route("/", uiRoutes());
   // Any key opens the API when keys are set; only an admin key (when there are any) opens adapter loading.
   const { apiKeys, adminKeys } = config;
   const auth = bearerAuth(apiKeys.length > 0 ? [...apiKeys, ...adminKeys] : []);
@@ -56,8 +62,11 @@ export function createApp({ registry, responses, repository, health, logger, met
     app.use(path, auth);
     app.use(path, admission(health));
   }
+  // Not behind admission: an operator watches a loading or draining server too.
+  app.use("/loom/v1/*", auth);
   if (adminKeys.length > 0)
-    for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter"]) app.use(path, bearerAuth(adminKeys));
+    for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter", "/loom/v1/requests/:id/cancel"])
+      app.use(path, bearerAuth(adminKeys));
   app.use("*", bodyLimit(config.maxBodyBytes));
   app.route("/", kserveRoutes(repository, health));
   app.route("/", chatRoutes(registry));
@@ -66,7 +75,13 @@ export function createApp({ registry, responses, repository, health, logger, met
   app.route("/", messagesRoutes(registry));
   app.route("/", modelRoutes(registry, repository));
   app.route("/", embeddingRoutes(registry, repository));
-  for (const routes of [tokenizeRoutes, loraRoutes]) app.route("/", routes(registry));
+  for (const routes of [tokenizeRoutes, loraRoutes, requestRoutes]) app.route("/", routes(registry));
+  const capabilities: Capability[] = ["requests"];
+  if (metrics) {
+    app.route("/", statsStreamRoutes(metrics));
+    capabilities.push("stats_stream");
+  }
+  app.route("/", capabilityRoutes(capabilities));
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })),
   );

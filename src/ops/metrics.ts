@@ -1,13 +1,23 @@
 // Prometheus metrics with prom-client. vLLM's names and meanings wherever vLLM has the metric (so dashboards and
 // routers built for vLLM read Loom unchanged), loom:* otherwise. Gauges and cumulative counters are read from a
 // stats callback per model at scrape time, so nothing below serving needs to know prom-client.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
 
 /** The numbers a model's engine reports; a structural copy of EngineStats, so ops imports nothing above it. */
 export interface ModelStatsSnapshot {
   readonly numRunning: number;
   readonly numWaiting: number;
   readonly numPreemptions: number;
+  /** Tokens sampled by engine steps so far, counted as they are made. */
+  readonly numGeneratedTokens: number;
   readonly kvSpanCells: number;
   readonly kv: {
     readonly numBlocks: number;
@@ -69,6 +79,11 @@ export class Metrics {
   );
   readonly #promptTokens = this.#counter("vllm:prompt_tokens_total", "Prompt tokens of finished requests.");
   readonly #generationTokens = this.#counter("vllm:generation_tokens_total", "Generated tokens of finished requests.");
+  // A live rate needs tokens as they are made: a long stream adds nothing to the counter above until it ends.
+  readonly #stepGenerationTokens = this.#counter(
+    "loom:step_generation_tokens_total",
+    "Tokens sampled by engine steps, counted as they are made (vllm:generation_tokens_total counts them at the end).",
+  );
   readonly #success = new Counter({
     name: "vllm:request_success_total",
     help: "Finished requests by finish reason.",
@@ -236,6 +251,16 @@ export class Metrics {
     return this.registry.metrics();
   }
 
+  /**
+   * The current values of the named metrics in prom-client's JSON form (histograms as `_bucket`, `_sum` and `_count`
+   * values), with the models' gauges and counters refreshed first; names not registered are left out.
+   */
+  async read(names: readonly string[]): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    this.#collect();
+    const metrics = names.flatMap((name) => this.registry.getSingleMetric(name) ?? []);
+    return Promise.all(metrics.map((m) => m.get() as Promise<MetricObjectWithValues<MetricValue<string>>>));
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }
@@ -254,6 +279,7 @@ export class Metrics {
       this.#advance(this.#prefixQueries, model, "prefixQueries", s.kv.prefixCacheQueries);
       this.#advance(this.#prefixHits, model, "prefixHits", s.kv.prefixCacheHits);
       this.#advance(this.#preemptions, model, "preemptions", s.numPreemptions);
+      this.#advance(this.#stepGenerationTokens, model, "stepGenerationTokens", s.numGeneratedTokens);
     }
   }
 

@@ -75,6 +75,15 @@ describe("parseServeArgs", () => {
     );
   });
 
+  it("serves the web UI unless --no-ui or LOOM_UI=false turns it off", () => {
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf"])).ui).toBe(true);
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf", "--no-ui"])).ui).toBe(false);
+    expect(loadConfig(parseServeArgs(["serve", "m.gguf"], { LOOM_UI: "false" })).ui).toBe(false);
+    expect(() => parseServeArgs(["serve", "m.gguf"], { LOOM_UI: "off" })).toThrow(
+      "LOOM_UI (ui): expected true or false, got 'off'",
+    );
+  });
+
   it("refuses unknown flags, missing models, non-numbers and bad values as configuration errors", () => {
     expect(() => parseServeArgs(["serve", "m.gguf", "--bogus"])).toThrow(
       /unknown option '--bogus' \(see loom serve --help\)/,

@@ -71,14 +71,18 @@ export interface GenerationSummary {
   readonly e2eMs: number;
 }
 
-/** A running request as an operator sees it (the dashboard's table). */
+/** A request as an operator sees it (the dashboard's running-requests table). */
 export interface GenerationInfo {
   readonly requestId: string;
   readonly traceId: string | null;
   readonly adapter: string | null;
-  readonly ageMs: number;
+  /** When it was accepted, Unix milliseconds. */
+  readonly arrivalMs: number;
+  readonly numPromptTokens: number;
+  /** Tokens generated so far, over all of its sequences. */
   readonly numOutputTokens: number;
-  readonly state: "queued" | "generating" | "finished";
+  /** vLLM's two states: waiting (accepted, no token yet: queued or prefilling) and running (tokens streaming). */
+  readonly state: "waiting" | "running" | "finished";
 }
 
 export interface GenerationParts {
@@ -100,6 +104,7 @@ export class Generation implements AsyncIterable<GenerationEvent> {
   readonly #parts: GenerationParts;
   readonly #events: AsyncIterable<StepEvent>;
   readonly #startMs = performance.now();
+  readonly #arrivalMs = Date.now();
   readonly #texts: SequenceText[];
   readonly #reasons: FinishReason[] = [];
   readonly #lastTokenMs: (number | null)[];
@@ -148,9 +153,10 @@ export class Generation implements AsyncIterable<GenerationEvent> {
       requestId: this.requestId,
       traceId: this.#parts.input.traceId ?? null,
       adapter: this.#parts.input.adapter?.name ?? null,
-      ageMs: performance.now() - this.#startMs,
+      arrivalMs: this.#arrivalMs,
+      numPromptTokens: this.#parts.input.promptTokens.length,
       numOutputTokens: this.#numOutputTokens,
-      state: this.#settled ? "finished" : this.#ttftMs === null ? "queued" : "generating",
+      state: this.#settled ? "finished" : this.#ttftMs === null ? "waiting" : "running",
     };
   }
 

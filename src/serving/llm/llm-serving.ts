@@ -217,6 +217,13 @@ export class LlmServing {
     return [...this.#inFlight];
   }
 
+  /** Cancels a request in flight (its stream ends with reason "abort"); false when no such request is. */
+  cancel(requestId: string): boolean {
+    const generation = this.inFlight().find((g) => g.requestId === requestId);
+    generation?.cancel();
+    return generation !== undefined;
+  }
+
   #observe({ input, usage, reasons, queueMs, ttftMs, interTokenMs, e2eMs }: GenerationSummary): void {
     const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0]!;
     this.#metrics?.observeRequest(this.name, {
