@@ -72,7 +72,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_BLOCK_SIZE",
     help: "tokens per KV block: the unit of KV accounting and prefix sharing",
   }),
-  maxRunning: option(z.number().int().min(1).max(200).default(32), {
+  maxRunning: option(z.number().int().min(1).max(256).default(32), {
     flag: "--max-running",
     arg: "N",
     env: "LOOM_MAX_RUNNING",

@@ -24,6 +24,7 @@ import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
 import { modelRoutes } from "./openai/models.js";
+import { renderRoutes } from "./openai/render.js";
 import { responseRoutes } from "./openai/responses/routes.js";
 import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
@@ -69,6 +70,7 @@ export function createApp({ registry, responses, repository, health, logger, met
       app.use(path, bearerAuth(adminKeys));
   app.use("*", bodyLimit(config.maxBodyBytes));
   app.route("/", kserveRoutes(repository, health));
+  app.route("/", renderRoutes(registry));
   app.route("/", chatRoutes(registry));
   app.route("/", completionRoutes(registry));
   app.route("/", responseRoutes(registry, responses));

@@ -10,24 +10,9 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import { EngineMetrics, type ModelStatsSnapshot } from "./engine-metrics.js";
 
-/** The numbers a model's engine reports; a structural copy of EngineStats, so ops imports nothing above it. */
-export interface ModelStatsSnapshot {
-  readonly numRunning: number;
-  readonly numWaiting: number;
-  readonly numPreemptions: number;
-  /** Tokens sampled by engine steps so far, counted as they are made. */
-  readonly numGeneratedTokens: number;
-  readonly kvSpanCells: number;
-  readonly kv: {
-    readonly numBlocks: number;
-    readonly numUsedBlocks: number;
-    readonly numCachedBlocks: number;
-    readonly numFreeBlocks: number;
-    readonly prefixCacheQueries: number;
-    readonly prefixCacheHits: number;
-  };
-}
+export type { ModelStatsSnapshot };
 
 export interface RequestObservation {
   /** The LoRA adapter the request used, if any. */
@@ -48,42 +33,9 @@ const TOKEN_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 100
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #sources = new Map<string, () => ModelStatsSnapshot>();
-  // Cumulative engine counters become prom-client counters by adding what changed since the last scrape.
-  readonly #lastTotals = new Map<string, number>();
-
-  readonly #running = this.#gauge("vllm:num_requests_running", "Sequences in the running batch.");
-  readonly #waiting = this.#gauge("vllm:num_requests_waiting", "Sequences waiting to be scheduled.");
-  readonly #kvUsage = this.#gauge(
-    "vllm:kv_cache_usage_perc",
-    "Fraction of KV blocks held by running sequences (1 is full).",
-  );
-  readonly #kvSpan = this.#gauge(
-    "loom:kv_attention_span_cells",
-    "KV cells each token's attention scans after the last step: one past the highest cell in use of the unified pool.",
-  );
-  readonly #kvBlocks = new Gauge({
-    name: "loom:kv_blocks",
-    help: "KV blocks by state: used by running sequences, cached for prefix reuse, free.",
-    labelNames: ["model_name", "state"],
-    registers: [this.registry],
-  });
-  readonly #prefixQueries = this.#counter(
-    "vllm:prefix_cache_queries_total",
-    "Prompt tokens looked up in the prefix cache.",
-  );
-  readonly #prefixHits = this.#counter("vllm:prefix_cache_hits_total", "Prompt tokens found in the prefix cache.");
-  readonly #preemptions = this.#counter(
-    "vllm:num_preemptions_total",
-    "Sequences preempted (freed and recomputed later).",
-  );
+  readonly #engines = new EngineMetrics(this.registry);
   readonly #promptTokens = this.#counter("vllm:prompt_tokens_total", "Prompt tokens of finished requests.");
   readonly #generationTokens = this.#counter("vllm:generation_tokens_total", "Generated tokens of finished requests.");
-  // A live rate needs tokens as they are made: a long stream adds nothing to the counter above until it ends.
-  readonly #stepGenerationTokens = this.#counter(
-    "loom:step_generation_tokens_total",
-    "Tokens sampled by engine steps, counted as they are made (vllm:generation_tokens_total counts them at the end).",
-  );
   readonly #success = new Counter({
     name: "vllm:request_success_total",
     help: "Finished requests by finish reason.",
@@ -190,7 +142,7 @@ export class Metrics {
 
   /** Registers a model whose gauges and cumulative counters are read from `stats` at every scrape. */
   addModel(model: string, stats: () => ModelStatsSnapshot): void {
-    this.#sources.set(model, stats);
+    this.#engines.addModel(model, stats);
   }
 
   observeRequest(model: string, o: RequestObservation): void {
@@ -247,7 +199,7 @@ export class Metrics {
   }
 
   async text(): Promise<string> {
-    this.#collect();
+    this.#engines.collect();
     return this.registry.metrics();
   }
 
@@ -256,38 +208,13 @@ export class Metrics {
    * values), with the models' gauges and counters refreshed first; names not registered are left out.
    */
   async read(names: readonly string[]): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
-    this.#collect();
+    this.#engines.collect();
     const metrics = names.flatMap((name) => this.registry.getSingleMetric(name) ?? []);
     return Promise.all(metrics.map((m) => m.get() as Promise<MetricObjectWithValues<MetricValue<string>>>));
   }
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  #collect(): void {
-    for (const [model, read] of this.#sources) {
-      const s = read();
-      const labels = { model_name: model };
-      this.#running.set(labels, s.numRunning);
-      this.#waiting.set(labels, s.numWaiting);
-      this.#kvUsage.set(labels, s.kv.numBlocks === 0 ? 0 : s.kv.numUsedBlocks / s.kv.numBlocks);
-      if (s.kvSpanCells >= 0) this.#kvSpan.set(labels, s.kvSpanCells);
-      this.#kvBlocks.set({ ...labels, state: "used" }, s.kv.numUsedBlocks);
-      this.#kvBlocks.set({ ...labels, state: "cached" }, s.kv.numCachedBlocks);
-      this.#kvBlocks.set({ ...labels, state: "free" }, s.kv.numFreeBlocks);
-      this.#advance(this.#prefixQueries, model, "prefixQueries", s.kv.prefixCacheQueries);
-      this.#advance(this.#prefixHits, model, "prefixHits", s.kv.prefixCacheHits);
-      this.#advance(this.#preemptions, model, "preemptions", s.numPreemptions);
-      this.#advance(this.#stepGenerationTokens, model, "stepGenerationTokens", s.numGeneratedTokens);
-    }
-  }
-
-  #advance(counter: Counter<string>, model: string, key: string, total: number): void {
-    const id = `${model}\u0000${key}`;
-    const delta = total - (this.#lastTotals.get(id) ?? 0);
-    if (delta > 0) counter.inc({ model_name: model }, delta);
-    this.#lastTotals.set(id, total);
   }
 
   #gauge(name: string, help: string): Gauge<string> {
