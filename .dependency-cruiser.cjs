@@ -36,7 +36,12 @@ module.exports = {
       "backend/ wraps native code and imports only the leaves",
     ),
     only("ops-is-a-leaf-service", layer("ops"), [layer("ops"), leaves], "ops/ imports nothing above it"),
-    only("leaves-are-leaves", leaves, [leaves], "config.ts, its option blocks and sampling-params.ts import only each other"),
+    only(
+      "leaves-are-leaves",
+      leaves,
+      [leaves],
+      "config.ts, its option blocks and sampling-params.ts import only each other",
+    ),
     only(
       "serving-below-api",
       layer("serving"),

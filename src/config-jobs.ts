@@ -18,7 +18,11 @@ export const JOB_OPTIONS = {
     },
   },
   maxFileBytes: {
-    schema: z.number().int().min(1).default(200 * MiB),
+    schema: z
+      .number()
+      .int()
+      .min(1)
+      .default(200 * MiB),
     cli: { flag: "--max-file-bytes", arg: "N", env: "LOOM_MAX_FILE_BYTES", help: "largest file upload, in bytes" },
   },
   batchConcurrency: {
@@ -60,7 +64,10 @@ export const JOB_OPTIONS = {
     },
   },
   webhookRetrySeconds: {
-    schema: z.number().min(0).default(72 * 3600),
+    schema: z
+      .number()
+      .min(0)
+      .default(72 * 3600),
     cli: {
       flag: "--webhook-retry-seconds",
       arg: "S",
@@ -89,7 +96,11 @@ export const JOB_OPTIONS = {
     cli: { flag: "--cache-ttl", arg: "S", env: "LOOM_CACHE_TTL", help: "seconds a cache entry lives" },
   },
   cacheMaxBytes: {
-    schema: z.number().int().min(0).default(256 * MiB),
+    schema: z
+      .number()
+      .int()
+      .min(0)
+      .default(256 * MiB),
     cli: {
       flag: "--cache-max-bytes",
       arg: "N",

@@ -58,7 +58,9 @@ export function embeddingRoutes(registry: ModelRegistry, repository: ModelReposi
     const inputs = promptsOf(body.input, serving);
     for (const tokens of inputs) serving.checkPrompt(tokens, { param: "input" });
     const compute = (missing: Int32Array[]) => serving.embedder.embed(missing);
-    const vectors = caches?.embeddings ? await cachedEmbed(c, caches, body.model, inputs, compute) : await compute(inputs);
+    const vectors = caches?.embeddings
+      ? await cachedEmbed(c, caches, body.model, inputs, compute)
+      : await compute(inputs);
     return c.json(
       embeddingList(
         body,

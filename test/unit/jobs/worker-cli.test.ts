@@ -9,7 +9,11 @@ describe("parseWorkerArgs", () => {
     const input = parseWorkerArgs(["m.gguf", "--redis", "redis://r:6379", "--batch-concurrency", "8"]);
     expect(input).toEqual({ model: "m.gguf", redisUrl: "redis://r:6379", batchConcurrency: 8 });
     expect(parseWorkerArgs(["m.gguf"], { LOOM_REDIS_URL: "redis://e:6379" }).redisUrl).toBe("redis://e:6379");
-    expect(loadConfig(input)).toMatchObject({ jobLockSeconds: 30, maxFileBytes: 200 * 1024 * 1024, responseCache: false });
+    expect(loadConfig(input)).toMatchObject({
+      jobLockSeconds: 30,
+      maxFileBytes: 200 * 1024 * 1024,
+      responseCache: false,
+    });
   });
 
   it("refuses a worker without Redis and unknown flags; --help shows the worker's usage and serve's options", () => {
