@@ -149,7 +149,11 @@ export function backgroundHandler({
 }: BackgroundWorkerOptions): JobHandler<BackgroundJob> {
   return async (job, queueSignal) => {
     const record = (await store.get("request", job.data.id)) as StoredRequest | null;
-    if (!record || (record.status !== "queued" && record.status !== "in_progress")) return;
+    if (!record) return;
+    // Run again after its worker died between storing the answer and finishing: the event goes out again.
+    if (record.status === "completed" || record.status === "failed")
+      return webhooks.emit(`response.${record.status}`, record.id, record.webhook_urls);
+    if (record.status !== "queued" && record.status !== "in_progress") return;
     await store.update("request", record.id, { status: "in_progress", started_at: nowSeconds() }, [
       "queued",
       "in_progress",

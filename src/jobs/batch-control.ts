@@ -38,12 +38,26 @@ export interface BatchControlOptions {
 export function batchControlHandler(options: BatchControlOptions): JobHandler<ControlJob> {
   return async ({ data }) => {
     const record = (await options.store.get("batch", data.batchId)) as BatchRecord | null;
-    if (!record || TERMINAL_STATUSES.includes(record.status)) return;
+    if (!record) return;
+    if (TERMINAL_STATUSES.includes(record.status)) {
+      // A job that ended the batch and is run again (its worker died after the status changed, before it
+      // finished) sends the event again: at least once; receivers deduplicate by the event id.
+      if (ENDED_BY[data.kind].includes(record.status))
+        await options.webhooks.emit(`batch.${record.status as "failed"}`, record.id, record.webhook_urls);
+      return;
+    }
     if (data.kind === "validate") await validate(options, record);
     else if (data.kind === "expire") await expire(options, record);
     else await finalize(options, record);
   };
 }
+
+/** The terminal statuses each kind of control job moves a batch to. */
+const ENDED_BY: Record<ControlJob["kind"], readonly BatchStatus[]> = {
+  validate: ["failed"],
+  expire: ["expired"],
+  finalize: ["completed", "cancelled", "expired"],
+};
 
 /** Queues a batch's finalization (deduplicated by job id while one is pending). */
 export function queueFinalize(control: WorkQueue<ControlJob>, batchId: string): Promise<void> {
@@ -147,13 +161,14 @@ async function finalize(options: BatchControlOptions, record: BatchRecord): Prom
   if (end !== "completed")
     await fillUnfinished(store, record.id, inputs, end === "cancelled" ? "batch_cancelled" : "batch_expired");
   const files = await writeOutputs(options.files, record.id, inputs, await store.getResults(record.id));
-  const ended = { status: end, [`${end}_at`]: nowSeconds(), ...files };
-  if (await store.update("batch", record.id, ended, [record.status === "in_progress" ? "finalizing" : record.status]))
-    await options.webhooks.emit(
-      `batch.${end as "completed" | "cancelled" | "expired"}`,
-      record.id,
-      record.webhook_urls,
-    );
+  const counts = { total, ...(await store.resultCounts(record.id)) };
+  const ended = { status: end, [`${end}_at`]: nowSeconds(), request_counts: counts, ...files };
+  if (
+    !(await store.update("batch", record.id, ended, [record.status === "in_progress" ? "finalizing" : record.status]))
+  )
+    return;
+  await options.webhooks.emit(`batch.${end as "completed" | "cancelled" | "expired"}`, record.id, record.webhook_urls);
+  await store.dropBatchData(record.id);
 }
 
 /** Lines that never finished get an error line; a line finishing at this moment loses the race (first write wins). */

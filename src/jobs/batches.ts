@@ -2,7 +2,15 @@
 // "validating" and queues its validation and its expiry on the control queue; workers do the rest (batch-control.ts,
 // batch-lines.ts), so any replica can answer for a batch any worker is running.
 import { ConflictError, InvalidRequestError } from "../serving/errors.js";
-import { type Batch, type BatchRecord, type ControlJob, controlJobId, toBatch, windowSeconds } from "./batch-record.js";
+import {
+  type Batch,
+  type BatchRecord,
+  type ControlJob,
+  controlJobId,
+  TERMINAL_STATUSES,
+  toBatch,
+  windowSeconds,
+} from "./batch-record.js";
 import { NotFoundError } from "./errors.js";
 import { JOB_ENDPOINTS } from "./executor.js";
 import type { FileService } from "./files.js";
@@ -111,7 +119,10 @@ export class BatchService {
   }
 
   async retrieve(id: string): Promise<Batch> {
-    return toBatch(await this.#record(id), await this.#store.resultCounts(id));
+    const record = await this.#record(id);
+    // A finished batch keeps its final counts in its record; a running one counts its stored results.
+    if (TERMINAL_STATUSES.includes(record.status)) return toBatch(record, record.request_counts);
+    return toBatch(record, await this.#store.resultCounts(id));
   }
 
   async list({ after, limit }: { after: string | null; limit: number }) {

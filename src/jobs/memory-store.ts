@@ -97,6 +97,10 @@ export class MemoryJobStore implements JobStore {
     return { ...this.#batch(batchId).counts };
   }
 
+  async dropBatchData(batchId: string): Promise<void> {
+    this.#batches.delete(batchId);
+  }
+
   async publishCancel(id: string): Promise<void> {
     this.#events.emit("cancel", id);
   }

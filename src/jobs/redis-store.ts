@@ -153,6 +153,10 @@ export class RedisJobStore implements JobStore {
     return { completed: Number(completed ?? 0), failed: Number(failed ?? 0) };
   }
 
+  async dropBatchData(batchId: string): Promise<void> {
+    await this.#redis.del(batchKey(batchId, "input"), batchKey(batchId, "results"), batchKey(batchId, "counts"));
+  }
+
   async publishCancel(id: string): Promise<void> {
     await this.#redis.publish(CANCEL_CHANNEL, id);
   }

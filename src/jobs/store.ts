@@ -52,6 +52,8 @@ export interface JobStore {
   hasResult(batchId: string, customId: string): Promise<boolean>;
   getResults(batchId: string): Promise<Map<string, string>>;
   resultCounts(batchId: string): Promise<ResultCounts>;
+  /** Deletes a finished batch's lines and results (its output files hold them now). */
+  dropBatchData(batchId: string): Promise<void>;
 
   /** Tells every process (this one included) that the job `id` was cancelled. */
   publishCancel(id: string): Promise<void>;

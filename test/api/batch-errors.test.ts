@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ batchConcurrency: 1, maxFileBytes: 8192 });
+  server = await startTestServer({ batchConcurrency: 1, maxFileBytes: 16_384 });
 });
 afterAll(async () => {
   await server?.close();
@@ -39,7 +39,7 @@ async function runBatch(lines: readonly unknown[], window = "24h") {
 describe("bad input", () => {
   it("refuses a file over the size limit with 413, and uploads without a purpose Loom takes with 400", async () => {
     const big = toJsonl(chatLines(server.model, 100));
-    expect(big.length).toBeGreaterThan(8192);
+    expect(big.length).toBeGreaterThan(16_384);
     expect(await statusOf(uploadJsonl(server.client, big))).toBe(413);
     const huge = "x".repeat(200_000);
     expect(await statusOf(uploadJsonl(server.client, huge))).toBe(413);

@@ -2,6 +2,7 @@
 // polling batches.retrieve, files.content of the output, and webhooks.unwrap on the delivered event; then a Redis
 // restart in the middle of a batch, which the batch survives.
 import type { IncomingHttpHeaders } from "node:http";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatLines, parseJsonl, toJsonl, uploadJsonl, waitForBatch } from "../helpers/batches.js";
 import { startRedis, type TestRedis } from "../helpers/redis.js";
@@ -56,6 +57,15 @@ describe("batches on Redis", () => {
     const output = parseJsonl(await (await client.files.content(batch.output_file_id!)).text());
     expect(output.map((line) => line.custom_id)).toEqual(lines.map((line) => line.custom_id));
     expect(await (await client.files.content(file.id)).text()).toBe(toJsonl(lines));
+    // State lives under loom:{kind}:{id}; a finished batch's lines and results are dropped (its files hold them).
+    const direct = new Redis(redis.url);
+    try {
+      const keys = [`loom:batch:${batch.id}`, `loom:file:${batch.output_file_id}:content`, `loom:file:${file.id}`];
+      expect(await direct.exists(...keys)).toBe(3);
+      expect(await direct.exists(`loom:batch:${batch.id}:input`, `loom:batch:${batch.id}:results`)).toBe(0);
+    } finally {
+      direct.disconnect();
+    }
 
     // The first delivery is refused with 500; the retry carries the same webhook-id, so a receiver can deduplicate.
     await eventually(
