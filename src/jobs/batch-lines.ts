@@ -10,7 +10,7 @@ import type { CancelRegistry } from "./cancels.js";
 import { BATCH_PRIORITY, type Executor, isTransientStatus } from "./executor.js";
 import { newId } from "./ids.js";
 import { type JobHandler, ReturnToQueue, type WorkQueue } from "./queue.js";
-import type { JobStore } from "./store.js";
+import type { JobStore, ResultCounts } from "./store.js";
 
 export interface BatchLinesOptions {
   readonly store: JobStore;
@@ -47,22 +47,16 @@ export function batchLinesHandler({
     const text = await store.getLine(batchId, index);
     if (text === null) throw new Error(`line ${index} of ${batchId} is missing from the store`);
     const line = JSON.parse(text) as BatchLine;
-    if (!(await store.hasResult(batchId, line.custom_id))) {
+    let counts: ResultCounts;
+    // A line whose result was stored before its worker died is not run again, but the finalization may be owed.
+    if (await store.hasResult(batchId, line.custom_id)) counts = await store.resultCounts(batchId);
+    else {
       const output = await run(line, record.endpoint, job.attemptsMade + 1 >= job.maxAttempts);
       if (output === null) return;
-      const counts = await store.storeResult(
-        batchId,
-        line.custom_id,
-        isSuccess(output) ? "completed" : "failed",
-        JSON.stringify(output),
-      );
-      if (counts.completed + counts.failed < record.request_counts.total) return;
-    } else {
-      // A re-run of a line whose result was stored before its worker died: the finalization may still be owed.
-      const counts = await store.resultCounts(batchId);
-      if (counts.completed + counts.failed < record.request_counts.total) return;
+      const outcome = isSuccess(output) ? "completed" : "failed";
+      counts = await store.storeResult(batchId, line.custom_id, outcome, JSON.stringify(output));
     }
-    await queueFinalize(control, batchId);
+    if (counts.completed + counts.failed >= record.request_counts.total) await queueFinalize(control, batchId);
 
     /** The line's output line; null when the batch was cancelled meanwhile (its finalization writes the line). */
     async function run(line: BatchLine, endpoint: string, lastAttempt: boolean): Promise<OutputLine | null> {
