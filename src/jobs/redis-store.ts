@@ -80,9 +80,9 @@ export class RedisJobStore implements JobStore {
   }
 
   async remove(kind: RecordKind, id: string): Promise<boolean> {
-    const [[, removed] = []] =
-      (await this.#redis.multi().del(recordKey(kind, id)).zrem(indexKey(kind), id).exec()) ?? [];
-    return removed === 1;
+    const results = await this.#redis.multi().del(recordKey(kind, id)).zrem(indexKey(kind), id).exec();
+    throwIfFailed(results);
+    return results![0]![1] === 1;
   }
 
   async list(kind: RecordKind, after: string | null, limit: number): Promise<Page> {

@@ -66,6 +66,9 @@ describe("batches on Redis", () => {
     } finally {
       direct.disconnect();
     }
+    expect(await client.files.delete(file.id)).toEqual({ id: file.id, object: "file", deleted: true });
+    await expect(client.files.retrieve(file.id)).rejects.toMatchObject({ status: 404 });
+    expect((await client.files.list()).data.map((f) => f.id)).toContain(batch.output_file_id);
 
     // The first delivery is refused with 500; the retry carries the same webhook-id, so a receiver can deduplicate.
     await eventually(
