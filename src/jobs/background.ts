@@ -7,7 +7,7 @@ import type { JobsMetrics } from "../ops/jobs-metrics.js";
 import { ConflictError, InvalidRequestError } from "../serving/errors.js";
 import type { CancelRegistry } from "./cancels.js";
 import { NotFoundError } from "./errors.js";
-import { type Executor, isTransientStatus, JOB_ENDPOINTS } from "./executor.js";
+import { type Executor, isTransientStatus, JOB_ENDPOINTS, unrunnableInJob } from "./executor.js";
 import { newId, nowSeconds } from "./ids.js";
 import { type JobHandler, ReturnToQueue, type WorkQueue } from "./queue.js";
 import { assertAvailable, type JobStore } from "./store.js";
@@ -71,6 +71,8 @@ export class BackgroundService {
 
   async submit({ endpoint, body, metadata = null, id = newId("bg_") }: SubmitBackground): Promise<BackgroundRequest> {
     assertAvailable(this.#store);
+    const refusal = unrunnableInJob(body);
+    if (refusal !== null) throw new InvalidRequestError(refusal, { param: "body" });
     if (!JOB_ENDPOINTS.includes(endpoint))
       throw new InvalidRequestError(
         `endpoint '${endpoint}' cannot run in the background; use one of ${JOB_ENDPOINTS.join(", ")}`,

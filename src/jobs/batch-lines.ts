@@ -7,7 +7,7 @@ import type { BatchLine } from "./batch-input.js";
 import { queueFinalize } from "./batch-control.js";
 import type { BatchRecord, ControlJob, LineJob } from "./batch-record.js";
 import type { CancelRegistry } from "./cancels.js";
-import { BATCH_PRIORITY, type Executor, isTransientStatus } from "./executor.js";
+import { BATCH_PRIORITY, type Executor, isTransientStatus, unrunnableInJob } from "./executor.js";
 import { newId } from "./ids.js";
 import { type JobHandler, ReturnToQueue, type WorkQueue } from "./queue.js";
 import type { JobStore, ResultCounts } from "./store.js";
@@ -60,8 +60,8 @@ export function batchLinesHandler({
 
     /** The line's output line; null when the batch was cancelled meanwhile (its finalization writes the line). */
     async function run(line: BatchLine, endpoint: string, lastAttempt: boolean): Promise<OutputLine | null> {
-      if (line.body.stream === true)
-        return errorResponse(line.custom_id, 400, "stream is not supported in a batch: remove 'stream' from the body");
+      const refusal = unrunnableInJob(line.body);
+      if (refusal !== null) return errorResponse(line.custom_id, 400, refusal);
       const { signal, release } = cancels.track(batchId, queueSignal);
       const done = metrics?.lineStarted();
       let outcome: "completed" | "failed" = "failed";

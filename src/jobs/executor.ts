@@ -2,8 +2,13 @@
 // composition root wires this to the Hono app in-process), so batch lines get the same validation, routing, limits,
 // metrics and caching as interactive requests, and jobs/ never imports api/.
 
-/** Endpoints a batch line or a background request may call. /v1/responses joins this list once its route exists. */
-export const JOB_ENDPOINTS: readonly string[] = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
+/** Endpoints a batch line or a background request may call (OpenAI's batch endpoints that Loom serves). */
+export const JOB_ENDPOINTS: readonly string[] = [
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/responses",
+];
 
 /**
  * The engine's priority for batch lines: lower values are admitted first and the newest sequence of the highest
@@ -35,6 +40,16 @@ export type Executor = (
   body: Readonly<Record<string, unknown>>,
   options: ExecuteOptions,
 ) => Promise<ExecuteResult>;
+
+/**
+ * Why a job's body cannot run as a job (null when it can): its answer must be one JSON object, so not a stream,
+ * and not a background run of its own.
+ */
+export function unrunnableInJob(body: Readonly<Record<string, unknown>>): string | null {
+  if (body.stream === true) return "'stream' is not supported here: remove it from the body";
+  if (body.background === true) return "'background' is not supported here: the request already runs in the background";
+  return null;
+}
 
 /** Statuses that say "not now" rather than "never": overloaded (429), loading or draining (503). */
 export function isTransientStatus(status: number): boolean {

@@ -82,3 +82,37 @@ describe("batch priority", () => {
     }
   });
 });
+
+describe("Responses API batches", () => {
+  it("runs /v1/responses lines through the Responses route, and refuses streamed or background lines per line", async () => {
+    const { client, model } = server;
+    const line = (id: string, extra: object = {}) => ({
+      custom_id: id,
+      method: "POST",
+      url: "/v1/responses",
+      body: { model, input: `Tell me about ${id}`, max_output_tokens: 4, temperature: 0, ...extra },
+    });
+    const file = await uploadJsonl(
+      client,
+      toJsonl([line("a"), line("b", { stream: true }), line("c", { background: true })]),
+    );
+    const created = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: "/v1/responses",
+      completion_window: "24h",
+    });
+    const batch = await waitForBatch(client, created.id);
+    expect(batch).toMatchObject({ status: "completed", request_counts: { total: 3, completed: 1, failed: 2 } });
+    const [output] = parseJsonl<{ response: { body: { object: string; status: string } } }>(
+      await (await client.files.content(batch.output_file_id!)).text(),
+    );
+    expect(output!.response.body).toMatchObject({ object: "response", status: "incomplete" });
+    const errors = parseJsonl<{ custom_id: string; response: { status_code: number } }>(
+      await (await client.files.content(batch.error_file_id!)).text(),
+    );
+    expect(errors.map((e) => [e.custom_id, e.response.status_code])).toEqual([
+      ["b", 400],
+      ["c", 400],
+    ]);
+  });
+});

@@ -124,3 +124,25 @@ describe("batches on Redis", () => {
     expect(output.map((line) => line.custom_id)).toEqual(lines.map((line) => line.custom_id));
   });
 });
+
+describe("Responses API store on Redis", () => {
+  it("lets another server read and continue a response one server stored", async () => {
+    const other = await startTestServer({ redisUrl: redis.url, batchConcurrency: 0 });
+    try {
+      const { client, model } = server;
+      const stored = await client.responses.create({ model, input: "Remember me", max_output_tokens: 4, store: true });
+      const read = await other.client.responses.retrieve(stored.id);
+      expect(read.id).toBe(stored.id);
+      expect(read.output_text).toBe(stored.output_text);
+      const next = await other.client.responses.create({
+        model,
+        input: "And then?",
+        max_output_tokens: 4,
+        previous_response_id: stored.id,
+      });
+      expect(next.previous_response_id).toBe(stored.id);
+    } finally {
+      await other.close();
+    }
+  });
+});
