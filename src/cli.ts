@@ -78,10 +78,8 @@ function readOptions(command: Command, table: Readonly<Record<string, OptionSpec
     const given = command.getOptionValueSource(attribute) === "cli" ? values[attribute] : undefined;
     const isList = typeOf(spec) === "array";
     if (spec.cli.arg === undefined) {
-      // A switch: its flag sets the value it names (--no-x: false), its variable any boolean text. Commander gives
-      // a --no-x switch the default true, so only a value from the command line counts as given.
-      if (given !== undefined && command.getOptionValueSource(attribute) === "cli")
-        out[key] = !spec.cli.flag.startsWith("--no-");
+      // A switch: its flag sets the value it names (--no-x: false), its variable any boolean text.
+      if (given !== undefined) out[key] = !spec.cli.flag.startsWith("--no-");
       else if (env[spec.cli.env] !== undefined) out[key] = parseText(key, spec, env[spec.cli.env]!, spec.cli.env);
     } else if (given !== undefined) {
       out[key] = isList
