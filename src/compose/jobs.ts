@@ -11,6 +11,8 @@ import type { Executor } from "../jobs/executor.js";
 import { type JobWorkers, Jobs } from "../jobs/jobs.js";
 import { webhookSecretProblem } from "../jobs/webhook-delivery.js";
 import type { Logger } from "../ops/logger.js";
+import { CacheMetrics } from "../ops/cache-metrics.js";
+import { JobsMetrics } from "../ops/jobs-metrics.js";
 import type { Metrics } from "../ops/metrics.js";
 import { connectRedis } from "../ops/redis.js";
 import { LOOM_VERSION } from "../ops/version.js";
@@ -65,6 +67,9 @@ export function buildJobServices(
       return repository.textModels().some((s) => s.name === model);
     }
   };
+  // On the server's registry, so /metrics shows them beside the engine's.
+  const jobsMetrics = new JobsMetrics(metrics.registry);
+  const cacheMetrics = new CacheMetrics(metrics.registry);
   const jobs = new Jobs({
     backend,
     maxFileBytes: config.maxFileBytes,
@@ -73,17 +78,17 @@ export function buildJobServices(
     webhookRetrySeconds: config.webhookRetrySeconds,
     isServedModel,
     logger,
-    metrics: metrics.jobs,
+    metrics: jobsMetrics,
     userAgent: `Loom/${LOOM_VERSION}`,
   });
-  metrics.jobs.readQueuesWith(() => jobs.queueStats());
+  jobsMetrics.readQueuesWith(() => jobs.queueStats());
   const cacheRedis = config.redisUrl
     ? connectRedis(config.redisUrl, { logger, name: "cache", commandTimeoutMs: CACHE_TIMEOUT_MS })
     : null;
   const store = cacheStore({ redis: cacheRedis, maxBytes: config.cacheMaxBytes, ttlSeconds: config.cacheTtlSeconds });
   const caches: Caches = {
-    responses: config.responseCache ? new ResponseCache(store, { metrics: metrics.cache }) : null,
-    embeddings: config.embeddingCache ? new EmbeddingCache(store, { metrics: metrics.cache }) : null,
+    responses: config.responseCache ? new ResponseCache(store, { metrics: cacheMetrics }) : null,
+    embeddings: config.embeddingCache ? new EmbeddingCache(store, { metrics: cacheMetrics }) : null,
     versionOf: modelVersions(config, registry),
   };
   const responsesRedis = config.redisUrl ? connectRedis(config.redisUrl, { logger, name: "responses" }) : null;

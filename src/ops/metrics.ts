@@ -10,8 +10,6 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
-import { CacheMetrics } from "./cache-metrics.js";
-import { JobsMetrics } from "./jobs-metrics.js";
 
 /** The numbers a model's engine reports; a structural copy of EngineStats, so ops imports nothing above it. */
 export interface ModelStatsSnapshot {
@@ -50,9 +48,6 @@ const TOKEN_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 100
 
 export class Metrics {
   readonly registry = new Registry();
-  /** Job queues, batch lines and webhooks. */
-  readonly jobs = new JobsMetrics(this.registry);
-  readonly cache = new CacheMetrics(this.registry);
   readonly #sources = new Map<string, () => ModelStatsSnapshot>();
   // Cumulative engine counters become prom-client counters by adding what changed since the last scrape.
   readonly #lastTotals = new Map<string, number>();
