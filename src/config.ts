@@ -2,6 +2,7 @@
 // zod schema (type, range and default). The CLI's parser and help (cli.ts), the environment mapping and the config
 // schema are all built from it, so they cannot drift apart. A leaf module.
 import { z } from "zod";
+import { JOB_OPTIONS } from "./config-jobs.js";
 
 /** How one option appears outside the code: `--flag ARG`, its LOOM_* variable and its help line. */
 export interface OptionCli {
@@ -237,6 +238,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_OFFLINE",
     help: "take a model URI only from the model cache, never from the network",
   }),
+  ...JOB_OPTIONS,
 } as const;
 
 type Schemas<T extends Record<string, OptionSpec>> = { [K in keyof T]: T[K]["schema"] };

@@ -3,8 +3,10 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import type { Caches } from "../cache/caches.js";
 import type { ResponseStore } from "../cache/response-store.js";
 import type { Config } from "../config.js";
+import type { Jobs } from "../jobs/jobs.js";
 import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -20,9 +22,11 @@ import { messagesRoutes } from "./anthropic/messages.js";
 import { ApiError, errorResponse } from "./errors.js";
 import { accessLog, admission, bodyLimit } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
+import { batchRoutes } from "./openai/batches.js";
 import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
+import { fileRoutes } from "./openai/files.js";
 import { modelRoutes } from "./openai/models.js";
 import { renderRoutes } from "./openai/render.js";
 import { responseRoutes } from "./openai/responses/routes.js";
@@ -40,9 +44,14 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** The options the HTTP layer reads (keys guard the API and the admin routes; without admin keys, the API keys). */
   readonly config: Pick<Config, "apiKeys" | "adminKeys" | "maxBodyBytes" | "enableForceIncludeUsage" | "ui">;
+  /** Files, batches and background requests; absent: those routes answer 404. */
+  readonly jobs?: Jobs;
+  /** Response and embedding caches; absent: nothing is cached. */
+  readonly caches?: Caches;
 }
 
-export function createApp({ registry, responses, repository, health, logger, metrics, config }: AppDeps): Hono {
+export function createApp(deps: AppDeps): Hono {
+  const { registry, responses, repository, health, logger, metrics, config, jobs, caches } = deps;
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", async (c, next) => {
@@ -68,17 +77,20 @@ export function createApp({ registry, responses, repository, health, logger, met
   if (adminKeys.length > 0)
     for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter", "/loom/v1/requests/:id/cancel"])
       app.use(path, bearerAuth(adminKeys));
+  // Uploads are bounded by the file size limit (--max-file-bytes), not the request body limit: mounted first.
+  if (jobs) app.route("/", fileRoutes(jobs.files));
   app.use("*", bodyLimit(config.maxBodyBytes));
+  if (jobs) app.route("/", batchRoutes(jobs));
   app.route("/", kserveRoutes(repository, health));
   app.route("/", renderRoutes(registry));
-  app.route("/", chatRoutes(registry));
-  app.route("/", completionRoutes(registry));
+  app.route("/", chatRoutes(registry, caches));
+  app.route("/", completionRoutes(registry, caches));
   app.route("/", responseRoutes(registry, responses));
   app.route("/", messagesRoutes(registry));
   app.route("/", modelRoutes(registry, repository));
-  app.route("/", embeddingRoutes(registry, repository));
+  app.route("/", embeddingRoutes(registry, repository, caches));
   for (const routes of [tokenizeRoutes, loraRoutes, requestRoutes]) app.route("/", routes(registry));
-  const capabilities: Capability[] = ["requests"];
+  const capabilities: Capability[] = jobs ? ["requests", "batches"] : ["requests"];
   if (metrics) {
     app.route("/", statsStreamRoutes(metrics));
     capabilities.push("stats_stream");

@@ -3,7 +3,6 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../api/app.js";
-import { MemoryResponseStore } from "../cache/response-store.js";
 import { setLlamaLogLevel } from "../backend/llama/addon.js";
 import { loadConfig, type Config, type ConfigInput } from "../config.js";
 import { HealthState } from "../ops/health.js";
@@ -11,8 +10,8 @@ import { jsonLogger, type Logger } from "../ops/logger.js";
 import { Metrics } from "../ops/metrics.js";
 import { ModelRepository } from "../serving/classic/model-repository.js";
 import { ModelRegistry } from "../serving/llm/registry.js";
-import { loadLlmServing } from "./llm.js";
-import { defaultModelCache, resolveModelSource } from "./model-source.js";
+import { buildJobServices } from "./jobs.js";
+import { loadModels } from "./models.js";
 
 export interface RunningServer {
   /** http://host:port, with the port actually bound (config port 0 picks a free one). */
@@ -43,14 +42,17 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const health = new HealthState();
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
+  const services = buildJobServices(config, { registry, repository, metrics, logger });
   const app = createApp({
     registry,
-    responses: new MemoryResponseStore(),
+    responses: services.responses,
     repository,
     health,
     logger,
     metrics,
     config,
+    jobs: services.jobs,
+    caches: services.caches,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -62,26 +64,15 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
   try {
-    await repository.loadAll();
-    const source = await resolveModelSource(config.model, {
-      cacheDir: config.modelCacheDir ?? defaultModelCache(),
-      offline: config.offline,
-      logger,
-      progressBar: process.stderr.isTTY,
-    });
-    const model = { model: source.path, servedModelName: config.servedModelName ?? [source.name] };
-    const serving = await loadLlmServing({ ...config, ...model }, { metrics, logger });
-    registry.add(serving);
-    health.addCheck(() =>
-      serving.engine.failure ? `the engine of ${serving.name} stopped: ${serving.engine.failure.message}` : null,
-    );
+    await loadModels(config, { registry, repository, health, metrics, logger });
   } catch (error) {
-    await registry.close();
-    await repository.close();
+    await services.close();
     await closeListener();
     throw error;
   }
   health.serving();
+  // Batch lines fill spare capacity at low priority beside interactive traffic.
+  services.startWorkers(app, config.batchConcurrency ?? Math.floor(config.maxRunning / 2));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
@@ -94,6 +85,8 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     metrics,
     close(graceMs = config.shutdownGraceSeconds * 1000) {
       closing ??= (async () => {
+        // Workers stop taking lines first, so none starts only to be refused by the draining server.
+        const workersStopped = services.stopWorkers(graceMs);
         health.draining();
         const servings = registry.list();
         for (const serving of servings) serving.stopAccepting();
@@ -106,8 +99,10 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
           }),
         ]);
         clearTimeout(timer);
+        await workersStopped;
         await registry.close();
         await repository.close();
+        await services.close();
         await closeListener();
       })();
       return closing;

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 
 /**
  * Names a client may test for: `stats_stream` (GET /loom/v1/stats/stream), `requests` (GET /loom/v1/requests and
- * their cancel), and, once they exist, `routes` (GET /loom/v1/routes) and `batches` (OpenAI's /v1/batches).
+ * their cancel), `batches` (OpenAI's /v1/batches and /v1/files), and, once it exists, `routes` (GET /loom/v1/routes).
  */
 export type Capability = "stats_stream" | "requests" | "routes" | "batches";
 

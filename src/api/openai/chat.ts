@@ -1,10 +1,12 @@
 // POST /v1/chat/completions
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import type { Caches } from "../../cache/caches.js";
 import type { ChatEvent, ToolCall } from "../../serving/llm/chat.js";
 import { collectChat } from "../../serving/llm/collect.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 import { readJson } from "../body.js";
+import { cachedGeneration } from "./cached.js";
 import { chatLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { toChatInput } from "./prompts.js";
 import { generationTarget, includeUsage, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
@@ -20,7 +22,7 @@ function wireToolCalls(calls: readonly ToolCall[]) {
   }));
 }
 
-export function chatRoutes(registry: ModelRegistry): Hono {
+export function chatRoutes(registry: ModelRegistry, caches?: Caches): Hono {
   return new Hono().post("/v1/chat/completions", async (c) => {
     const body = await readJson(c, ChatCompletionRequest);
     refuseUnsupported([
@@ -28,6 +30,8 @@ export function chatRoutes(registry: ModelRegistry): Hono {
       [body.audio, "audio"],
       [body.modalities?.filter((m) => m !== "text"), "modalities"],
     ]);
+    const cache = await cachedGeneration(c, caches, "/v1/chat/completions", body);
+    if (cache?.hit) return cache.hit;
     const { serving, fields } = generationTarget(c, registry, body);
     const chat = toChatInput(body);
     const id = `chatcmpl-${randomUUID()}`;
@@ -39,7 +43,7 @@ export function chatRoutes(registry: ModelRegistry): Hono {
     const head = responseHead(id, body);
     if (body.stream) return streamGeneration(c, events, head, chatChunks(params.n), includeUsage(c, body));
     const result = await collectChat(events, params.n);
-    return c.json({
+    const json = {
       ...head,
       object: "chat.completion",
       choices: result.choices.map((choice) => ({
@@ -55,7 +59,8 @@ export function chatRoutes(registry: ModelRegistry): Hono {
         finish_reason: wireFinishReason(choice.finishReason ?? "abort", choice.toolCalls.length > 0),
       })),
       usage: wireUsage(result.usage),
-    });
+    };
+    return cache ? cache.respond(json) : c.json(json);
   });
 }
 

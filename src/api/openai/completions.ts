@@ -1,17 +1,19 @@
 // POST /v1/completions: a prompt as text, token ids, or an array of either (one choice group per prompt).
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import type { Caches } from "../../cache/caches.js";
 import { collectGeneration } from "../../serving/llm/collect.js";
 import type { GenerationEvent } from "../../serving/llm/generation.js";
 import type { ModelRegistry } from "../../serving/llm/registry.js";
 import { readJson } from "../body.js";
+import { cachedGeneration } from "./cached.js";
 import { completionLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { promptsOf, promptTexts } from "./prompts.js";
 import { generationTarget, includeUsage, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
 import { CompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
-export function completionRoutes(registry: ModelRegistry): Hono {
+export function completionRoutes(registry: ModelRegistry, caches?: Caches): Hono {
   return new Hono().post("/v1/completions", async (c) => {
     const body = await readJson(c, CompletionRequest);
     const n = body.n ?? 1;
@@ -20,6 +22,8 @@ export function completionRoutes(registry: ModelRegistry): Hono {
       [body.suffix, "suffix"],
       [body.best_of !== undefined && body.best_of !== null && body.best_of > n, "best_of"],
     ]);
+    const cache = await cachedGeneration(c, caches, "/v1/completions", body);
+    if (cache?.hit) return cache.hit;
     const { serving, fields } = generationTarget(c, registry, body);
     const prompts = promptsOf(body.prompt, serving);
     const id = `cmpl-${randomUUID()}`;
@@ -49,7 +53,7 @@ export function completionRoutes(registry: ModelRegistry): Hono {
         includeUsage(c, body),
       );
     const result = await collectGeneration(events, prompts.length * n);
-    return c.json({
+    const json = {
       ...head,
       object: "text_completion",
       choices: result.choices.map((choice) => ({
@@ -59,7 +63,8 @@ export function completionRoutes(registry: ModelRegistry): Hono {
         finish_reason: wireFinishReason(choice.finishReason ?? "abort"),
       })),
       usage: wireUsage(result.usage),
-    });
+    };
+    return cache ? cache.respond(json) : c.json(json);
   });
 }
 
