@@ -4,6 +4,7 @@
 
 #include "addon.h"
 #include "chat-json.h"
+#include "chat-tool-grammar.h"
 #include "json-schema-to-grammar.h"
 #include "model.h"
 
@@ -227,6 +228,12 @@ Napi::Value ChatTemplates::Apply(const Napi::CallbackInfo& info) {
     }
     common_chat_params params =
         named.empty() ? applyTemplates(templates_.get(), inputs) : applyNamed(templates_.get(), inputs, named);
+    // OpenAI's required and named choices make the message the call(s); parallel_tool_calls false makes it one.
+    // A response format takes the place of the calls in llama.cpp's layer, so it is left as it is.
+    if (!inputs.tools.empty() && choice != COMMON_CHAT_TOOL_CHOICE_NONE && inputs.json_schema.empty()) {
+      tightenToolGrammar(params, choice == COMMON_CHAT_TOOL_CHOICE_REQUIRED,
+                         !named.empty() || !inputs.parallel_tool_calls);
+    }
     return toJs(env, params, model_->vocab());
   } catch (const CodedError& e) {
     throwCoded(env, e.code(), e.what());

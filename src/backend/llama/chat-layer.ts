@@ -230,4 +230,12 @@ export class ChatParser {
   parse(text: string, { partial = false }: { partial?: boolean } = {}): ParsedChatMessage {
     return this.#native.parse(text, partial);
   }
+
+  /**
+   * Whether text is a whole message of the format, needing no more input (a call closed, not cut short). parse()
+   * cannot tell: it reads a call cut mid-arguments as a call, as llama-server does at the end of max_tokens.
+   */
+  complete(text: string): boolean {
+    return this.#native.complete(text);
+  }
 }

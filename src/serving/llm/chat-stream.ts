@@ -2,8 +2,21 @@
 // grows (partially, as llama-server does), and what the new parse adds to the last one goes out as content,
 // reasoning or tool-call deltas; when the choice ends, a final, complete parse settles the rest.
 import { randomBytes } from "node:crypto";
-import type { ChatEvent, OutputParser, ParsedOutput, ToolCall } from "./chat.js";
+import type { ChatEvent, OutputParser, ParsedOutput, RenderedChat, ToolCall } from "./chat.js";
 import type { GenerationEvent, TokenLogprob } from "./generation.js";
+
+/** How chatEvents reads a chat's choices, and how it ends one that has made all the calls it may. */
+export interface ChatReading {
+  readonly parse: OutputParser;
+  readonly complete: RenderedChat["complete"];
+  /** Calls a choice may make (parallel_tool_calls false: 1); more are dropped. */
+  readonly maxToolCalls: number;
+  /**
+   * Ends choice `index` with reason "stop". Called once a choice's text is a whole message holding maxToolCalls
+   * calls: the grammar of some formats (or none, for Llama 3.x's auto) would let it go on to another call.
+   */
+  readonly stop: (index: number) => void;
+}
 
 /** OpenAI's style of call id: "call_" and 24 random alphanumerics. */
 function newCallId(prefix = "call_"): string {
@@ -12,23 +25,34 @@ function newCallId(prefix = "call_"): string {
 
 class ChoiceOutput {
   #text = "";
+  /** Set once the choice made all its calls: text after that (a step's worth, until the stop lands) is dropped. */
+  #done = false;
   // What was sent so far: a partial parse may withdraw text it showed before (a tag that turned out to open a
   // call); what was sent stays sent, and only growth past it is emitted.
   #sentContent = "";
   #sentReasoning = "";
   readonly #sentCalls: { id: string; arguments: string }[] = [];
+  readonly #reading: ChatReading;
   readonly #parse: OutputParser;
   readonly #index: number;
 
-  constructor(index: number, parse: OutputParser) {
+  constructor(index: number, reading: ChatReading, parse: OutputParser) {
     this.#index = index;
+    this.#reading = reading;
     this.#parse = parse;
   }
 
   /** Events for `text` appended to the choice; logprobs ride on the content they came with. */
   push(text: string, logprobs: readonly TokenLogprob[]): ChatEvent[] {
+    if (this.#done) return [];
     this.#text += text;
-    return this.#advance(this.#parse(this.#text, true), logprobs);
+    const parsed = this.#parse(this.#text, true);
+    const { maxToolCalls, complete, stop } = this.#reading;
+    if (parsed.toolCalls.length >= maxToolCalls && complete(this.#text)) {
+      this.#done = true;
+      stop(this.#index);
+    }
+    return this.#advance(parsed, logprobs);
   }
 
   /** Events for what the complete text adds, and the calls the choice made. */
@@ -72,20 +96,20 @@ class ChoiceOutput {
   }
 }
 
-/** The chat events of `n` choices' generation events, read with `parse`; calls past `maxToolCalls` are dropped. */
+/** The chat events of `n` choices' generation events, read as `reading` says. */
 export async function* chatEvents(
   events: AsyncIterable<GenerationEvent>,
   n: number,
-  parse: OutputParser,
-  maxToolCalls = Number.POSITIVE_INFINITY,
+  reading: ChatReading,
 ): AsyncGenerator<ChatEvent> {
+  const { parse, maxToolCalls } = reading;
   const capped: OutputParser = (text, partial) => {
     const parsed = parse(text, partial);
     return parsed.toolCalls.length <= maxToolCalls
       ? parsed
       : { ...parsed, toolCalls: parsed.toolCalls.slice(0, maxToolCalls) };
   };
-  const choices = Array.from({ length: n }, (_, index) => new ChoiceOutput(index, capped));
+  const choices = Array.from({ length: n }, (_, index) => new ChoiceOutput(index, reading, capped));
   for await (const event of events) {
     if (event.type === "delta") {
       yield* choices[event.index]!.push(event.text, event.logprobs);

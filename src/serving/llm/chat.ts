@@ -68,6 +68,11 @@ export interface RenderedChat {
   /** Special tokens the parser reads as markers (e.g. <tool_call>): the output keeps their text. */
   readonly markerTokens: ReadonlySet<number>;
   readonly parse: OutputParser;
+  /**
+   * Whether text is a whole message of the format, needing no more input: a call closed, not cut short (the parse
+   * reads both as a call). How a choice limited to one call is stopped once it has made it.
+   */
+  readonly complete: (text: string) => boolean;
 }
 
 /**

@@ -79,8 +79,7 @@ function clientError(error: unknown, input: ChatInput): Error {
  * The parser of one request. A partial parse that fails (text cut at an odd place) shows nothing new; a final one
  * that fails (a weak model's malformed call) gives the text back as content rather than losing it.
  */
-function outputParser(prompt: ChatPrompt): OutputParser {
-  const parser = new ChatParser(prompt.parser);
+function outputParser(parser: ChatParser): OutputParser {
   let last: ParsedOutput = { content: "", reasoning: "", toolCalls: [] };
   return (text, partial) => {
     try {
@@ -124,12 +123,14 @@ export class LlamaChatFormat implements ChatFormat {
     }
     // A template that writes BOS itself gets no second one from the tokenizer.
     const writesBos = this.#bosText !== "" && prompt.prompt.startsWith(this.#bosText);
+    const parser = new ChatParser(prompt.parser);
     return {
       promptTokens: this.#model.tokenize(prompt.prompt, { addSpecial: !writesBos, parseSpecial: true }),
       grammar: prompt.grammar,
       stops: prompt.additionalStops,
       markerTokens: prompt.preservedTokenIds,
-      parse: outputParser(prompt),
+      parse: outputParser(parser),
+      complete: (text) => parser.complete(text),
     };
   }
 }
