@@ -135,8 +135,23 @@ Napi::Array stringArray(Napi::Env env, const std::vector<std::string>& values) {
   return out;
 }
 
-// As llama-server does: a trigger word that is one token in this vocabulary becomes a token trigger, and only the
-// preserved tokens that are single tokens are kept, by id (the detokenizer renders those as text for the parser).
+// A trigger word's token, when the word is one token in this vocabulary (as llama-server converts them), or a marker
+// token followed by whitespace only (Qwen's and Hermes' "<tool_call>\n"): the grammar, engaged at the marker, then
+// requires the whitespace itself. -1 when the word must be matched as text.
+llama_token triggerToken(const llama_vocab* vocab, const std::string& word) {
+  auto ids = common_tokenize(vocab, word, false, true);
+  if (ids.size() == 1) return ids[0];
+  if (ids.empty() || !(llama_vocab_get_attr(vocab, ids[0]) & (LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_USER_DEFINED))) {
+    return -1;
+  }
+  std::string marker = common_token_to_piece(vocab, ids[0], true);
+  if (word.compare(0, marker.size(), marker) != 0) return -1;
+  bool whitespace = word.find_first_not_of(" \t\r\n", marker.size()) == std::string::npos;
+  return whitespace ? ids[0] : -1;
+}
+
+// Trigger words become token triggers where triggerToken finds one, and only the preserved tokens that are single
+// tokens are kept, by id (the detokenizer renders those as text for the parser).
 Napi::Object toJs(Napi::Env env, const common_chat_params& params, const llama_vocab* vocab) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("prompt", params.prompt);
@@ -151,10 +166,10 @@ Napi::Object toJs(Napi::Env env, const common_chat_params& params, const llama_v
     entry.Set("value", trigger.value);
     if (trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN) entry.Set("token", trigger.token);
     if (trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_WORD) {
-      auto ids = common_tokenize(vocab, trigger.value, false, true);
-      if (ids.size() == 1) {
+      llama_token token = triggerToken(vocab, trigger.value);
+      if (token >= 0) {
         entry.Set("type", "token");
-        entry.Set("token", ids[0]);
+        entry.Set("token", token);
       }
     }
     triggers.Set(triggers.Length(), entry);

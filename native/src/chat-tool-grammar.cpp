@@ -116,7 +116,7 @@ class Tightener {
     }
     bool changed = false;
     if (auto* sequence = std::get_if<common_peg_sequence_parser>(&node)) {
-      if (callsFirst_) changed |= dropIf(sequence->children, [&](Id child) { return isFreeText(child); });
+      if (callsFirst_) changed |= replaceFreeText(sequence->children);
       for (Id child : std::vector<Id>(sequence->children)) changed |= rewrite(child);
     } else if (auto* choice = std::get_if<common_peg_choice_parser>(&node)) {
       // Alternatives with free text go when another has none: "text then a call | calls", "preamble | analysis".
@@ -136,6 +136,47 @@ class Tightener {
       changed |= rewrite(atomic->child);
     }
     return changed;
+  }
+
+  // Free text in a sequence becomes optional whitespace (what models write between a closed reasoning block and
+  // the calls, e.g. DeepSeek R1's "</think>\n\n"), unless whitespace is already allowed beside it.
+  bool replaceFreeText(std::vector<Id>& children) {
+    std::vector<Id> kept;
+    std::vector<std::pair<size_t, Id>> gaps;  // where free text was (a position in kept), and one node of it
+    for (Id child : children) {
+      if (!isFreeText(child)) {
+        kept.push_back(child);
+      } else if (gaps.empty() || gaps.back().first != kept.size()) {
+        gaps.emplace_back(kept.size(), child);
+      }
+    }
+    if (gaps.empty()) return false;
+    auto isSpace = [&](Id id) { return std::holds_alternative<common_peg_space_parser>(arena_.get(id)); };
+    auto isEpsilon = [&](Id id) { return std::holds_alternative<common_peg_epsilon_parser>(arena_.get(id)); };
+    std::vector<Id> out;
+    size_t gap = 0;
+    for (size_t i = 0; i <= kept.size(); i++) {
+      if (gap < gaps.size() && gaps[gap].first == i) {
+        Id dropped = gaps[gap++].second;
+        auto before = std::find_if(kept.rend() - i, kept.rend(), [&](Id id) { return !isEpsilon(id); });
+        auto after = std::find_if(kept.begin() + i, kept.end(), [&](Id id) { return !isEpsilon(id); });
+        bool spaced = (before != kept.rend() && isSpace(*before)) || (after != kept.end() && isSpace(*after));
+        if (!spaced) out.push_back(spaceId(dropped));
+      }
+      if (i < kept.size()) out.push_back(kept[i]);
+    }
+    children = out;
+    return true;
+  }
+
+  // A whitespace node: one the arena has (nodes are shared freely), else `reuse`, a node dropped from the tree,
+  // turned into one.
+  Id spaceId(Id reuse) {
+    for (Id id = 0; id < arena_.size(); id++) {
+      if (std::holds_alternative<common_peg_space_parser>(arena_.get(id))) return id;
+    }
+    arena_.get(reuse) = common_peg_space_parser{};
+    return reuse;
   }
 
   template <typename Pred>
