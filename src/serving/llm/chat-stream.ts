@@ -1,7 +1,6 @@
 // chatEvents: a generation's text deltas as chat output events. Each choice's text so far is parsed again as it
 // grows (partially, as llama-server does), and what the new parse adds to the last one goes out as content,
 // reasoning or tool-call deltas; when the choice ends, a final, complete parse settles the rest.
-import { randomBytes } from "node:crypto";
 import type { ChatEvent, OutputParser, ParsedOutput, RenderedChat, ToolCall } from "./chat.js";
 import type { GenerationEvent, TokenLogprob } from "./generation.js";
 
@@ -9,6 +8,7 @@ import type { GenerationEvent, TokenLogprob } from "./generation.js";
 export interface ChatReading {
   readonly parse: OutputParser;
   readonly complete: RenderedChat["complete"];
+  readonly callIds: RenderedChat["callIds"];
   /** Calls a choice may make (parallel_tool_calls false: 1); more are dropped. */
   readonly maxToolCalls: number;
   /**
@@ -16,11 +16,6 @@ export interface ChatReading {
    * calls: the grammar of some formats (or none, for Llama 3.x's auto) would let it go on to another call.
    */
   readonly stop: (index: number) => void;
-}
-
-/** OpenAI's style of call id: "call_" and 24 random alphanumerics. */
-function newCallId(prefix = "call_"): string {
-  return prefix + randomBytes(18).toString("base64url").replace(/[-_]/g, "").slice(0, 24).padEnd(24, "0");
 }
 
 class ChoiceOutput {
@@ -58,7 +53,7 @@ class ChoiceOutput {
   /** Events for what the complete text adds, and the calls the choice made. */
   finish(): { events: ChatEvent[]; calls: ToolCall[] } {
     const parsed = this.#parse(this.#text, false);
-    const events = this.#advance(parsed, []);
+    const events = this.#advance(parsed, [], true);
     const calls = parsed.toolCalls.map((call, k) => ({
       id: this.#sentCalls[k]!.id,
       name: call.name,
@@ -67,7 +62,7 @@ class ChoiceOutput {
     return { events, calls };
   }
 
-  #advance(parsed: ParsedOutput, logprobs: readonly TokenLogprob[]): ChatEvent[] {
+  #advance(parsed: ParsedOutput, logprobs: readonly TokenLogprob[], final = false): ChatEvent[] {
     const events: ChatEvent[] = [];
     const index = this.#index;
     const growth = (sent: string, now: string) => (now.startsWith(sent) ? now.slice(sent.length) : "");
@@ -76,13 +71,17 @@ class ChoiceOutput {
       events.push({ type: "reasoning", index, text: reasoning });
       this.#sentReasoning = parsed.reasoning;
     }
-    const content = growth(this.#sentContent, parsed.content);
+    // Whitespace before anything else (between a closed reasoning block and a call) is held back: the message of
+    // a choice that calls a tool has no content but what the model wrote besides its calls.
+    const blank = this.#sentContent === "" && parsed.content.trim() === "";
+    const hold = blank && (!final || parsed.toolCalls.length > 0);
+    const content = hold ? "" : growth(this.#sentContent, parsed.content);
     if (content !== "") this.#sentContent = parsed.content;
     if (content !== "" || logprobs.length > 0) events.push({ type: "content", index, text: content, logprobs });
     parsed.toolCalls.forEach((call, k) => {
       const sent = this.#sentCalls[k];
       if (sent === undefined) {
-        const id = call.id !== undefined && call.id !== "" ? call.id : newCallId();
+        const id = this.#reading.callIds(call.id);
         this.#sentCalls[k] = { id, arguments: call.arguments };
         events.push({ type: "tool_call", index, call: k, id, name: call.name, arguments: call.arguments });
         return;

@@ -3,6 +3,7 @@
 // ChatEvents, where the generated text is already split into content, reasoning and tool calls.
 import type { Usage } from "../../engine/events.js";
 import type { SamplingParams } from "../../sampling-params.js";
+import type { CallIds } from "./call-ids.js";
 import type { SequenceEnd, TokenLogprob } from "./generation.js";
 
 /** A call the assistant makes: `arguments` is JSON text, as OpenAI carries it. */
@@ -73,6 +74,8 @@ export interface RenderedChat {
    * reads both as a call). How a choice limited to one call is stopped once it has made it.
    */
   readonly complete: (text: string) => boolean;
+  /** The ids of the calls the output makes, in a shape the template takes back in the next turn's history. */
+  readonly callIds: CallIds;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from "../../backend/llama/chat-layer.js";
 import type { LlamaModel } from "../../backend/llama/llama-model.js";
 import { InvalidRequestError } from "../errors.js";
+import { type CallIds, callIdsFor } from "./call-ids.js";
 import type { ChatFormat, ChatInput, OutputParser, ParsedOutput, RenderedChat } from "./chat.js";
 
 const utf8 = new TextDecoder();
@@ -93,10 +94,29 @@ function outputParser(parser: ChatParser): OutputParser {
   };
 }
 
+/** Whether the template renders a history holding a call with this id, and its answer. */
+function rendersCallId(templates: ChatTemplates, id: string): boolean {
+  const call = { id, type: "function" as const, function: { name: "probe", arguments: "{}" } };
+  try {
+    templates.apply({
+      messages: [
+        { role: "user", content: "?" },
+        { role: "assistant", content: null, tool_calls: [call] },
+        { role: "tool", tool_call_id: id, content: "1" },
+      ],
+      tools: [{ type: "function", function: { name: "probe", parameters: { type: "object" } } }],
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class LlamaChatFormat implements ChatFormat {
   readonly #templates: ChatTemplates;
   readonly #model: LlamaModel;
   readonly #bosText: string;
+  readonly #callIds: CallIds;
 
   /** Throws a native error with code LOOM_CHAT_TEMPLATE_INVALID when the override template does not parse. */
   constructor(model: LlamaModel, overrideSource?: string) {
@@ -104,6 +124,7 @@ export class LlamaChatFormat implements ChatFormat {
     this.#model = model;
     const bos = model.info.bosToken;
     this.#bosText = bos < 0 ? "" : utf8.decode(model.tokenToBytes(bos, { special: true }));
+    this.#callIds = callIdsFor((id) => rendersCallId(this.#templates, id));
   }
 
   render(input: ChatInput): RenderedChat {
@@ -131,6 +152,7 @@ export class LlamaChatFormat implements ChatFormat {
       markerTokens: prompt.preservedTokenIds,
       parse: outputParser(parser),
       complete: (text) => parser.complete(text),
+      callIds: this.#callIds,
     };
   }
 }

@@ -198,6 +198,7 @@ export class LlmServing {
     const reading = {
       parse: rendered.parse,
       complete: rendered.complete,
+      callIds: rendered.callIds,
       maxToolCalls: chat.parallelToolCalls ? Number.POSITIVE_INFINITY : 1,
       stop: (index: number) => this.engine.abort(input.requestId, "stop", null, index),
     };
