@@ -1,10 +1,11 @@
-// Tool-call ids. OpenAI's style ("call_" and 24 alphanumerics) unless the model's chat template takes back only
-// another shape: Mistral's templates raise unless every id in the history is 9 alphanumerics, so the ids a
-// conversation gets must be those, or its next turn fails.
+// Tool-call ids, made by the server for every call, as vLLM makes them: ids some models write (Mistral, Command R)
+// repeat from one turn to the next ("0", "1", ...), and a weak model's may repeat within one. OpenAI's style
+// ("call_" and 24 alphanumerics) unless the model's chat template takes back only another shape: Mistral's templates
+// raise unless every id in the history is 9 alphanumerics, so the ids a conversation gets must be those.
 import { randomBytes } from "node:crypto";
 
-/** The id a call gets: the one the model wrote (Mistral, Command R, Kimi write ids), when it will do, else a new one. */
-export type CallIds = (written: string | undefined) => string;
+/** Makes the id of a call. */
+export type CallIds = () => string;
 
 function alphanumerics(length: number): string {
   let out = "";
@@ -17,15 +18,10 @@ export function openAiCallId(): string {
   return `call_${alphanumerics(24)}`;
 }
 
-const NINE_ALPHANUMERICS = /^[A-Za-z0-9]{9}$/;
-
 /**
- * The call ids of a format. `rendersId(id)`: whether the template takes a history holding a call with this id; a
- * template that refuses OpenAI's ids but takes 9 alphanumerics gets 9 alphanumerics, written ones included.
+ * The call ids of a chat format. `rendersId(id)`: whether its template takes a history holding a call with this id;
+ * one that refuses OpenAI's ids but takes 9 alphanumerics gets 9 alphanumerics.
  */
 export function callIdsFor(rendersId: (id: string) => boolean): CallIds {
-  if (rendersId(openAiCallId()) || !rendersId(alphanumerics(9))) {
-    return (written) => (written !== undefined && written.trim() !== "" ? written : openAiCallId());
-  }
-  return (written) => (written !== undefined && NINE_ALPHANUMERICS.test(written) ? written : alphanumerics(9));
+  return rendersId(openAiCallId()) || !rendersId(alphanumerics(9)) ? openAiCallId : () => alphanumerics(9);
 }

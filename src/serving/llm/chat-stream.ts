@@ -81,7 +81,7 @@ class ChoiceOutput {
     parsed.toolCalls.forEach((call, k) => {
       const sent = this.#sentCalls[k];
       if (sent === undefined) {
-        const id = this.#reading.callIds(call.id);
+        const id = this.#reading.callIds();
         this.#sentCalls[k] = { id, arguments: call.arguments };
         events.push({ type: "tool_call", index, call: k, id, name: call.name, arguments: call.arguments });
         return;
