@@ -14,11 +14,11 @@ namespace {
 
 // A schema the chat layer would compile into its grammar is compiled once first, so that a bad one is reported as
 // the client's schema rather than as a template failure.
-void checkSchema(const std::string& schemaText, const std::string& what) {
+void checkSchema(const std::string& schemaText, const std::string& what, const char* code) {
   try {
     json_schema_to_grammar(common_json::parse(schemaText), true);
   } catch (const std::exception& e) {
-    throw CodedError("LOOM_INVALID_SCHEMA", what + ": " + e.what());
+    throw CodedError(code, what + ": " + e.what());
   }
 }
 
@@ -32,7 +32,9 @@ std::vector<common_chat_tool> parseTools(const common_json& request) {
     throw CodedError("LOOM_INVALID_TOOLS", e.what());
   }
   for (const auto& tool : parsed) {
-    if (!tool.parameters.empty()) checkSchema(tool.parameters, "the parameters of tool " + tool.name);
+    if (!tool.parameters.empty()) {
+      checkSchema(tool.parameters, "the parameters of tool " + tool.name, "LOOM_INVALID_TOOL_SCHEMA");
+    }
   }
   return parsed;
 }
@@ -71,7 +73,7 @@ common_chat_templates_inputs parseInputs(const common_json& request, const commo
   inputs.tools = parseTools(request);
   if (const common_json* schema = jsonField(request, "json_schema")) {
     inputs.json_schema = schema->dump();
-    checkSchema(inputs.json_schema, "json_schema");
+    checkSchema(inputs.json_schema, "json_schema", "LOOM_INVALID_SCHEMA");
   }
   if (const common_json* grammar = jsonField(request, "grammar")) inputs.grammar = grammar->get<std::string>();
   auto caps = common_chat_templates_get_caps(templates);

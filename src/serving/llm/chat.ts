@@ -38,7 +38,12 @@ export type ToolChoice = "none" | "auto" | "required" | { readonly name: string 
 export type OutputFormat =
   | { readonly type: "text" }
   | { readonly type: "json_object" }
-  | { readonly type: "json_schema"; readonly schema: Readonly<Record<string, unknown>> };
+  | {
+      readonly type: "json_schema";
+      readonly schema: Readonly<Record<string, unknown>>;
+      /** The request field the schema came from, named when it is refused (default "response_format"). */
+      readonly param?: string;
+    };
 
 export interface ChatInput {
   readonly messages: readonly ChatMessage[];

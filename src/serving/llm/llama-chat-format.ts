@@ -51,27 +51,38 @@ function paramOf(code: string, input: ChatInput): string | null {
     case "LOOM_UNKNOWN_TOOL":
       return "tool_choice";
     case "LOOM_INVALID_TOOLS":
+    case "LOOM_INVALID_TOOL_SCHEMA":
     case "LOOM_TOOLS_UNSUPPORTED":
       return "tools";
     case "LOOM_INVALID_SCHEMA":
-    case "LOOM_SCHEMA_UNSUPPORTED":
-      return input.format.type === "json_schema" && input.tools.length === 0 ? "response_format" : "tools";
+      return input.format.type === "json_schema" ? (input.format.param ?? "response_format") : "response_format";
     default:
       return null;
   }
 }
 
-/** Chat-layer errors about the request itself are the client's (400, naming the field); others stay faults. */
+const WIRE_CODES: Readonly<Record<string, string>> = {
+  LOOM_TOOLS_UNSUPPORTED: "unsupported_parameter",
+  LOOM_INVALID_TOOL_SCHEMA: "invalid_schema",
+};
+
+/**
+ * Chat-layer errors about the request itself are the client's (400, naming the field, in the message too, since
+ * Anthropic's error shape has no field for it); others stay faults.
+ */
 function clientError(error: unknown, input: ChatInput): Error {
+  const refusal = (message: string, param: string | null, code: string) =>
+    new InvalidRequestError(param === null || message.startsWith(param) ? message : `${param}: ${message}`, {
+      param,
+      code,
+    });
   if (error instanceof UnsupportedSchemaError) {
-    return new InvalidRequestError(error.message, { param: paramOf(error.code, input), code: "unsupported_schema" });
+    const param = error.tool !== null ? "tools" : paramOf("LOOM_INVALID_SCHEMA", input);
+    return refusal(error.message, param, "unsupported_schema");
   }
   if (isNativeError(error) && (paramOf(error.code, input) !== null || error.code === "LOOM_INVALID_ARGUMENT")) {
-    const code =
-      error.code === "LOOM_TOOLS_UNSUPPORTED"
-        ? "unsupported_parameter"
-        : error.code.toLowerCase().replace(/^loom_/, "");
-    return new InvalidRequestError(error.message, { param: paramOf(error.code, input), code });
+    const code = WIRE_CODES[error.code] ?? error.code.toLowerCase().replace(/^loom_/, "");
+    return refusal(error.message, paramOf(error.code, input), code);
   }
   return error instanceof Error ? error : new Error(String(error));
 }
