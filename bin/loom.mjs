@@ -3,7 +3,8 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { main } = await import("../src/main.ts");
+// `loom router` is its own process: it loads none of the server's layers.
+const { main } = await import(process.argv[2] === "router" ? "../src/router/main.ts" : "../src/main.ts");
 try {
   await main(process.argv.slice(2));
 } catch (error) {

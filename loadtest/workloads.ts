@@ -1,8 +1,8 @@
 // Deterministic workloads: every prompt comes from a seeded generator, so two servers (or two runs) see the same
 // requests. A conversation is one request, or several turns where each turn extends the last (multi-turn).
 
-export type WorkloadName = "uniform" | "shared-prefix" | "multi-turn" | "mixed";
-export const WORKLOADS: readonly WorkloadName[] = ["uniform", "shared-prefix", "multi-turn", "mixed"];
+export type WorkloadName = "uniform" | "shared-prefix" | "multi-tenant" | "multi-turn" | "mixed";
+export const WORKLOADS: readonly WorkloadName[] = ["uniform", "shared-prefix", "multi-tenant", "multi-turn", "mixed"];
 
 export interface Turn {
   readonly user: string;
@@ -45,6 +45,8 @@ export interface WorkloadOptions {
   readonly promptWords?: number;
   /** Length of the shared system prompt, in words. */
   readonly sharedWords?: number;
+  /** multi-tenant: how many different system prompts (tenants) conversations draw from (default 8). */
+  readonly tenants?: number;
 }
 
 /** Conversation `index` of the workload; the same arguments always give the same conversation. */
@@ -61,6 +63,14 @@ export function conversation(name: WorkloadName, index: number, options: Workloa
         system: words(seededRandom(options.seed), options.sharedWords ?? 440),
         turns: [{ user: words(random, options.promptWords ?? 24), maxTokens: options.maxTokens }],
       };
+    case "multi-tenant": {
+      // Each conversation belongs to one of `tenants` tenants at random, each with its own long system prompt.
+      const tenant = Math.floor(random() * (options.tenants ?? 8));
+      return {
+        system: words(seededRandom(options.seed * 7919 + tenant + 1), options.sharedWords ?? 440),
+        turns: [{ user: words(random, options.promptWords ?? 24), maxTokens: options.maxTokens }],
+      };
+    }
     case "multi-turn":
       return {
         system: null,

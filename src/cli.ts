@@ -110,7 +110,10 @@ function serveCommand(): Command {
     strictCommand(
       "loom serve",
       "Serve a GGUF model over the OpenAI API (and classic ONNX models over KServe v2)",
-    ).argument("<model>", "the GGUF file to serve"),
+    ).argument(
+      "<model>",
+      "the GGUF file to serve, or hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https URL of one",
+    ),
     SERVE_OPTIONS,
   );
 }

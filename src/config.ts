@@ -226,6 +226,17 @@ export const SERVE_OPTIONS = {
     env: "LOOM_ONNX_THREADS",
     help: "onnxruntime intra-op threads per model instance",
   }),
+  modelCacheDir: option(z.string().min(1).optional(), {
+    flag: "--model-cache",
+    arg: "DIR",
+    env: "LOOM_MODEL_CACHE",
+    help: "where a model given as hf:OWNER/REPO:QUANT, hf:... or a URL is downloaded (default ~/.cache/loom/models)",
+  }),
+  offline: option(z.boolean().default(false), {
+    flag: "--offline",
+    env: "LOOM_OFFLINE",
+    help: "take a model URI only from the model cache, never from the network",
+  }),
 } as const;
 
 type Schemas<T extends Record<string, OptionSpec>> = { [K in keyof T]: T[K]["schema"] };
@@ -235,7 +246,7 @@ function schemasOf<T extends Record<string, OptionSpec>>(table: T): Schemas<T> {
 }
 
 export const ConfigSchema = z.object({
-  /** The GGUF file to serve (the command's positional argument). */
+  /** The GGUF file to serve, or an hf: URI or URL of one (the command's positional argument). */
   model: z.string().min(1),
   ...schemasOf(SERVE_OPTIONS),
 });

@@ -12,6 +12,7 @@ import { Metrics } from "../ops/metrics.js";
 import { ModelRepository } from "../serving/classic/model-repository.js";
 import { ModelRegistry } from "../serving/llm/registry.js";
 import { loadLlmServing } from "./llm.js";
+import { defaultModelCache, resolveModelSource } from "./model-source.js";
 
 export interface RunningServer {
   /** http://host:port, with the port actually bound (config port 0 picks a free one). */
@@ -62,7 +63,14 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     });
   try {
     await repository.loadAll();
-    const serving = await loadLlmServing(config, { metrics, logger });
+    const source = await resolveModelSource(config.model, {
+      cacheDir: config.modelCacheDir ?? defaultModelCache(),
+      offline: config.offline,
+      logger,
+      progressBar: process.stderr.isTTY,
+    });
+    const model = { model: source.path, servedModelName: config.servedModelName ?? [source.name] };
+    const serving = await loadLlmServing({ ...config, ...model }, { metrics, logger });
     registry.add(serving);
     health.addCheck(() =>
       serving.engine.failure ? `the engine of ${serving.name} stopped: ${serving.engine.failure.message}` : null,

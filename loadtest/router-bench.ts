@@ -1,0 +1,230 @@
+// npm run bench:router: issue 20's measurements of `loom router`, side by side in one run.
+// 1. Multi-tenant workload (8 tenants with long system prompts, Poisson arrivals): one replica alone, two replicas
+//    behind the router with round-robin, two behind it with prefix affinity. Each scenario gets fresh replica
+//    processes (empty caches); the prefix-cache hit ratio is read from the replicas' vllm:prefix_cache_* counters.
+// 2. Router overhead: p50 of sequential requests (GET /v1/models, and a one-token completion), straight to a
+//    replica and through the router, interleaved.
+// 3. Streaming throughput: output tokens/s of concurrent long streams, straight and through the router.
+// usage: npm run bench:router -- [--requests 160] [--rate 2] [--max-tokens 32] [--shared-words 600]
+//        [--threads 1] [--kv-tokens 16384] [--overhead-samples 300] [--dry-run]
+// --dry-run: the tiny model and a handful of requests, to check the script end to end in a few seconds.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DEFAULT_MODEL_PATH } from "../models/ensure-default.js";
+import { PRESETS } from "../models/presets.js";
+import { synthModel } from "../models/synth-model.js";
+import { summaryTable } from "./report-table.js";
+import { runWorkload, type RunResult } from "./runner.js";
+import { root, type ServerProcess, startLoom, startServerProcess } from "./server-process.js";
+import { percentile } from "./stats.js";
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string", default: "160" },
+    rate: { type: "string", default: "2" },
+    "max-tokens": { type: "string", default: "32" },
+    "shared-words": { type: "string", default: "600" },
+    threads: { type: "string", default: "1" },
+    "kv-tokens": { type: "string", default: "16384" },
+    "overhead-samples": { type: "string", default: "300" },
+    "dry-run": { type: "boolean", default: false },
+  },
+});
+const dry = values["dry-run"]!;
+const requests = dry ? 16 : Number(values.requests);
+const rate = dry ? 20 : Number(values.rate);
+const maxTokens = dry ? 4 : Number(values["max-tokens"]);
+const sharedWords = dry ? 120 : Number(values["shared-words"]);
+const overheadSamples = dry ? 10 : Number(values["overhead-samples"]);
+const modelName = dry ? "tiny" : "smollm2-135m";
+const modelPath = dry ? DEFAULT_MODEL_PATH : join(root, "models", "smollm2-135m.gguf");
+const slo = { ttftMs: 2000, tpotMs: 200 };
+const replicaArgs = [
+  "--threads",
+  values.threads!,
+  "--kv-tokens",
+  dry ? "2048" : values["kv-tokens"]!,
+  "--served-model-name",
+  modelName,
+  "--log-level",
+  "warn",
+];
+
+if (!existsSync(modelPath)) {
+  console.error(`making ${modelPath} (about a minute)`);
+  synthModel({ preset: PRESETS["smollm2-135m"], name: modelName, out: modelPath });
+}
+
+const running: ServerProcess[] = [];
+let nextPort = 18180;
+
+async function stopAll(): Promise<void> {
+  await Promise.all(
+    running.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.process.exitCode !== null) return resolve();
+          s.process.once("exit", () => resolve());
+          s.process.kill("SIGTERM");
+        }),
+    ),
+  );
+}
+
+async function replicas(count: number): Promise<ServerProcess[]> {
+  const started = await Promise.all(Array.from({ length: count }, () => startLoom(modelPath, nextPort++, replicaArgs)));
+  running.push(...started);
+  return started;
+}
+
+async function router(policy: string, upstream: readonly ServerProcess[]): Promise<ServerProcess> {
+  const port = nextPort++;
+  const args = ["router", ...upstream.flatMap((r) => ["--replica", r.url]), "--policy", policy, "--port", String(port)];
+  const started = await startServerProcess(
+    "router",
+    process.execPath,
+    [join(root, "bin", "loom.mjs"), ...args, "--log-level", "warn"],
+    port,
+  );
+  running.push(started);
+  return started;
+}
+
+/** Prefix-cache hits and queries summed over the replicas (vLLM's counters, in prompt tokens). */
+async function prefixCounters(servers: readonly ServerProcess[]): Promise<{ hits: number; queries: number }> {
+  let hits = 0;
+  let queries = 0;
+  for (const s of servers) {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const sum = (name: string) =>
+      text
+        .split("\n")
+        .filter((line) => line.startsWith(`${name}{`))
+        .reduce((total, line) => total + Number(line.split(" ").at(-1)), 0);
+    hits += sum("vllm:prefix_cache_hits_total");
+    queries += sum("vllm:prefix_cache_queries_total");
+  }
+  return { hits, queries };
+}
+
+interface TenantScenario {
+  readonly name: string;
+  readonly run: RunResult;
+  readonly hitRatio: number;
+}
+
+async function tenantScenario(name: string, count: number, policy: string | null): Promise<TenantScenario> {
+  const upstream = await replicas(count);
+  const front = policy === null ? upstream[0]! : await router(policy, upstream);
+  const before = await prefixCounters(upstream);
+  const run = await runWorkload({
+    target: { url: front.url, model: modelName, endpoint: "chat", ignoreEos: true },
+    workload: "multi-tenant",
+    workloadOptions: { seed: 20, maxTokens, sharedWords, tenants: 8 },
+    rate,
+    requests,
+    slo,
+    onProgress: (line) => process.stderr.write(`\r[${name}] ${line}   `),
+  });
+  process.stderr.write("\n");
+  const after = await prefixCounters(upstream);
+  await stopAll();
+  const queries = after.queries - before.queries;
+  return { name, run: { ...run, label: name }, hitRatio: queries > 0 ? (after.hits - before.hits) / queries : 0 };
+}
+
+/** p50 of `samples` sequential calls of `call` against each base URL, interleaved so drift falls on both. */
+async function interleavedP50(urls: readonly string[], call: (url: string) => Promise<unknown>): Promise<number[]> {
+  const times = urls.map(() => [] as number[]);
+  for (let i = 0; i < overheadSamples; i++) {
+    for (const [j, url] of urls.entries()) {
+      const start = performance.now();
+      await call(url);
+      times[j]!.push(performance.now() - start);
+    }
+  }
+  return times.map((t) => percentile(t, 0.5));
+}
+
+async function overheadAndStreaming() {
+  const [replica] = await replicas(1);
+  const front = await router("round-robin", [replica!]);
+  const urls = [replica!.url, front.url];
+  const models = await interleavedP50(urls, (url) => fetch(`${url}/v1/models`).then((r) => r.text()));
+  const oneToken = await interleavedP50(urls, (url) =>
+    fetch(`${url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: modelName, prompt: "hello", max_tokens: 1 }),
+    }).then((r) => r.text()),
+  );
+  const streams: RunResult[] = [];
+  for (const [label, url] of [
+    ["direct", replica!.url],
+    ["router", front.url],
+  ] as const) {
+    const run = await runWorkload({
+      target: { url, model: modelName, endpoint: "completions", ignoreEos: true },
+      workload: "uniform",
+      workloadOptions: { seed: 21, maxTokens: dry ? 8 : 256, promptWords: 16 },
+      concurrency: 4,
+      requests: dry ? 4 : 32,
+      slo,
+    });
+    streams.push({ ...run, label: `stream ${label}` });
+  }
+  await stopAll();
+  return { models, oneToken, streams };
+}
+
+try {
+  console.error(
+    `router bench: ${modelName}, ${requests} requests at ${rate}/s, ${values.threads} thread(s) per replica`,
+  );
+  const tenants = [
+    await tenantScenario("1 replica", 1, null),
+    await tenantScenario("2 replicas round-robin", 2, "round-robin"),
+    await tenantScenario("2 replicas prefix", 2, "prefix"),
+  ];
+  const { models, oneToken, streams } = await overheadAndStreaming();
+  console.log(summaryTable([...tenants.map((t) => t.run), ...streams]));
+  console.log("\nmulti-tenant (8 system prompts)   hit ratio   TTFT p50 ms   out tok/s   failed");
+  for (const t of tenants)
+    console.log(
+      t.name.padEnd(34) +
+        t.hitRatio.toFixed(3).padStart(9) +
+        t.run.summary.ttftMs.p50.toFixed(1).padStart(14) +
+        t.run.summary.outputTokensPerSecond.toFixed(1).padStart(12) +
+        String(t.run.summary.failed).padStart(9),
+    );
+  const [single, roundRobin, prefix] = tenants;
+  const [direct, routed] = streams;
+  const checks = {
+    prefixHitRatioVsSingle: single!.hitRatio > 0 ? prefix!.hitRatio / single!.hitRatio : null,
+    prefixVsRoundRobinTtftP50: prefix!.run.summary.ttftMs.p50 / roundRobin!.run.summary.ttftMs.p50,
+    prefixVsRoundRobinThroughput:
+      prefix!.run.summary.outputTokensPerSecond / roundRobin!.run.summary.outputTokensPerSecond,
+    routerOverheadP50Ms: { models: models[1]! - models[0]!, oneTokenCompletion: oneToken[1]! - oneToken[0]! },
+    routedStreamingThroughputRatio: routed!.summary.outputTokensPerSecond / direct!.summary.outputTokensPerSecond,
+  };
+  console.log(
+    [
+      "",
+      `prefix hit ratio / one replica's:     ${checks.prefixHitRatioVsSingle?.toFixed(3) ?? "n/a"}  (goal >= 0.9)`,
+      `prefix / round-robin TTFT p50:              ${checks.prefixVsRoundRobinTtftP50.toFixed(3)}  (goal < 1)`,
+      `prefix / round-robin output tok/s:          ${checks.prefixVsRoundRobinThroughput.toFixed(3)}  (goal > 1)`,
+      `router overhead p50, GET /v1/models:        ${checks.routerOverheadP50Ms.models.toFixed(3)} ms  (goal < 1)`,
+      `router overhead p50, 1-token completion:    ${checks.routerOverheadP50Ms.oneTokenCompletion.toFixed(3)} ms`,
+      `routed / direct streaming output tok/s:     ${checks.routedStreamingThroughputRatio.toFixed(3)}  (goal >= 0.95)`,
+    ].join("\n"),
+  );
+  const outDir = join(root, "loadtest", "results");
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, dry ? "router-bench-dry-run.json" : "router-bench.json");
+  const runs = { tenants, streams, overheadP50Ms: { models, oneToken } };
+  writeFileSync(file, `${JSON.stringify({ model: modelName, requests, rate, checks, runs }, null, 2)}\n`);
+  console.error(`wrote ${file}`);
+} finally {
+  await stopAll();
+}
