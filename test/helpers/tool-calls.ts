@@ -42,7 +42,7 @@ export function startFamilyServer(family: ChatFamilyName): Promise<TestServer> {
 }
 
 /** The id of text that is one token of the server's model. */
-export function tokenId(server: TestServer, text: string): number {
+function tokenId(server: TestServer, text: string): number {
   const ids = server.registry.list()[0]!.model.tokenize(text, { addSpecial: false, parseSpecial: true });
   expect(ids, `"${text}" is one token`).toHaveLength(1);
   return ids[0]!;

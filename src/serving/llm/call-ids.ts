@@ -14,7 +14,7 @@ function alphanumerics(length: number): string {
 }
 
 /** OpenAI's style of call id. */
-export function openAiCallId(): string {
+function openAiCallId(): string {
   return `call_${alphanumerics(24)}`;
 }
 
