@@ -118,6 +118,7 @@ export interface NativeChatMessage {
 
 export interface NativeChatParser {
   parse(text: string, isPartial: boolean): NativeChatMessage;
+  complete(text: string): boolean;
 }
 
 export interface NativeLoraAdapter {

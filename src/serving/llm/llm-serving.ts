@@ -195,12 +195,14 @@ export class LlmServing {
       promptParam: "messages",
       markerTokens: rendered.markerTokens,
     });
-    // Some formats' grammars allow a second call even when the client asked for one at most: keep the first.
-    const maxToolCalls = chat.parallelToolCalls ? Number.POSITIVE_INFINITY : 1;
-    return {
-      promptTokens: rendered.promptTokens.length,
-      events: chatEvents(generation, params.n, rendered.parse, maxToolCalls),
+    const reading = {
+      parse: rendered.parse,
+      complete: rendered.complete,
+      callIds: rendered.callIds,
+      maxToolCalls: chat.parallelToolCalls ? Number.POSITIVE_INFINITY : 1,
+      stop: (index: number) => this.engine.abort(input.requestId, "stop", null, index),
     };
+    return { promptTokens: rendered.promptTokens.length, events: chatEvents(generation, params.n, reading) };
   }
 
   /**

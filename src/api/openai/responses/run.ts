@@ -51,7 +51,9 @@ function toolsOf(body: ResponseCreateRequest): { tools: FunctionToolSpec[]; tool
 function formatOf(body: ResponseCreateRequest): OutputFormat {
   const format = body.text?.format;
   if (!format || format.type === "text") return { type: "text" };
-  return format.type === "json_object" ? { type: "json_object" } : { type: "json_schema", schema: format.schema };
+  return format.type === "json_object"
+    ? { type: "json_object" }
+    : { type: "json_schema", schema: format.schema, param: "text.format" };
 }
 
 /** Checks the request against what Loom serves and gathers its conversation; throws the client's errors. */
