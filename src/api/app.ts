@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", renderRoutes(registry));
   app.route("/", chatRoutes(registry, caches));
   app.route("/", completionRoutes(registry, caches));
-  app.route("/", responseRoutes(registry, responses));
+  app.route("/", responseRoutes(registry, responses, jobs?.background));
   app.route("/", messagesRoutes(registry));
   app.route("/", modelRoutes(registry, repository));
   app.route("/", embeddingRoutes(registry, repository, caches));

@@ -57,7 +57,13 @@ function formatOf(body: ResponseCreateRequest): OutputFormat {
 }
 
 /** Checks the request against what Loom serves and gathers its conversation; throws the client's errors. */
-export async function prepareResponse(registry: ModelRegistry, store: ResponseStore, body: ResponseCreateRequest) {
+/** `id` is a queued background response's own id when its job runs it; a new resp_ id otherwise. */
+export async function prepareResponse(
+  registry: ModelRegistry,
+  store: ResponseStore,
+  body: ResponseCreateRequest,
+  id: string = itemId("resp"),
+) {
   if (body.conversation !== undefined && body.conversation !== null) refuse("conversation", "'conversation'");
   if (body.prompt !== undefined && body.prompt !== null) refuse("prompt", "a stored 'prompt'");
   const { serving, adapterName } = registry.resolve(body.model);
@@ -95,7 +101,7 @@ export async function prepareResponse(registry: ModelRegistry, store: ResponseSt
     format: formatOf(body),
   };
   return {
-    id: itemId("resp"),
+    id,
     createdAt: Math.floor(Date.now() / 1000),
     body,
     serving,
