@@ -24,6 +24,13 @@ export interface LlmServingOptions {
   readonly name: string;
   /** Other names clients may use for this model. */
   readonly aliases?: readonly string[];
+  /** Where the model runs and its KV cells, and why (for the startup log): devices by name, [] for the CPU. */
+  readonly placement: {
+    readonly gpuLayers: number;
+    readonly devices: readonly string[];
+    readonly kvTokens: number;
+    readonly kvTokensReason: string;
+  };
   /** The KV layout the model runs with, and why it was chosen (for logs and the cache metrics). */
   readonly kvLayout: { readonly name: "unified" | "per-sequence"; readonly reason: string };
   readonly model: LlamaModel;
@@ -45,6 +52,7 @@ export class LlmServing {
   readonly name: string;
   readonly aliases: readonly string[];
   readonly kvLayout: LlmServingOptions["kvLayout"];
+  readonly placement: LlmServingOptions["placement"];
   readonly model: LlamaModel;
   readonly engine: Engine;
   readonly maxModelLen: number;
@@ -65,6 +73,7 @@ export class LlmServing {
     name,
     aliases = [],
     kvLayout,
+    placement,
     model,
     engine,
     context,
@@ -88,6 +97,7 @@ export class LlmServing {
     this.name = name;
     this.aliases = aliases;
     this.kvLayout = kvLayout;
+    this.placement = placement;
     this.model = model;
     this.engine = engine;
     this.#context = context;
