@@ -113,7 +113,9 @@ export const SERVE_OPTIONS = {
     flag: "--gpu-layers",
     arg: "N",
     env: "LOOM_GPU_LAYERS",
-    help: "layers offloaded to the GPU, -1 for all (default: all when the installed llama.cpp has a GPU backend, else 0)",
+    help:
+      "layers offloaded to the GPU, -1 for all (default: all when the installed llama.cpp has a GPU backend, " +
+      "else 0)",
   }),
   flashAttention: option(z.enum(["auto", "on", "off"]).default("auto"), {
     flag: "--flash-attention",
