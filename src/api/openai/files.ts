@@ -18,7 +18,7 @@ interface Upload {
   readonly bytes: Buffer;
 }
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   after: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
   purpose: z.string().min(1).optional(),
