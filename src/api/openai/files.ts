@@ -71,6 +71,8 @@ function readUpload(c: Context, files: FileService): Promise<Upload> {
     let purpose: string | null = null;
     let tooLarge = false;
     parser.on("file", (name, stream, info) => {
+      // A form cut short mid-file fails the file's own stream too: unheard, that error would end the process.
+      stream.on("error", (error: Error) => reject(badUpload(`the multipart body cannot be read: ${error.message}`)));
       if (name !== "file") return stream.resume();
       filename = info.filename ?? "upload.jsonl";
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
