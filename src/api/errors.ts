@@ -143,7 +143,7 @@ export function toAnthropicError(error: ApiError) {
  * Every route answers errors in its own API's shape, decided by path: Anthropic's under /v1/messages, KServe's
  * ({"error": message}) under /v2, OpenAI's everywhere else.
  */
-function errorBody(path: string, error: ApiError): object {
+export function errorBody(path: string, error: ApiError): object {
   if (path === "/v1/messages" || path.startsWith("/v1/messages/")) return toAnthropicError(error);
   if (path === "/v2" || path.startsWith("/v2/")) return { error: error.message };
   return toOpenAiError(error);
