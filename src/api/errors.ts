@@ -13,6 +13,7 @@ import {
   PermissionDeniedError,
   RequestTimeoutError,
   ShuttingDownError,
+  UnavailableError,
 } from "../serving/errors.js";
 
 export interface OpenAiErrorBody {
@@ -81,6 +82,8 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(429, error.message, { code: "overloaded", retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof ShuttingDownError)
     return new ApiError(503, error.message, { code: "shutting_down", retryAfterSeconds: 5 });
+  if (error instanceof UnavailableError)
+    return new ApiError(503, error.message, { code: "unavailable", retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof RequestTimeoutError)
     return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
   // Anything else is the server's fault, whatever its class (a RangeError from a bug is no client error).

@@ -10,9 +10,14 @@ import { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
 import { Metrics } from "../ops/metrics.js";
 import { ModelRepository } from "../serving/classic/model-repository.js";
+import { Routing } from "../routing/routing.js";
+import type { LlmRepository } from "../serving/llm/llm-repository.js";
 import { ModelRegistry } from "../serving/llm/registry.js";
-import { loadLlmServing } from "./llm.js";
-import { defaultModelCache, resolveModelSource } from "./model-source.js";
+import { ConfigError } from "../config.js";
+import { RouteConfigError } from "../routing/config.js";
+import { readConfigFile } from "./config-file.js";
+import { watchConfigFile } from "./config-watch.js";
+import { buildLlms } from "./llm-models.js";
 
 export interface RunningServer {
   /** http://host:port, with the port actually bound (config port 0 picks a free one). */
@@ -20,6 +25,9 @@ export interface RunningServer {
   readonly config: Config;
   readonly registry: ModelRegistry;
   readonly repository: ModelRepository;
+  /** The LLM versions: the config file's, and the repository's loaded at run time. */
+  readonly llmRepository: LlmRepository;
+  readonly routing: Routing;
   readonly health: HealthState;
   readonly metrics: Metrics;
   /**
@@ -36,15 +44,22 @@ export interface StartOptions {
 }
 
 export async function startServer(input: ConfigInput, options: StartOptions = {}): Promise<RunningServer> {
-  const config = loadConfig(input);
+  // Flags and LOOM_* variables win over the file's options.
+  const file = input.configFile === undefined ? null : await readConfigFile(input.configFile);
+  const config = loadConfig({ ...file?.server, ...input });
   setLlamaLogLevel(config.llamaLogLevel);
   const logger = options.logger ?? jsonLogger(config.logLevel);
   const registry = new ModelRegistry();
   const health = new HealthState();
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
+  const routing = new Routing({ registry, logger, metricsRegistry: metrics.registry });
+  const llms = buildLlms(config, file?.models ?? [], { registry, routing, health, metrics, logger });
   const app = createApp({
     registry,
+    routing,
+    llmRepository: llms.repository,
+    routesConfigured: file !== null,
     responses: new MemoryResponseStore(),
     repository,
     health,
@@ -61,25 +76,19 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
       server.close(() => resolve());
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
+  let unwatch: (() => void) | null = null;
   try {
     await repository.loadAll();
-    const source = await resolveModelSource(config.model, {
-      cacheDir: config.modelCacheDir ?? defaultModelCache(),
-      offline: config.offline,
-      logger,
-      progressBar: process.stderr.isTTY,
-    });
-    const model = { model: source.path, servedModelName: config.servedModelName ?? [source.name] };
-    const serving = await loadLlmServing({ ...config, ...model }, { metrics, logger });
-    registry.add(serving);
-    health.addCheck(() =>
-      serving.engine.failure ? `the engine of ${serving.name} stopped: ${serving.engine.failure.message}` : null,
-    );
+    await llms.load();
+    if (file) {
+      routing.replace(file.routes, file.path);
+      unwatch = watchConfigFile(file, routing, logger);
+    }
   } catch (error) {
     await registry.close();
     await repository.close();
     await closeListener();
-    throw error;
+    throw error instanceof RouteConfigError ? new ConfigError(`${file?.path}: ${error.message}`) : error;
   }
   health.serving();
   const { port } = server.address() as AddressInfo;
@@ -90,10 +99,13 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     config,
     registry,
     repository,
+    llmRepository: llms.repository,
+    routing,
     health,
     metrics,
     close(graceMs = config.shutdownGraceSeconds * 1000) {
       closing ??= (async () => {
+        unwatch?.();
         health.draining();
         const servings = registry.list();
         for (const serving of servings) serving.stopAccepting();
@@ -107,6 +119,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
         ]);
         clearTimeout(timer);
         await registry.close();
+        await llms.repository.close();
         await repository.close();
         await closeListener();
       })();

@@ -10,6 +10,7 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import { InferenceMetrics } from "./inference-metrics.js";
 
 /** The numbers a model's engine reports; a structural copy of EngineStats, so ops imports nothing above it. */
 export interface ModelStatsSnapshot {
@@ -32,6 +33,8 @@ export interface ModelStatsSnapshot {
 export interface RequestObservation {
   /** The LoRA adapter the request used, if any. */
   readonly loraName: string | null;
+  /** The route that chose the model and its variant (labels `route` and `variant`), if a route did. */
+  readonly route?: { readonly name: string; readonly variant: string } | null;
   readonly finishReason: string;
   readonly promptTokens: number;
   readonly outputTokens: number;
@@ -45,6 +48,8 @@ const LATENCY_BUCKETS = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560,
 ];
 const TOKEN_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000];
+/** Request-level series carry the route and variant that chose the model when a route did (issue 18). */
+const MODEL_LABELS = ["model_name", "route", "variant"];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -87,7 +92,7 @@ export class Metrics {
   readonly #success = new Counter({
     name: "vllm:request_success_total",
     help: "Finished requests by finish reason.",
-    labelNames: ["model_name", "finished_reason"],
+    labelNames: [...MODEL_LABELS, "finished_reason"],
     registers: [this.registry],
   });
   readonly #http = new Counter({
@@ -141,33 +146,7 @@ export class Metrics {
     "Time to load a LoRA adapter file.",
     LATENCY_BUCKETS,
   );
-  readonly #inferRequests = new Counter({
-    name: "loom:inference_requests_total",
-    help: "Classic-model requests by outcome.",
-    labelNames: ["model_name", "model_version", "outcome"],
-    registers: [this.registry],
-  });
-  readonly #inferQueue = new Histogram({
-    name: "loom:inference_queue_seconds",
-    help: "Time a classic-model request waited in the batcher.",
-    buckets: LATENCY_BUCKETS,
-    labelNames: ["model_name", "model_version"],
-    registers: [this.registry],
-  });
-  readonly #inferCompute = new Histogram({
-    name: "loom:inference_compute_seconds",
-    help: "onnxruntime time per batch.",
-    buckets: LATENCY_BUCKETS,
-    labelNames: ["model_name", "model_version"],
-    registers: [this.registry],
-  });
-  readonly #inferBatch = new Histogram({
-    name: "loom:inference_batch_size",
-    help: "Rows per onnxruntime run.",
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
-    labelNames: ["model_name", "model_version"],
-    registers: [this.registry],
-  });
+  readonly #inference = new InferenceMetrics(this.registry, LATENCY_BUCKETS);
   readonly #stepTokens = this.#histogram(
     "vllm:iteration_tokens_total",
     "Tokens computed per engine step.",
@@ -193,8 +172,19 @@ export class Metrics {
     this.#sources.set(model, stats);
   }
 
+  /** Stops reading an unloaded model: its gauges go, and a model loaded again under its name counts afresh. */
+  removeModel(model: string): void {
+    this.#sources.delete(model);
+    for (const key of [...this.#lastTotals.keys()]) if (key.startsWith(`${model}\u0000`)) this.#lastTotals.delete(key);
+    for (const gauge of [this.#running, this.#waiting, this.#kvUsage, this.#kvSpan])
+      gauge.remove({ model_name: model });
+    for (const state of ["used", "cached", "free"]) this.#kvBlocks.remove({ model_name: model, state });
+  }
+
   observeRequest(model: string, o: RequestObservation): void {
-    const labels = { model_name: model };
+    const labels = o.route
+      ? { model_name: model, route: o.route.name, variant: o.route.variant }
+      : { model_name: model };
     this.#success.inc({ ...labels, finished_reason: o.finishReason });
     this.#promptTokens.inc(labels, o.promptTokens);
     this.#generationTokens.inc(labels, o.outputTokens);
@@ -208,8 +198,8 @@ export class Metrics {
     }
     for (const gap of o.interTokenSeconds) this.#itl.observe(labels, gap);
     if (o.loraName !== null) {
-      this.#loraRequests.inc({ ...labels, lora_name: o.loraName });
-      this.#loraTokens.inc({ ...labels, lora_name: o.loraName }, o.outputTokens);
+      this.#loraRequests.inc({ model_name: model, lora_name: o.loraName });
+      this.#loraTokens.inc({ model_name: model, lora_name: o.loraName }, o.outputTokens);
     }
   }
 
@@ -231,15 +221,12 @@ export class Metrics {
     rows: number,
     queueSeconds: readonly number[],
     computeSeconds: number,
-  ): void {
-    const labels = { model_name: model, model_version: version };
-    this.#inferBatch.observe(labels, rows);
-    this.#inferCompute.observe(labels, computeSeconds);
-    for (const q of queueSeconds) this.#inferQueue.observe(labels, q);
+  ) {
+    this.#inference.observeBatch({ model_name: model, model_version: version }, rows, queueSeconds, computeSeconds);
   }
 
   observeInferenceRequest(model: string, version: string, ok: boolean): void {
-    this.#inferRequests.inc({ model_name: model, model_version: version, outcome: ok ? "success" : "failure" });
+    this.#inference.observeRequest({ model_name: model, model_version: version }, ok);
   }
 
   observeHttp(status: number): void {
@@ -295,10 +282,10 @@ export class Metrics {
   }
 
   #counter(name: string, help: string): Counter<string> {
-    return new Counter({ name, help, labelNames: ["model_name"], registers: [this.registry] });
+    return new Counter({ name, help, labelNames: MODEL_LABELS, registers: [this.registry] });
   }
 
   #histogram(name: string, help: string, buckets: number[]): Histogram<string> {
-    return new Histogram({ name, help, buckets, labelNames: ["model_name"], registers: [this.registry] });
+    return new Histogram({ name, help, buckets, labelNames: MODEL_LABELS, registers: [this.registry] });
   }
 }

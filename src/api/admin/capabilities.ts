@@ -4,10 +4,11 @@ import { Hono } from "hono";
 
 /**
  * Names a client may test for: `stats_stream` (GET /loom/v1/stats/stream), `requests` (GET /loom/v1/requests and
- * their cancel), and, once they exist, `routes` (GET /loom/v1/routes) and `batches` (OpenAI's /v1/batches).
+ * their cancel), `routes` (GET /loom/v1/routes, once there are routes), and, once it exists, `batches` (OpenAI's
+ * /v1/batches).
  */
 export type Capability = "stats_stream" | "requests" | "routes" | "batches";
 
-export function capabilityRoutes(capabilities: readonly Capability[]): Hono {
-  return new Hono().get("/loom/v1/capabilities", (c) => c.json({ object: "capabilities", data: capabilities }));
+export function capabilityRoutes(capabilities: () => readonly Capability[]): Hono {
+  return new Hono().get("/loom/v1/capabilities", (c) => c.json({ object: "capabilities", data: capabilities() }));
 }

@@ -3,10 +3,11 @@
 import { Hono } from "hono";
 import type { ClassicServing } from "../../serving/classic/classic-serving.js";
 import type { ModelRepository } from "../../serving/classic/model-repository.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { Routing } from "../../routing/routing.js";
 import type { TextEmbedder } from "../../serving/classic/text-embedder.js";
 import { readJson } from "../body.js";
 import { ApiError } from "../errors.js";
+import { routeRequest, setRouteHeaders } from "../routed.js";
 import { promptsOf } from "./prompts.js";
 import { EmbeddingRequest } from "./schemas.js";
 
@@ -46,12 +47,25 @@ async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, e
   return embeddingList(body, serving.name, vectors, promptTokens);
 }
 
-export function embeddingRoutes(registry: ModelRegistry, repository: ModelRepository): Hono {
+export function embeddingRoutes(routing: Routing, repository: ModelRepository): Hono {
   return new Hono().post("/v1/embeddings", async (c) => {
     const body = await readJson(c, EmbeddingRequest);
-    const textModel = registry.has(body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
+    const textModel = routing.has(body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
     if (textModel?.embedder) return c.json(await onnxEmbeddings(body, textModel, textModel.embedder));
-    const serving = registry.get(body.model);
+    const decision = routing.pick(
+      routeRequest(c, {
+        model: body.model,
+        user: body.user ?? null,
+        stream: false,
+        tools: false,
+        jsonSchema: false,
+        logprobs: false,
+        greedy: true,
+        promptTokens: (serving) => promptsOf(body.input, serving).reduce((sum, p) => sum + p.length, 0),
+      }),
+    );
+    setRouteHeaders(c, decision);
+    const { serving } = decision.target;
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);
     const inputs = promptsOf(body.input, serving);
     for (const tokens of inputs) serving.checkPrompt(tokens, { param: "input" });

@@ -235,6 +235,7 @@ export class LlmServing {
     const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0]!;
     this.#metrics?.observeRequest(this.name, {
       loraName: input.adapter?.name ?? null,
+      route: input.route ?? null,
       finishReason,
       promptTokens: usage.promptTokens,
       outputTokens: usage.completionTokens,
@@ -248,6 +249,7 @@ export class LlmServing {
       id: input.requestId,
       model: this.name,
       lora: input.adapter?.name ?? null,
+      ...(input.route ? { route: input.route.name, variant: input.route.variant } : {}),
       n: input.params.n,
       prompt_tokens: usage.promptTokens,
       cached_tokens: usage.cachedPromptTokens,

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { ResponseStore } from "../../../cache/response-store.js";
 import type { ChatEvent } from "../../../serving/llm/chat.js";
-import type { ModelRegistry } from "../../../serving/llm/registry.js";
+import type { Routing } from "../../../routing/routing.js";
 import type { Usage } from "../../../engine/events.js";
 import { failureOf } from "../../../serving/llm/collect.js";
 import { readJson } from "../../body.js";
@@ -61,16 +61,16 @@ const ListQuery = z.object({
   after: z.string().optional(),
 });
 
-export function responseRoutes(registry: ModelRegistry, store: ResponseStore): Hono {
+export function responseRoutes(routing: Routing, store: ResponseStore): Hono {
   // Background responses running in this process, by id: cancelling aborts the generation.
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
   const runInBackground = (c: Parameters<typeof startResponse>[0], p: PreparedResponse) => {
     const controller = new AbortController();
-    const events = startResponse(c, p, controller.signal);
     const done = (async () => {
       let outcome: Outcome;
       try {
+        const events = await startResponse(c, routing, p, controller.signal);
         outcome = await consume(events, new OutputBuilder());
       } catch (error) {
         outcome = { status: "failed", output: [], usage: null, error: toApiError(error) };
@@ -83,14 +83,14 @@ export function responseRoutes(registry: ModelRegistry, store: ResponseStore): H
   return new Hono()
     .post("/v1/responses", async (c) => {
       const body = await readJson(c, ResponseCreateRequest);
-      const p = await prepareResponse(registry, store, body);
+      const p = await prepareResponse(routing, store, body);
       if (body.background) {
         const queued = responseObject(p, { status: "queued", output: [], usage: null, error: null });
         await remember(store, p, queued);
         runInBackground(c, p);
         return c.json(queued);
       }
-      const events = startResponse(c, p, c.req.raw.signal);
+      const events = await startResponse(c, routing, p, c.req.raw.signal);
       if (!body.stream) {
         const response = responseObject(p, await consume(events, new OutputBuilder()));
         await remember(store, p, response);
