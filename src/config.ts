@@ -255,7 +255,7 @@ function schemasOf<T extends Record<string, OptionSpec>>(table: T): Schemas<T> {
 }
 
 export const ConfigSchema = z.object({
-  /** The GGUF file to serve, or an hf: URI or URL of one (the command's positional argument; optional with --config). */
+  /** The GGUF file to serve, or an hf: URI or URL of one (the positional argument; optional with --config). */
   model: z.string().min(1).optional(),
   ...schemasOf(SERVE_OPTIONS),
 });

@@ -134,9 +134,8 @@ export const RouteSpec = z
       ctx.addIssue({ code: "custom", path: ["split"], message: "at least one weight must be above 0" });
   });
 export type RouteSpec = z.output<typeof RouteSpec>;
-export type RouteInput = z.input<typeof RouteSpec>;
 
-export const RouteList = z.array(RouteSpec).superRefine((routes, ctx) => {
+const RouteList = z.array(RouteSpec).superRefine((routes, ctx) => {
   const seen = new Set<string>();
   routes.forEach((route, i) => {
     if (seen.has(route.name))

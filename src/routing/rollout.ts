@@ -99,8 +99,10 @@ export class RolloutController {
     ] as const;
     for (const [name, mine, theirs, max] of ratios) {
       if (mine === null || theirs === null || theirs <= 0) continue;
-      if (mine / theirs > max)
-        return `candidate p99 ${name} ${mine.toFixed(1)} ms is ${(mine / theirs).toFixed(2)}x the primary's ${theirs.toFixed(1)} ms (at most ${max}x)`;
+      if (mine / theirs <= max) continue;
+      const ratio = (mine / theirs).toFixed(2);
+      const primaryMs = theirs.toFixed(1);
+      return `candidate p99 ${name} ${mine.toFixed(1)} ms is ${ratio}x the primary's ${primaryMs} ms (at most ${max}x)`;
     }
     return null;
   }

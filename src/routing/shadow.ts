@@ -11,7 +11,7 @@ import type { Routing } from "./routing.js";
 import type { RouteRequest, Start, Started } from "./types.js";
 
 /** Admitted after everything else (lower runs first) and preempted first under KV pressure. */
-export const SHADOW_PRIORITY = 1000;
+const SHADOW_PRIORITY = 1000;
 /** A shadow starts only while its model's KV blocks in use stay below this share. */
 const MAX_KV_USAGE = 0.9;
 

@@ -37,7 +37,7 @@ export function putVersion(dir: string, name: string, version: number, source: s
  * A repository with story@1 and story@2 (both stories260K, the second a copy in its own version folder) and tiny@1
  * (the synthetic tiny model: another size, another vocabulary).
  */
-export function makeRepository(): string {
+function makeRepository(): string {
   const dir = mkdtempSync(join(tmpdir(), "loom-routing-"));
   putVersion(dir, "story", 1, sharedModel(STORIES_260K));
   putVersion(dir, "story", 2, sharedModel(STORIES_260K));

@@ -6,7 +6,7 @@ import type { ModelInfo } from "../../backend/types.js";
 import { ModelLoadError } from "../errors.js";
 
 /** Bytes one KV cell takes: K and V of every layer at f16 (llama.cpp's default cache type). */
-export function kvBytesPerCell(info: ModelInfo): number {
+function kvBytesPerCell(info: ModelInfo): number {
   const headDim = info.embeddingSize / Math.max(1, info.headCount);
   return info.layerCount * headDim * info.headCountKv * (2 + 2);
 }
@@ -41,7 +41,7 @@ export class MemoryBudget {
     return used;
   }
 
-  /** Holds `bytes` for `what` (a model version); throws ModelLoadError naming what holds the rest when it does not fit. */
+  /** Holds `bytes` for `what` (a model version); throws ModelLoadError, naming what holds the rest, when over. */
   reserve(what: string, bytes: number): MemoryReservation {
     const used = this.usedBytes;
     if (this.limitBytes !== null && used + bytes > this.limitBytes) {
