@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { post, putVersion, type RoutingServer, startRoutingServer } from "../helpers/routing.js";
+import { jsonOf, post, putVersion, type RoutingServer, startRoutingServer } from "../helpers/routing.js";
 import { STORIES_260K, sharedModel } from "../helpers/models.js";
 
 const ADMIN = { authorization: "Bearer admin-key" };
@@ -58,24 +58,24 @@ describe("routes through the admin API", () => {
     expect(await servedBy("live")).toBe("story@2");
     const yaml = await putRoutes("routes:\n  - { name: live, target: story@1 }\n", "application/yaml");
     expect(yaml.status).toBe(200);
-    expect((await yaml.json()).config).toMatchObject({ source: "admin API", last_error: null });
+    expect((await jsonOf(yaml)).config).toMatchObject({ source: "admin API", last_error: null });
     expect(await servedBy("live")).toBe("story@1");
   });
 
   it("refuses routes that do not parse or name missing models with the reason, and keeps the ones in force", async () => {
     const broken = await putRoutes("routes: [ { name: live, target: story@2 ", "application/yaml");
     expect(broken.status).toBe(400);
-    const brokenError = (await broken.json()).error;
+    const brokenError = (await jsonOf(broken)).error;
     expect(brokenError).toMatchObject({ code: "invalid_route_config", param: "routes" });
     expect(brokenError.message).toMatch(/^the routes do not parse: /);
     const missing = await putRoutes(JSON.stringify([{ name: "live", target: "story@7" }]), "application/json");
     expect(missing.status).toBe(400);
-    expect((await missing.json()).error.message).toBe(
+    expect((await jsonOf(missing)).error.message).toBe(
       "routes refused: route 'live': target 'story@7' is not served (The model 'story@7' does not exist: " +
         "version 7 of 'story' is not loaded (loaded: 1, 2))",
     );
     const invalid = await putRoutes(JSON.stringify([{ name: "live" }]), "application/json");
-    expect((await invalid.json()).error.message).toMatch(/give exactly one of target, split/);
+    expect((await jsonOf(invalid)).error.message).toMatch(/give exactly one of target, split/);
     expect(await servedBy("live")).toBe("story@1");
     const { config } = await routesNow();
     expect(config.last_error.message).toMatch(/give exactly one of/);
@@ -165,7 +165,7 @@ describe("the LLM repository", () => {
 
 describe("the memory budget", () => {
   it("refuses a start and a load that would pass it, naming what holds the memory", async () => {
-    const sizes = await (await fetch(`${server.url}/loom/v1/repository`, { headers: USER })).json();
+    const sizes = await jsonOf(await fetch(`${server.url}/loom/v1/repository`, { headers: USER }));
     const one = sizes.data[0].memory_bytes as number;
     await expect(startRoutingServer(CONFIG, { overrides: { memoryBudget: Math.floor(one * 1.5) } })).rejects.toThrow(
       /story@2 needs about .* GiB .* of the .* GiB memory budget is free \(held: story@1 /,

@@ -2,7 +2,7 @@
 // unloaded (or reloaded in place); every stream finishes whole, new requests go to the new version at once, and the
 // old one is freed only after its last stream ended.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { post, type RoutingServer, startRoutingServer } from "../helpers/routing.js";
+import { jsonOf, post, type RoutingServer, startRoutingServer } from "../helpers/routing.js";
 import { sseEvents } from "../helpers/streams.js";
 
 const STREAMS = 32;
@@ -88,12 +88,12 @@ describe("a blue-green switch under 32 concurrent streams", () => {
     expect(after.headers.get("x-loom-served-model")).toBe("story@2");
     const direct = await post(server.url, "/v1/completions", { model: "story@1", prompt: "x", max_tokens: 1 });
     expect(direct.status).toBe(404);
-    const draining = (await (await fetch(`${server.url}/loom/v1/repository`)).json()).data;
+    const draining = (await jsonOf(await fetch(`${server.url}/loom/v1/repository`))).data;
     expect(draining.find((e: { version: string }) => e.version === "1").state).toBe("DRAINING");
     const ends = await Promise.all(streams.map((s) => s.ended));
     expect(ends).toEqual(Array.from({ length: STREAMS }, () => ({ servedBy: "story@1", ...whole })));
     expect(await unload).toMatchObject({ status: 200, body: { unloaded: ["story@1"] } });
-    const index = (await (await fetch(`${server.url}/loom/v1/repository`)).json()).data;
+    const index = (await jsonOf(await fetch(`${server.url}/loom/v1/repository`))).data;
     expect(index.find((e: { version: string }) => e.version === "1")).toMatchObject({ state: "UNAVAILABLE" });
   });
 

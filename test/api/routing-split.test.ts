@@ -5,7 +5,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRoutes } from "../../src/routing/config.js";
 import { Route } from "../../src/routing/route.js";
-import { metricValue, post, type RoutingServer, startRoutingServer } from "../helpers/routing.js";
+import { jsonOf, metricValue, post, type RoutingServer, startRoutingServer } from "../helpers/routing.js";
 
 const CONFIG = `
 kv_tokens: 2048
@@ -193,9 +193,9 @@ describe("a server started from a config file", () => {
   });
 
   it("shows the routes to the dashboard with their weights", async () => {
-    const caps = await (await fetch(`${server.url}/loom/v1/capabilities`)).json();
+    const caps = await jsonOf(await fetch(`${server.url}/loom/v1/capabilities`));
     expect(caps.data).toContain("routes");
-    const routes = await (await fetch(`${server.url}/loom/v1/routes`)).json();
+    const routes = await jsonOf(await fetch(`${server.url}/loom/v1/routes`));
     expect(routes.data[0]).toMatchObject({
       name: "assistant",
       policy: "split",

@@ -77,6 +77,9 @@ export async function metricValue(url: string, name: string, labels: Record<stri
   return total;
 }
 
+/** A response's JSON body, loosely typed for assertions. */
+export const jsonOf = async (response: Response): Promise<any> => response.json();
+
 /** POSTs JSON; returns the status, headers and parsed body. */
 export async function post(url: string, path: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${url}${path}`, {
