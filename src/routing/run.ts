@@ -57,8 +57,6 @@ async function routeOnce<S extends Started>(
   }
   const choice = route.choose(request, (spec) => routing.resolve(spec).serving);
   const fallback = route.spec.fallback?.target;
-  const breaker = route.breaker(choice.spec.target);
-  const permit = breaker?.acquire() ?? (breaker ? null : { probe: false });
   let target: Target;
   try {
     target = routing.resolve(choice.spec);
@@ -67,6 +65,8 @@ async function routeOnce<S extends Started>(
     if (fallback) return toFallback(routing, route, choice, fallback, request, start, leave, "failed");
     throw new UnavailableError(`route '${route.name}': its target '${choice.spec.target}' is not served now`, 5);
   }
+  const breaker = route.breaker(choice.spec.target);
+  const permit = breaker ? breaker.acquire() : { probe: false };
   if (permit === null) {
     if (fallback) return toFallback(routing, route, choice, fallback, request, start, leave, "breaker_open");
     throw new UnavailableError(

@@ -5,9 +5,8 @@
 // is not served is refused with a 400 that says why, and the routes in force stay.
 import { Hono } from "hono";
 import type { Routing } from "../../routing/routing.js";
-import { readBody } from "../body.js";
+import { parseJson, readBody } from "../body.js";
 import { ApiError } from "../errors.js";
-import { parseJson } from "../body.js";
 
 const wireStatus = (routing: Routing) => {
   const { source, updatedAt, lastError } = routing.status;

@@ -44,7 +44,7 @@ export class ModelRegistry {
     return old;
   }
 
-  /** Stops serving one version (NAME@VERSION); NAME moves to the newest version left. False when not served. */
+  /** Stops serving one version (NAME@VERSION); NAME moves to the newest version left. Null when not served. */
   removeVersion(name: string): LlmServing | null {
     const versioned = parseVersioned(name);
     const versions = versioned ? this.#versions.get(versioned.base) : undefined;
