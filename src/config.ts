@@ -2,6 +2,7 @@
 // zod schema (type, range and default). The CLI's parser and help (cli.ts), the environment mapping and the config
 // schema are all built from it, so they cannot drift apart. A leaf module.
 import { z } from "zod";
+import { JOB_OPTIONS } from "./config-jobs.js";
 import { ROUTING_OPTIONS } from "./config-routing.js";
 
 /** How one option appears outside the code: `--flag ARG`, its LOOM_* variable and its help line. */
@@ -80,7 +81,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_BLOCK_SIZE",
     help: "tokens per KV block: the unit of KV accounting and prefix sharing",
   }),
-  maxRunning: modelOption(z.number().int().min(1).max(200).default(32), {
+  maxRunning: modelOption(z.number().int().min(1).max(256).default(32), {
     flag: "--max-running",
     arg: "N",
     env: "LOOM_MAX_RUNNING",
@@ -245,6 +246,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_OFFLINE",
     help: "take a model URI only from the model cache, never from the network",
   }),
+  ...JOB_OPTIONS,
   ...ROUTING_OPTIONS,
 } as const;
 

@@ -1,14 +1,16 @@
-// Process entry: `loom serve MODEL [options]` until SIGTERM or SIGINT, which drain and stop the server cleanly.
+// Process entry: `loom serve MODEL [options]` until SIGTERM or SIGINT, which drain and stop the server cleanly;
+// `loom worker MODEL --redis URL [options]` runs job workers only.
 // Help goes to stdout (exit 0); a usage or configuration error to stderr (exit 2).
 import { HelpRequested, parseServeArgs } from "./cli.js";
 import { startServer } from "./compose/server.js";
+import { workerMain } from "./compose/worker.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { jsonLogger } from "./ops/logger.js";
 
 /** Runs the `loom` command; resolves once a server is up (it then runs until a signal stops it). */
 export async function main(argv: readonly string[]): Promise<void> {
   try {
-    await serve(argv);
+    await (argv[0] === "worker" ? workerMain(argv.slice(1)) : serve(argv));
   } catch (error) {
     if (error instanceof HelpRequested) {
       process.stdout.write(error.message);

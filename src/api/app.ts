@@ -3,8 +3,10 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import type { Caches } from "../cache/caches.js";
 import type { ResponseStore } from "../cache/response-store.js";
 import type { Config } from "../config.js";
+import type { Jobs } from "../jobs/jobs.js";
 import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -24,10 +26,13 @@ import { messagesRoutes } from "./anthropic/messages.js";
 import { ApiError, errorResponse } from "./errors.js";
 import { accessLog, admission, bodyLimit } from "./middleware/admission.js";
 import { bearerAuth } from "./middleware/auth.js";
+import { batchRoutes } from "./openai/batches.js";
 import { chatRoutes } from "./openai/chat.js";
 import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
+import { fileRoutes } from "./openai/files.js";
 import { modelRoutes } from "./openai/models.js";
+import { renderRoutes } from "./openai/render.js";
 import { responseRoutes } from "./openai/responses/routes.js";
 import { kserveRoutes } from "./kserve/v2.js";
 import { tokenizeRoutes } from "./tokenize.js";
@@ -49,10 +54,15 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** The options the HTTP layer reads (keys guard the API and the admin routes; without admin keys, the API keys). */
   readonly config: Pick<Config, "apiKeys" | "adminKeys" | "maxBodyBytes" | "enableForceIncludeUsage" | "ui">;
+  /** Files, batches and background requests; absent: those routes answer 404. */
+  readonly jobs?: Jobs;
+  /** Response and embedding caches; absent: nothing is cached. */
+  readonly caches?: Caches;
 }
 
 export function createApp(deps: AppDeps): Hono {
-  const { registry, routing, llmRepository, responses, repository, health, logger, metrics, config } = deps;
+  const { registry, routing, llmRepository, responses, repository, health, logger, metrics, config, jobs, caches } =
+    deps;
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", async (c, next) => {
@@ -81,19 +91,23 @@ export function createApp(deps: AppDeps): Hono {
     app.on("PUT", "/loom/v1/routes", bearerAuth(adminKeys));
     app.on("POST", "/loom/v1/repository/*", bearerAuth(adminKeys));
   }
+  // Uploads are bounded by the file size limit (--max-file-bytes), not the request body limit: mounted first.
+  if (jobs) app.route("/", fileRoutes(jobs.files));
   app.use("*", bodyLimit(config.maxBodyBytes));
+  if (jobs) app.route("/", batchRoutes(jobs));
   app.route("/", kserveRoutes(repository, health));
-  app.route("/", chatRoutes(routing));
-  app.route("/", completionRoutes(routing));
+  app.route("/", renderRoutes(routing));
+  app.route("/", chatRoutes(routing, caches));
+  app.route("/", completionRoutes(routing, caches));
   app.route("/", responseRoutes(routing, responses));
   app.route("/", messagesRoutes(routing));
   app.route("/", modelRoutes(routing, repository));
-  app.route("/", embeddingRoutes(routing, repository));
+  app.route("/", embeddingRoutes(routing, repository, caches));
   app.route("/", tokenizeRoutes(routing));
   for (const routes of [loraRoutes, requestRoutes]) app.route("/", routes(registry));
   app.route("/", routeAdminRoutes(routing));
   app.route("/", llmRepositoryRoutes(llmRepository));
-  const capabilities: Capability[] = ["requests"];
+  const capabilities: Capability[] = jobs ? ["requests", "batches"] : ["requests"];
   if (metrics) {
     app.route("/", statsStreamRoutes(metrics));
     capabilities.push("stats_stream");

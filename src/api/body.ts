@@ -13,8 +13,9 @@ const TENSOR_ALIGNMENT = 8;
  * boundary of that buffer, so typed arrays of binary tensor data that start there view it without a copy.
  */
 export function readBody(c: Context, alignedAt = 0): Promise<Uint8Array> {
-  const { incoming } = c.env as HttpBindings;
+  const { incoming } = (c.env ?? {}) as Partial<HttpBindings>;
   const maxBytes = c.get("maxBodyBytes") ?? Number.POSITIVE_INFINITY;
+  if (!incoming) return readWebBody(c.req.raw, maxBytes, alignedAt);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
@@ -53,6 +54,17 @@ export function readBody(c: Context, alignedAt = 0): Promise<Uint8Array> {
       .on("error", cutShort)
       .once("close", cutShort);
   });
+}
+
+/** A request made in-process (app.request, as batch lines are) has no socket: its body is a web stream. */
+async function readWebBody(request: Request, maxBytes: number, alignedAt: number): Promise<Uint8Array> {
+  const body = new Uint8Array(await request.arrayBuffer());
+  if (body.byteLength > maxBytes) throw tooLarge(maxBytes);
+  const padding = (TENSOR_ALIGNMENT - (alignedAt % TENSOR_ALIGNMENT)) % TENSOR_ALIGNMENT;
+  if (padding === 0 && body.byteOffset % TENSOR_ALIGNMENT === 0) return body;
+  const aligned = new Uint8Array(padding + body.byteLength);
+  aligned.set(body, padding);
+  return aligned.subarray(padding);
 }
 
 /** The body parsed as JSON and validated by a zod schema; either failure is a 400. */

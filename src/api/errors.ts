@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
+import { JobsUnavailableError, NotFoundError, PayloadTooLargeError } from "../jobs/errors.js";
 import type { Logger } from "../ops/logger.js";
 import {
   AdapterNotFoundError,
@@ -86,6 +87,10 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(503, error.message, { code: "unavailable", retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof RequestTimeoutError)
     return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
+  if (error instanceof NotFoundError) return new ApiError(404, error.message, { param: error.param });
+  if (error instanceof PayloadTooLargeError) return new ApiError(413, error.message, { code: "file_too_large" });
+  if (error instanceof JobsUnavailableError)
+    return new ApiError(503, error.message, { code: "jobs_unavailable", retryAfterSeconds: 5 });
   // Anything else is the server's fault, whatever its class (a RangeError from a bug is no client error).
   return new ApiError(500, error instanceof Error ? error.message : String(error), { code: "internal_error" });
 }

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { type ConfigInput, ConfigError, type OptionSpec, SERVE_OPTIONS } from "../config.js";
+import { type Config, type ConfigInput, ConfigError, loadConfig, type OptionSpec, SERVE_OPTIONS } from "../config.js";
 import type { VersionSource } from "../serving/llm/llm-repository.js";
 
 /** An option's key in the file: its flag without `--` (and without `no-` for a switch), snake_case. */
@@ -88,7 +88,7 @@ export function parseConfigFile(text: string, path: string): ConfigFile {
   return { path, text, server, models: entries, routes };
 }
 
-export async function readConfigFile(path: string): Promise<ConfigFile> {
+async function readConfigFile(path: string): Promise<ConfigFile> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -96,4 +96,10 @@ export async function readConfigFile(path: string): Promise<ConfigFile> {
     throw new ConfigError(`cannot read the config file ${path}: ${(error as Error).message}`);
   }
   return parseConfigFile(text, path);
+}
+
+/** The config of `loom serve` (or `loom worker`): the --config file's options under the flags and variables. */
+export async function loadServeConfig(input: ConfigInput): Promise<{ config: Config; file: ConfigFile | null }> {
+  const file = input.configFile === undefined ? null : await readConfigFile(input.configFile);
+  return { config: loadConfig({ ...file?.server, ...input }), file };
 }

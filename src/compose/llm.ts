@@ -97,7 +97,19 @@ export async function loadLlmServing(
           }
         : {}),
     });
-    metrics?.addModel(name, () => engine.stats());
+    metrics?.addModel(name, () => {
+      const stats = engine.stats();
+      const names = (ids: readonly number[]) => [...new Set(ids.map((id) => adapters.nameOf(id) ?? `adapter-${id}`))];
+      return {
+        ...stats,
+        lora: {
+          maxLoras: config.maxLoras,
+          running: names(stats.adapterIds.running),
+          waiting: names(stats.adapterIds.waiting),
+        },
+        cacheConfig: { layout: kvLayout.name, enablePrefixCaching: config.enablePrefixCaching },
+      };
+    });
     return new LlmServing({
       name,
       kvLayout,

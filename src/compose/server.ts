@@ -3,21 +3,18 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../api/app.js";
-import { MemoryResponseStore } from "../cache/response-store.js";
 import { setLlamaLogLevel } from "../backend/llama/addon.js";
-import { loadConfig, type Config, type ConfigInput } from "../config.js";
+import type { Config, ConfigInput } from "../config.js";
 import { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
 import { Metrics } from "../ops/metrics.js";
+import type { Routing } from "../routing/routing.js";
 import { ModelRepository } from "../serving/classic/model-repository.js";
-import { Routing } from "../routing/routing.js";
 import type { LlmRepository } from "../serving/llm/llm-repository.js";
 import { ModelRegistry } from "../serving/llm/registry.js";
-import { ConfigError } from "../config.js";
-import { RouteConfigError } from "../routing/config.js";
-import { readConfigFile } from "./config-file.js";
-import { watchConfigFile } from "./config-watch.js";
-import { buildLlms } from "./llm-models.js";
+import { loadServeConfig } from "./config-file.js";
+import { buildJobServices } from "./jobs.js";
+import { buildModels } from "./models.js";
 
 export interface RunningServer {
   /** http://host:port, with the port actually bound (config port 0 picks a free one). */
@@ -44,28 +41,28 @@ export interface StartOptions {
 }
 
 export async function startServer(input: ConfigInput, options: StartOptions = {}): Promise<RunningServer> {
-  // Flags and LOOM_* variables win over the file's options.
-  const file = input.configFile === undefined ? null : await readConfigFile(input.configFile);
-  const config = loadConfig({ ...file?.server, ...input });
+  const { config, file } = await loadServeConfig(input);
   setLlamaLogLevel(config.llamaLogLevel);
   const logger = options.logger ?? jsonLogger(config.logLevel);
   const registry = new ModelRegistry();
   const health = new HealthState();
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
-  const routing = new Routing({ registry, logger, metricsRegistry: metrics.registry });
-  const llms = buildLlms(config, file?.models ?? [], { registry, routing, health, metrics, logger });
+  const services = buildJobServices(config, { registry, repository, metrics, logger });
+  const models = buildModels(config, file, { registry, repository, health, metrics, logger });
   const app = createApp({
     registry,
-    routing,
-    llmRepository: llms.repository,
+    routing: models.routing,
+    llmRepository: models.llmRepository,
     routesConfigured: file !== null,
-    responses: new MemoryResponseStore(),
+    responses: services.responses,
     repository,
     health,
     logger,
     metrics,
     config,
+    jobs: services.jobs,
+    caches: services.caches,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -76,21 +73,16 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
       server.close(() => resolve());
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-  let unwatch: (() => void) | null = null;
   try {
-    await repository.loadAll();
-    await llms.load();
-    if (file) {
-      routing.replace(file.routes, file.path);
-      unwatch = watchConfigFile(file, routing, logger);
-    }
+    await models.load();
   } catch (error) {
-    await registry.close();
-    await repository.close();
+    await services.close();
     await closeListener();
-    throw error instanceof RouteConfigError ? new ConfigError(`${file?.path}: ${error.message}`) : error;
+    throw error;
   }
   health.serving();
+  // Batch lines fill spare capacity at low priority beside interactive traffic.
+  services.startWorkers(app, config.batchConcurrency ?? Math.floor(config.maxRunning / 2));
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
@@ -99,13 +91,14 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     config,
     registry,
     repository,
-    llmRepository: llms.repository,
-    routing,
+    llmRepository: models.llmRepository,
+    routing: models.routing,
     health,
     metrics,
     close(graceMs = config.shutdownGraceSeconds * 1000) {
       closing ??= (async () => {
-        unwatch?.();
+        // Workers stop taking lines first, so none starts only to be refused by the draining server.
+        const workersStopped = services.stopWorkers(graceMs);
         health.draining();
         const servings = registry.list();
         for (const serving of servings) serving.stopAccepting();
@@ -118,9 +111,11 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
           }),
         ]);
         clearTimeout(timer);
+        await workersStopped;
         await registry.close();
-        await llms.repository.close();
+        await models.close();
         await repository.close();
+        await services.close();
         await closeListener();
       })();
       return closing;

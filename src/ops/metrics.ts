@@ -10,25 +10,9 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
-import { InferenceMetrics } from "./inference-metrics.js";
+import { EngineMetrics, type ModelStatsSnapshot } from "./engine-metrics.js";
 
-/** The numbers a model's engine reports; a structural copy of EngineStats, so ops imports nothing above it. */
-export interface ModelStatsSnapshot {
-  readonly numRunning: number;
-  readonly numWaiting: number;
-  readonly numPreemptions: number;
-  /** Tokens sampled by engine steps so far, counted as they are made. */
-  readonly numGeneratedTokens: number;
-  readonly kvSpanCells: number;
-  readonly kv: {
-    readonly numBlocks: number;
-    readonly numUsedBlocks: number;
-    readonly numCachedBlocks: number;
-    readonly numFreeBlocks: number;
-    readonly prefixCacheQueries: number;
-    readonly prefixCacheHits: number;
-  };
-}
+export type { ModelStatsSnapshot };
 
 export interface RequestObservation {
   /** The LoRA adapter the request used, if any. */
@@ -53,42 +37,9 @@ const MODEL_LABELS = ["model_name", "route", "variant"];
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #sources = new Map<string, () => ModelStatsSnapshot>();
-  // Cumulative engine counters become prom-client counters by adding what changed since the last scrape.
-  readonly #lastTotals = new Map<string, number>();
-
-  readonly #running = this.#gauge("vllm:num_requests_running", "Sequences in the running batch.");
-  readonly #waiting = this.#gauge("vllm:num_requests_waiting", "Sequences waiting to be scheduled.");
-  readonly #kvUsage = this.#gauge(
-    "vllm:kv_cache_usage_perc",
-    "Fraction of KV blocks held by running sequences (1 is full).",
-  );
-  readonly #kvSpan = this.#gauge(
-    "loom:kv_attention_span_cells",
-    "KV cells each token's attention scans after the last step: one past the highest cell in use of the unified pool.",
-  );
-  readonly #kvBlocks = new Gauge({
-    name: "loom:kv_blocks",
-    help: "KV blocks by state: used by running sequences, cached for prefix reuse, free.",
-    labelNames: ["model_name", "state"],
-    registers: [this.registry],
-  });
-  readonly #prefixQueries = this.#counter(
-    "vllm:prefix_cache_queries_total",
-    "Prompt tokens looked up in the prefix cache.",
-  );
-  readonly #prefixHits = this.#counter("vllm:prefix_cache_hits_total", "Prompt tokens found in the prefix cache.");
-  readonly #preemptions = this.#counter(
-    "vllm:num_preemptions_total",
-    "Sequences preempted (freed and recomputed later).",
-  );
+  readonly #engines = new EngineMetrics(this.registry);
   readonly #promptTokens = this.#counter("vllm:prompt_tokens_total", "Prompt tokens of finished requests.");
   readonly #generationTokens = this.#counter("vllm:generation_tokens_total", "Generated tokens of finished requests.");
-  // A live rate needs tokens as they are made: a long stream adds nothing to the counter above until it ends.
-  readonly #stepGenerationTokens = this.#counter(
-    "loom:step_generation_tokens_total",
-    "Tokens sampled by engine steps, counted as they are made (vllm:generation_tokens_total counts them at the end).",
-  );
   readonly #success = new Counter({
     name: "vllm:request_success_total",
     help: "Finished requests by finish reason.",
@@ -146,7 +97,33 @@ export class Metrics {
     "Time to load a LoRA adapter file.",
     LATENCY_BUCKETS,
   );
-  readonly #inference = new InferenceMetrics(this.registry, LATENCY_BUCKETS);
+  readonly #inferRequests = new Counter({
+    name: "loom:inference_requests_total",
+    help: "Classic-model requests by outcome.",
+    labelNames: ["model_name", "model_version", "outcome"],
+    registers: [this.registry],
+  });
+  readonly #inferQueue = new Histogram({
+    name: "loom:inference_queue_seconds",
+    help: "Time a classic-model request waited in the batcher.",
+    buckets: LATENCY_BUCKETS,
+    labelNames: ["model_name", "model_version"],
+    registers: [this.registry],
+  });
+  readonly #inferCompute = new Histogram({
+    name: "loom:inference_compute_seconds",
+    help: "onnxruntime time per batch.",
+    buckets: LATENCY_BUCKETS,
+    labelNames: ["model_name", "model_version"],
+    registers: [this.registry],
+  });
+  readonly #inferBatch = new Histogram({
+    name: "loom:inference_batch_size",
+    help: "Rows per onnxruntime run.",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    labelNames: ["model_name", "model_version"],
+    registers: [this.registry],
+  });
   readonly #stepTokens = this.#histogram(
     "vllm:iteration_tokens_total",
     "Tokens computed per engine step.",
@@ -167,21 +144,14 @@ export class Metrics {
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
-  /**
-   * Registers a model whose gauges and cumulative counters are read from `stats` at every scrape; a model loaded
-   * again under a name (a reload) counts afresh from its own engine's totals.
-   */
+  /** Registers a model whose gauges and cumulative counters are read from `stats` at every scrape. */
   addModel(model: string, stats: () => ModelStatsSnapshot): void {
-    this.#sources.set(model, stats);
-    for (const key of [...this.#lastTotals.keys()]) if (key.startsWith(`${model}\u0000`)) this.#lastTotals.delete(key);
+    this.#engines.addModel(model, stats);
   }
 
   /** Stops reading an unloaded model: its gauges go. */
   removeModel(model: string): void {
-    this.#sources.delete(model);
-    for (const gauge of [this.#running, this.#waiting, this.#kvUsage, this.#kvSpan])
-      gauge.remove({ model_name: model });
-    for (const state of ["used", "cached", "free"]) this.#kvBlocks.remove({ model_name: model, state });
+    this.#engines.removeModel(model);
   }
 
   observeRequest(model: string, o: RequestObservation): void {
@@ -224,12 +194,15 @@ export class Metrics {
     rows: number,
     queueSeconds: readonly number[],
     computeSeconds: number,
-  ) {
-    this.#inference.observeBatch({ model_name: model, model_version: version }, rows, queueSeconds, computeSeconds);
+  ): void {
+    const labels = { model_name: model, model_version: version };
+    this.#inferBatch.observe(labels, rows);
+    this.#inferCompute.observe(labels, computeSeconds);
+    for (const q of queueSeconds) this.#inferQueue.observe(labels, q);
   }
 
   observeInferenceRequest(model: string, version: string, ok: boolean): void {
-    this.#inference.observeRequest({ model_name: model, model_version: version }, ok);
+    this.#inferRequests.inc({ model_name: model, model_version: version, outcome: ok ? "success" : "failure" });
   }
 
   observeHttp(status: number): void {
@@ -237,7 +210,7 @@ export class Metrics {
   }
 
   async text(): Promise<string> {
-    this.#collect();
+    this.#engines.collect();
     return this.registry.metrics();
   }
 
@@ -246,38 +219,13 @@ export class Metrics {
    * values), with the models' gauges and counters refreshed first; names not registered are left out.
    */
   async read(names: readonly string[]): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
-    this.#collect();
+    this.#engines.collect();
     const metrics = names.flatMap((name) => this.registry.getSingleMetric(name) ?? []);
     return Promise.all(metrics.map((m) => m.get() as Promise<MetricObjectWithValues<MetricValue<string>>>));
   }
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-
-  #collect(): void {
-    for (const [model, read] of this.#sources) {
-      const s = read();
-      const labels = { model_name: model };
-      this.#running.set(labels, s.numRunning);
-      this.#waiting.set(labels, s.numWaiting);
-      this.#kvUsage.set(labels, s.kv.numBlocks === 0 ? 0 : s.kv.numUsedBlocks / s.kv.numBlocks);
-      if (s.kvSpanCells >= 0) this.#kvSpan.set(labels, s.kvSpanCells);
-      this.#kvBlocks.set({ ...labels, state: "used" }, s.kv.numUsedBlocks);
-      this.#kvBlocks.set({ ...labels, state: "cached" }, s.kv.numCachedBlocks);
-      this.#kvBlocks.set({ ...labels, state: "free" }, s.kv.numFreeBlocks);
-      this.#advance(this.#prefixQueries, model, "prefixQueries", s.kv.prefixCacheQueries);
-      this.#advance(this.#prefixHits, model, "prefixHits", s.kv.prefixCacheHits);
-      this.#advance(this.#preemptions, model, "preemptions", s.numPreemptions);
-      this.#advance(this.#stepGenerationTokens, model, "stepGenerationTokens", s.numGeneratedTokens);
-    }
-  }
-
-  #advance(counter: Counter<string>, model: string, key: string, total: number): void {
-    const id = `${model}\u0000${key}`;
-    const delta = total - (this.#lastTotals.get(id) ?? 0);
-    if (delta > 0) counter.inc({ model_name: model }, delta);
-    this.#lastTotals.set(id, total);
   }
 
   #gauge(name: string, help: string): Gauge<string> {

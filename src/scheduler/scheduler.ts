@@ -29,6 +29,8 @@ export interface SchedulerStats {
   readonly numPreemptions: number;
   /** Sequences ended so far, by why they ended. */
   readonly numFinished: Readonly<Record<FinishReason, number>>;
+  /** Adapter ids (0, the base model, left out) with running and with waiting sequences. */
+  readonly adapterIds: { readonly running: readonly number[]; readonly waiting: readonly number[] };
 }
 
 export class Scheduler {
@@ -228,6 +230,10 @@ export class Scheduler {
       numWaiting: this.#waiting.length,
       numPreemptions: this.#numPreemptions,
       numFinished: { ...this.#numFinished },
+      adapterIds: {
+        running: [...new Set(this.#running.map((s) => s.adapterId).filter((id) => id !== 0))],
+        waiting: [...new Set([...this.#waiting].map((s) => s.adapterId).filter((id) => id !== 0))],
+      },
     };
   }
 

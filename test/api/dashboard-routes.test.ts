@@ -49,7 +49,7 @@ describe("the web UI's routes", () => {
     expect((await errorOf(missing)).code).toBe("not_found");
     expect(await (await fetch(`${server.url}/loom/v1/capabilities`)).json()).toEqual({
       object: "capabilities",
-      data: ["requests", "stats_stream"],
+      data: ["requests", "batches", "stats_stream"],
     });
   });
 

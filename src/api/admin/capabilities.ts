@@ -4,8 +4,8 @@ import { Hono } from "hono";
 
 /**
  * Names a client may test for: `stats_stream` (GET /loom/v1/stats/stream), `requests` (GET /loom/v1/requests and
- * their cancel), `routes` (GET /loom/v1/routes, once there are routes), and, once it exists, `batches` (OpenAI's
- * /v1/batches).
+ * their cancel), `batches` (OpenAI's /v1/batches and /v1/files), and `routes` (GET /loom/v1/routes, once there
+ * are routes).
  */
 export type Capability = "stats_stream" | "requests" | "routes" | "batches";
 

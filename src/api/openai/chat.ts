@@ -1,11 +1,13 @@
 // POST /v1/chat/completions
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import type { Caches } from "../../cache/caches.js";
 import type { ChatEvent, ToolCall } from "../../serving/llm/chat.js";
 import { collectChat } from "../../serving/llm/collect.js";
 import type { Routing } from "../../routing/routing.js";
 import { readJson } from "../body.js";
 import { logprobsFor, routeAndStart, routedFields, routeRequest } from "../routed.js";
+import { cachedGeneration } from "./cached.js";
 import { chatLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { toChatInput } from "./prompts.js";
 import { includeUsage, openAiRouteFields, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
@@ -21,7 +23,7 @@ function wireToolCalls(calls: readonly ToolCall[]) {
   }));
 }
 
-export function chatRoutes(routing: Routing): Hono {
+export function chatRoutes(routing: Routing, caches?: Caches): Hono {
   return new Hono().post("/v1/chat/completions", async (c) => {
     const body = await readJson(c, ChatCompletionRequest);
     refuseUnsupported([
@@ -29,6 +31,9 @@ export function chatRoutes(routing: Routing): Hono {
       [body.audio, "audio"],
       [body.modalities?.filter((m) => m !== "text"), "modalities"],
     ]);
+    // A route's answer depends on the target its policy picks: only models named directly are cached.
+    const cache = routing.route(body.model) ? null : await cachedGeneration(c, caches, "/v1/chat/completions", body);
+    if (cache?.hit) return cache.hit;
     const chat = toChatInput(body);
     const id = `chatcmpl-${randomUUID()}`;
     const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : null;
@@ -55,7 +60,7 @@ export function chatRoutes(routing: Routing): Hono {
     const head = responseHead(id, body);
     if (body.stream) return streamGeneration(c, events, head, chatChunks(n), includeUsage(c, body));
     const result = await collectChat(events, n);
-    return c.json({
+    const json = {
       ...head,
       object: "chat.completion",
       choices: result.choices.map((choice) => ({
@@ -71,7 +76,8 @@ export function chatRoutes(routing: Routing): Hono {
         finish_reason: wireFinishReason(choice.finishReason ?? "abort", choice.toolCalls.length > 0),
       })),
       usage: wireUsage(result.usage),
-    });
+    };
+    return cache ? cache.respond(json) : c.json(json);
   });
 }
 

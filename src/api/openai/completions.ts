@@ -1,18 +1,20 @@
 // POST /v1/completions: a prompt as text, token ids, or an array of either (one choice group per prompt).
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
+import type { Caches } from "../../cache/caches.js";
 import { collectGeneration } from "../../serving/llm/collect.js";
 import type { GenerationEvent } from "../../serving/llm/generation.js";
 import type { Routing } from "../../routing/routing.js";
 import { readJson } from "../body.js";
 import { logprobsFor, routeAndStart, routedFields, routeRequest } from "../routed.js";
+import { cachedGeneration } from "./cached.js";
 import { completionLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { promptsOf, promptTexts } from "./prompts.js";
 import { includeUsage, openAiRouteFields, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
 import { CompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
-export function completionRoutes(routing: Routing): Hono {
+export function completionRoutes(routing: Routing, caches?: Caches): Hono {
   return new Hono().post("/v1/completions", async (c) => {
     const body = await readJson(c, CompletionRequest);
     const n = body.n ?? 1;
@@ -21,6 +23,9 @@ export function completionRoutes(routing: Routing): Hono {
       [body.suffix, "suffix"],
       [body.best_of !== undefined && body.best_of !== null && body.best_of > n, "best_of"],
     ]);
+    // A route's answer depends on the target its policy picks: only models named directly are cached.
+    const cache = routing.route(body.model) ? null : await cachedGeneration(c, caches, "/v1/completions", body);
+    if (cache?.hit) return cache.hit;
     const id = `cmpl-${randomUUID()}`;
     const request = routeRequest(c, {
       ...openAiRouteFields(body),
@@ -62,7 +67,7 @@ export function completionRoutes(routing: Routing): Hono {
         includeUsage(c, body),
       );
     const result = await collectGeneration(events, prompts.length * n);
-    return c.json({
+    const json = {
       ...head,
       object: "text_completion",
       choices: result.choices.map((choice) => ({
@@ -72,7 +77,8 @@ export function completionRoutes(routing: Routing): Hono {
         finish_reason: wireFinishReason(choice.finishReason ?? "abort"),
       })),
       usage: wireUsage(result.usage),
-    });
+    };
+    return cache ? cache.respond(json) : c.json(json);
   });
 }
 

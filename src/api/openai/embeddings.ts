@@ -1,6 +1,8 @@
 // POST /v1/embeddings: mean-pooled, L2-normalized embeddings from a loaded GGUF, or from an ONNX text model of the
 // model repository (pooled and normalized as its config says).
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import type { Caches } from "../../cache/caches.js";
+import { cachePolicy } from "../../cache/policy.js";
 import type { ClassicServing } from "../../serving/classic/classic-serving.js";
 import type { ModelRepository } from "../../serving/classic/model-repository.js";
 import type { Routing } from "../../routing/routing.js";
@@ -47,7 +49,7 @@ async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, e
   return embeddingList(body, serving.name, vectors, promptTokens);
 }
 
-export function embeddingRoutes(routing: Routing, repository: ModelRepository): Hono {
+export function embeddingRoutes(routing: Routing, repository: ModelRepository, caches?: Caches): Hono {
   return new Hono().post("/v1/embeddings", async (c) => {
     const body = await readJson(c, EmbeddingRequest);
     const textModel = routing.has(body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
@@ -69,14 +71,33 @@ export function embeddingRoutes(routing: Routing, repository: ModelRepository): 
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);
     const inputs = promptsOf(body.input, serving);
     for (const tokens of inputs) serving.checkPrompt(tokens, { param: "input" });
-    const vectors = await serving.embedder.embed(inputs);
+    const compute = (missing: Int32Array[]) => serving.embedder.embed(missing);
+    const vectors = caches?.embeddings
+      ? await cachedEmbed(c, caches, decision.target.id, inputs, compute)
+      : await compute(inputs);
     return c.json(
       embeddingList(
         body,
-        serving.name,
+        // A route keeps its name in answers; a model is named as it is served.
+        decision.route === null ? serving.name : body.model,
         vectors,
         inputs.reduce((sum, tokens) => sum + tokens.length, 0),
       ),
     );
   });
+}
+
+/** Inputs already embedded by this model version come from the cache; `x-loom-cache: hit` when all of them did. */
+async function cachedEmbed(
+  c: Context,
+  caches: Caches,
+  model: string,
+  inputs: Int32Array[],
+  compute: (missing: Int32Array[]) => Promise<Float32Array[]>,
+): Promise<Float32Array[]> {
+  const policy = cachePolicy(c.req.header("cache-control"));
+  const version = await caches.versionOf(model);
+  const { vectors, hits } = await caches.embeddings!.embed(version, inputs, compute, policy);
+  c.header("x-loom-cache", hits === inputs.length ? "hit" : "miss");
+  return vectors;
 }

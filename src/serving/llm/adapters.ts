@@ -151,6 +151,11 @@ export class AdapterRegistry {
     };
   }
 
+  /** The name of the adapter an adapter id stands for, or null when it was unloaded. */
+  nameOf(adapterId: number): string | null {
+    return this.#variants.get(adapterId)?.adapter.name ?? null;
+  }
+
   resolve(adapterId: number): ResolvedAdapter | null {
     const variant = this.#variants.get(adapterId);
     return variant ? { handle: variant.adapter.handle, scale: variant.scale } : null;

@@ -13,8 +13,11 @@ function engineStats(over: { generated: number; queries: number; hits: number; r
     numPreemptions: 0,
     numGeneratedTokens: over.generated,
     kvSpanCells: -1,
+    lora: { maxLoras: 8, running: [], waiting: [] },
+    cacheConfig: { layout: "unified", enablePrefixCaching: true },
     kv: {
       numBlocks: 100,
+      blockSize: 16,
       numUsedBlocks: 25,
       numCachedBlocks: 5,
       numFreeBlocks: 70,

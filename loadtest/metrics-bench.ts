@@ -1,0 +1,81 @@
+// npm run bench:metrics: how fast /metrics renders while 256 sequences run, the load at which the Gateway API
+// Inference Extension's endpoint picker scrapes every 50 ms (stale metrics count as saturation; the target is
+// under 5 ms p99). Loom runs in its own process on the tiny model; latency is measured at the client on loopback,
+// so it is an upper bound on the server's time.
+// usage: npm run bench:metrics -- [--running 256] [--scrapes 2000] [--interval-ms 0] [--dry-run]
+import { parseArgs } from "node:util";
+import { DEFAULT_MODEL_PATH } from "../models/ensure-default.js";
+import { startLoom } from "./server-process.js";
+import { percentile } from "./stats.js";
+
+const { values } = parseArgs({
+  options: {
+    running: { type: "string", default: "256" },
+    scrapes: { type: "string", default: "2000" },
+    "interval-ms": { type: "string", default: "0" },
+    "dry-run": { type: "boolean", default: false },
+  },
+});
+const running = values["dry-run"] ? 8 : Number(values.running);
+const scrapes = values["dry-run"] ? 50 : Number(values.scrapes);
+const intervalMs = Number(values["interval-ms"]);
+
+const server = await startLoom(DEFAULT_MODEL_PATH, 18090, [
+  "--threads",
+  "1",
+  "--max-running",
+  String(running),
+  "--kv-tokens",
+  // Room for every sequence to generate its whole max_tokens, so none is preempted while scrapes are timed.
+  String(running * 1024),
+  "--kv-layout",
+  "unified",
+  "--no-ui",
+  "--log-level",
+  "warn",
+]);
+const controller = new AbortController();
+try {
+  // Each client streams one long completion after another (read and dropped: a stream whose body is cancelled is a
+  // client gone, which the server ends), so `running` sequences run for the whole measurement.
+  const client = async (i: number) => {
+    while (!controller.signal.aborted) {
+      const response = await fetch(`${server.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny", prompt: `story ${i}`, max_tokens: 900, ignore_eos: true, stream: true }),
+        signal: controller.signal,
+      }).catch(() => null);
+      await response?.body?.pipeTo(new WritableStream()).catch(() => undefined);
+    }
+  };
+  const streams = Array.from({ length: running }, (_, i) => client(i));
+  const runningNow = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(/^vllm:num_requests_running\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
+  };
+  for (let waited = 0; (await runningNow()) < running; waited++) {
+    if (waited === 120)
+      throw new Error(
+        `fewer than ${running} sequences run after a minute: ${await (await fetch(`${server.url}/metrics`)).text()}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const latencies: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < scrapes; i++) {
+    const started = performance.now();
+    bytes = (await (await fetch(`${server.url}/metrics`)).text()).length;
+    latencies.push(performance.now() - started);
+    if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  const running_ = await runningNow();
+  console.log(
+    `/metrics with ${running_} running sequences, ${scrapes} scrapes, ${bytes} bytes: ` +
+      `p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms`,
+  );
+  controller.abort();
+  await Promise.all(streams);
+} finally {
+  server.process.kill("SIGTERM");
+}
