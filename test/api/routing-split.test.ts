@@ -25,7 +25,7 @@ routes:
 
 let server: RoutingServer;
 beforeAll(async () => {
-  server = await startRoutingServer(CONFIG);
+  server = await startRoutingServer(CONFIG, { overrides: { responseCache: true } });
 });
 afterAll(async () => {
   await server?.close();
@@ -190,6 +190,25 @@ describe("a server started from a config file", () => {
     const embeddings = await post(server.url, "/v1/embeddings", { model: "assistant", input: "hello", user });
     expect(embeddings.status).toBe(200);
     expect(embeddings.headers.get("x-loom-served-model")).toBe("story@2");
+  });
+
+  it("answers a model named directly from the response cache, never a route, whose pick may differ", async () => {
+    const greedy = (model: string) =>
+      post(server.url, "/v1/chat/completions", {
+        model,
+        messages: [{ role: "user", content: "Once upon a time" }],
+        max_tokens: 4,
+        temperature: 0,
+      });
+    expect((await greedy("story@1")).headers.get("x-loom-cache")).toBe("miss");
+    const again = await greedy("story@1");
+    expect(again.headers.get("x-loom-cache")).toBe("hit");
+    for (let i = 0; i < 2; i++) {
+      const routed = await greedy("assistant");
+      expect(routed.status).toBe(200);
+      expect(routed.headers.get("x-loom-cache")).toBeNull();
+      expect(routed.headers.get("x-loom-route")).toBe("assistant");
+    }
   });
 
   it("shows the routes to the dashboard with their weights", async () => {
