@@ -10,7 +10,7 @@ const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "src
   encoding: "utf8",
 })
   .split("\n")
-  .filter((f) => /\.(ts|tsx|mjs|js|css|html)$/.test(f));
+  .filter((f) => /\.(ts|tsx|mjs|js|css)$/.test(f));
 const problems = [];
 for (const file of files) {
   let text;

@@ -1,12 +1,14 @@
 // The cost of constrained sampling per decode step: B sequences decode TG tokens together, each with no grammar, a
-// structured-output grammar (llama.cpp's json_schema_to_grammar) or a required tool-call grammar (llama.cpp's chat
-// layer, the call's opening given). Prints ms per step (decode, sample) and tokens/s per mode, and the slowdown
-// against free generation. On a random-weight model the grammar rejects most first picks, so every such step masks
-// the whole vocabulary: an upper bound of what a trained model pays.
+// structured-output grammar (llama.cpp's json_schema_to_grammar) or a tool-call grammar of llama.cpp's chat layer as
+// Loom tightens it (`required`: the output is the calls from its first token; a named tool: exactly one call, then
+// only end-of-generation). Prints ms per step (decode, sample) and tokens/s per mode, and the slowdown against free
+// generation (issue 17's target: under 10% at batch 8). On a random-weight model the grammar rejects most first
+// picks, so every such step masks the whole vocabulary: an upper bound of what a trained model pays. A sequence
+// whose grammar is complete starts over, so every step samples under the grammar.
 // usage: npm run bench:grammar -- --model models/smollm2-135m.gguf [--batch 8] [--tg 64] [--threads 2]
 import { parseArgs } from "node:util";
 import { chatTemplateSource } from "../models/vocab.js";
-import { ChatTemplates, jsonSchemaToGrammar } from "../src/backend/llama/chat-layer.js";
+import { ChatTemplates, jsonSchemaToGrammar, type ToolChoice } from "../src/backend/llama/chat-layer.js";
 import type { LlamaContext } from "../src/backend/llama/llama-context.js";
 import { LlamaModel } from "../src/backend/llama/llama-model.js";
 import type { NativeSampler } from "../src/backend/llama/addon.js";
@@ -32,22 +34,19 @@ const schema = {
 };
 const parameters = { type: "object", properties: { query: { type: "string" }, limit: { type: "integer" } } };
 const tools = ["search", "fetch"].map((name) => ({ type: "function" as const, function: { name, parameters } }));
-const required = ChatTemplates.create(model, chatTemplateSource(values.template)).apply({
-  messages: [{ role: "user", content: "Find papers on paged attention." }],
-  tools,
-  toolChoice: "required",
-});
-// Text a sampler has taken before the timed steps: for tool calls, the call's opening, in place of the model's choice.
-const MODES: readonly { name: string; params: Partial<SamplingParams>; opening: string }[] = [
-  { name: "free", params: {}, opening: "" },
-  { name: "json schema", params: { grammar: jsonSchemaToGrammar(schema) }, opening: "" },
-  { name: "tool call (required)", params: { grammar: required.grammar }, opening: "<tool_call>\n" },
+const templates = ChatTemplates.create(model, chatTemplateSource(values.template));
+const toolGrammar = (toolChoice: ToolChoice) =>
+  templates.apply({ messages: [{ role: "user", content: "Find papers on paged attention." }], tools, toolChoice })
+    .grammar;
+const MODES: readonly { name: string; params: Partial<SamplingParams> }[] = [
+  { name: "free", params: {} },
+  { name: "json schema", params: { grammar: jsonSchemaToGrammar(schema) } },
+  { name: "tool call (required)", params: { grammar: toolGrammar("required") } },
+  { name: "tool call (named)", params: { grammar: toolGrammar({ type: "function", function: { name: "fetch" } }) } },
 ];
 
 function sampler(context: LlamaContext, mode: (typeof MODES)[number]): NativeSampler {
-  const created = context.createSampler(samplingParams({ temperature: 0, ...mode.params }));
-  if (mode.opening) created.accept(model.tokenize(mode.opening, { addSpecial: false, parseSpecial: true }));
-  return created;
+  return context.createSampler(samplingParams({ temperature: 0, ...mode.params }));
 }
 
 const results: { mode: string; decodeMsPerStep: number; sampleMsPerStep: number; tokensPerSecond: number }[] = [];

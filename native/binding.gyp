@@ -13,6 +13,7 @@
         "src/chat-templates.cpp",
         "src/chat-parser.cpp",
         "src/chat-json.cpp",
+        "src/chat-tool-grammar.cpp",
         "src/schema-grammar.cpp",
         "src/grammar-sampler.cpp"
       ],

@@ -59,11 +59,13 @@ export const SERVE_OPTIONS = {
     env: "LOOM_PORT",
     help: "port to listen on (0 picks a free one)",
   }),
-  kvTokens: modelOption(count(64).default(32768), {
+  kvTokens: modelOption(count(64).optional(), {
     flag: "--kv-tokens",
     arg: "N",
     env: "LOOM_KV_TOKENS",
-    help: "KV cells in all: one pool shared by all sequences, or split evenly into a stream per sequence",
+    help:
+      "KV cells in all: one pool shared by all sequences, or split evenly into a stream per sequence (default: " +
+      "32768 on the CPU; on a GPU, what 80% of its free memory holds after the weights)",
   }),
   kvLayout: modelOption(z.enum(["auto", "unified", "per-sequence"]).default("auto"), {
     flag: "--kv-layout",
@@ -115,11 +117,13 @@ export const SERVE_OPTIONS = {
       "threads for steps of more than one token (default: --threads); a single-token step is memory-bound, so on " +
       "few cores --threads 1 --threads-batch 2 leaves a core to HTTP at concurrency 1",
   }),
-  gpuLayers: modelOption(z.number().int().min(-1).default(0), {
+  gpuLayers: modelOption(z.number().int().min(-1).optional(), {
     flag: "--gpu-layers",
     arg: "N",
     env: "LOOM_GPU_LAYERS",
-    help: "layers offloaded to the GPU, -1 for all",
+    help:
+      "layers offloaded to the GPU, -1 for all (default: all when the installed llama.cpp has a GPU backend, " +
+      "else 0)",
   }),
   flashAttention: modelOption(z.enum(["auto", "on", "off"]).default("auto"), {
     flag: "--flash-attention",

@@ -32,7 +32,11 @@ Napi::Object toJs(Napi::Env env, const common_chat_msg& message) {
 }  // namespace
 
 Napi::Function ChatParser::Define(Napi::Env env) {
-  return DefineClass(env, "ChatParser", {InstanceMethod<&ChatParser::Parse>("parse")});
+  return DefineClass(env, "ChatParser",
+                     {
+                         InstanceMethod<&ChatParser::Parse>("parse"),
+                         InstanceMethod<&ChatParser::Complete>("complete"),
+                     });
 }
 
 // new ChatParser({format, generationPrompt, parser}): the fields of one ChatTemplates.apply() result, as llama-server
@@ -68,6 +72,16 @@ Napi::Value ChatParser::Parse(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throwCoded(env, "LOOM_CHAT_PARSE_FAILED", e.what());
   }
+}
+
+// complete(text): whether text is a whole message of the format, one that needs no more input: the parse
+// common_chat_parse does, without its leniency, which reads a call cut short as a call.
+Napi::Value ChatParser::Complete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throwCoded(env, "LOOM_INVALID_ARGUMENT", "complete(text): text must be a string");
+  if (params_.parser.empty()) return Napi::Boolean::New(env, true);
+  common_peg_parse_context ctx(params_.generation_prompt + info[0].As<Napi::String>().Utf8Value());
+  return Napi::Boolean::New(env, params_.parser.parse(ctx).success());
 }
 
 }  // namespace loom

@@ -14,6 +14,7 @@ class ChatParser : public Napi::ObjectWrap<ChatParser> {
 
  private:
   Napi::Value Parse(const Napi::CallbackInfo& info);
+  Napi::Value Complete(const Napi::CallbackInfo& info);
 
   // The parser definition is loaded once here, not on every parse of a growing stream.
   common_chat_parser_params params_;

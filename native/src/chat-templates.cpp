@@ -4,6 +4,7 @@
 
 #include "addon.h"
 #include "chat-json.h"
+#include "chat-tool-grammar.h"
 #include "json-schema-to-grammar.h"
 #include "model.h"
 
@@ -13,11 +14,11 @@ namespace {
 
 // A schema the chat layer would compile into its grammar is compiled once first, so that a bad one is reported as
 // the client's schema rather than as a template failure.
-void checkSchema(const std::string& schemaText, const std::string& what) {
+void checkSchema(const std::string& schemaText, const std::string& what, const char* code) {
   try {
     json_schema_to_grammar(common_json::parse(schemaText), true);
   } catch (const std::exception& e) {
-    throw CodedError("LOOM_INVALID_SCHEMA", what + ": " + e.what());
+    throw CodedError(code, what + ": " + e.what());
   }
 }
 
@@ -31,7 +32,9 @@ std::vector<common_chat_tool> parseTools(const common_json& request) {
     throw CodedError("LOOM_INVALID_TOOLS", e.what());
   }
   for (const auto& tool : parsed) {
-    if (!tool.parameters.empty()) checkSchema(tool.parameters, "the parameters of tool " + tool.name);
+    if (!tool.parameters.empty()) {
+      checkSchema(tool.parameters, "the parameters of tool " + tool.name, "LOOM_INVALID_TOOL_SCHEMA");
+    }
   }
   return parsed;
 }
@@ -70,7 +73,7 @@ common_chat_templates_inputs parseInputs(const common_json& request, const commo
   inputs.tools = parseTools(request);
   if (const common_json* schema = jsonField(request, "json_schema")) {
     inputs.json_schema = schema->dump();
-    checkSchema(inputs.json_schema, "json_schema");
+    checkSchema(inputs.json_schema, "json_schema", "LOOM_INVALID_SCHEMA");
   }
   if (const common_json* grammar = jsonField(request, "grammar")) inputs.grammar = grammar->get<std::string>();
   auto caps = common_chat_templates_get_caps(templates);
@@ -134,8 +137,23 @@ Napi::Array stringArray(Napi::Env env, const std::vector<std::string>& values) {
   return out;
 }
 
-// As llama-server does: a trigger word that is one token in this vocabulary becomes a token trigger, and only the
-// preserved tokens that are single tokens are kept, by id (the detokenizer renders those as text for the parser).
+// A trigger word's token, when the word is one token in this vocabulary (as llama-server converts them), or a marker
+// token followed by whitespace only (Qwen's and Hermes' "<tool_call>\n"): the grammar, engaged at the marker, then
+// requires the whitespace itself. -1 when the word must be matched as text.
+llama_token triggerToken(const llama_vocab* vocab, const std::string& word) {
+  auto ids = common_tokenize(vocab, word, false, true);
+  if (ids.size() == 1) return ids[0];
+  if (ids.empty() || !(llama_vocab_get_attr(vocab, ids[0]) & (LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_USER_DEFINED))) {
+    return -1;
+  }
+  std::string marker = common_token_to_piece(vocab, ids[0], true);
+  if (word.compare(0, marker.size(), marker) != 0) return -1;
+  bool whitespace = word.find_first_not_of(" \t\r\n", marker.size()) == std::string::npos;
+  return whitespace ? ids[0] : -1;
+}
+
+// Trigger words become token triggers where triggerToken finds one, and only the preserved tokens that are single
+// tokens are kept, by id (the detokenizer renders those as text for the parser).
 Napi::Object toJs(Napi::Env env, const common_chat_params& params, const llama_vocab* vocab) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("prompt", params.prompt);
@@ -150,10 +168,10 @@ Napi::Object toJs(Napi::Env env, const common_chat_params& params, const llama_v
     entry.Set("value", trigger.value);
     if (trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_TOKEN) entry.Set("token", trigger.token);
     if (trigger.type == COMMON_GRAMMAR_TRIGGER_TYPE_WORD) {
-      auto ids = common_tokenize(vocab, trigger.value, false, true);
-      if (ids.size() == 1) {
+      llama_token token = triggerToken(vocab, trigger.value);
+      if (token >= 0) {
         entry.Set("type", "token");
-        entry.Set("token", ids[0]);
+        entry.Set("token", token);
       }
     }
     triggers.Set(triggers.Length(), entry);
@@ -227,6 +245,12 @@ Napi::Value ChatTemplates::Apply(const Napi::CallbackInfo& info) {
     }
     common_chat_params params =
         named.empty() ? applyTemplates(templates_.get(), inputs) : applyNamed(templates_.get(), inputs, named);
+    // OpenAI's required and named choices make the message the call(s); parallel_tool_calls false makes it one.
+    // A response format takes the place of the calls in llama.cpp's layer, so it is left as it is.
+    if (!inputs.tools.empty() && choice != COMMON_CHAT_TOOL_CHOICE_NONE && inputs.json_schema.empty()) {
+      tightenToolGrammar(params, choice == COMMON_CHAT_TOOL_CHOICE_REQUIRED,
+                         !named.empty() || !inputs.parallel_tool_calls);
+    }
     return toJs(env, params, model_->vocab());
   } catch (const CodedError& e) {
     throwCoded(env, e.code(), e.what());

@@ -99,7 +99,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", renderRoutes(routing));
   app.route("/", chatRoutes(routing, caches));
   app.route("/", completionRoutes(routing, caches));
-  app.route("/", responseRoutes(routing, responses));
+  app.route("/", responseRoutes(routing, responses, jobs?.background));
   app.route("/", messagesRoutes(routing));
   app.route("/", modelRoutes(routing, repository));
   app.route("/", embeddingRoutes(routing, repository, caches));

@@ -117,10 +117,14 @@ export function buildJobServices(
  * metrics and caching as HTTP. The body's `priority` is the job's (vLLM's field, which the engine admits by).
  */
 function inProcessExecutor(app: InProcessApp, apiKey: string | undefined): Executor {
-  return async (endpoint, body, { priority, signal }) => {
+  return async (endpoint, body, { priority, signal, headers = {} }) => {
     const response = await app.request(endpoint, {
       method: "POST",
-      headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+      headers: {
+        ...headers,
+        "content-type": "application/json",
+        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      },
       body: JSON.stringify({ ...body, priority }),
       signal,
     });

@@ -39,7 +39,9 @@ export function chooseKvLayout(
     ? { name: "per-sequence", reason: `a stream of ${streamTokens} tokens per sequence holds the ${needed} needed` }
     : {
         name: "unified",
-        reason: `a stream of ${streamTokens} tokens per sequence (kv-tokens / max-running) is shorter than the ${needed} needed`,
+        reason:
+          `a stream of ${streamTokens} tokens per sequence (kv-tokens / max-running) ` +
+          `is shorter than the ${needed} needed`,
       };
 }
 

@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import type { LlamaContext } from "../backend/llama/llama-context.js";
-import { isNativeError } from "../backend/llama/addon.js";
+import { gpuDevices, isNativeError } from "../backend/llama/addon.js";
 import { LlamaModel } from "../backend/llama/llama-model.js";
 import type { ModelInfo } from "../backend/types.js";
 import { type Config, ConfigError } from "../config.js";
@@ -15,6 +15,7 @@ import { AdapterRegistry } from "../serving/llm/adapters.js";
 import type { ChatFormat } from "../serving/llm/chat.js";
 import { LlamaChatFormat } from "../serving/llm/llama-chat-format.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
+import { defaultKvTokens, gpuLayersFor } from "./device.js";
 import { chooseKvLayout, KV_LAYOUTS } from "./kv-layout.js";
 
 function defaultModelName(path: string): string {
@@ -49,25 +50,36 @@ export async function loadLlmServing(
 ): Promise<LlmServing> {
   const templateOverride =
     config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
-  const model = await LlamaModel.load(config.model, { gpuLayers: config.gpuLayers });
+  const gpuLayers = gpuLayersFor(config.gpuLayers, gpuDevices());
+  const model = await LlamaModel.load(config.model, { gpuLayers });
   let context: LlamaContext | undefined;
   try {
-    admit?.(model.info, config.kvTokens);
+    const memory =
+      config.kvTokens === undefined
+        ? defaultKvTokens(model.info, {
+            devices: gpuDevices(),
+            gpuLayers,
+            maxRunning: config.maxRunning,
+            blockSize: config.blockSize,
+          })
+        : { kvTokens: config.kvTokens, reason: "--kv-tokens" };
+    const sized = { ...config, kvTokens: memory.kvTokens };
+    admit?.(model.info, sized.kvTokens);
     const chatFormat = chatFormatOf(model, templateOverride, config.chatTemplateFile);
-    const kvLayout = chooseKvLayout(config.kvLayout, { ...config, contextLengthTrain: model.info.contextLengthTrain });
+    const kvLayout = chooseKvLayout(config.kvLayout, { ...sized, contextLengthTrain: model.info.contextLengthTrain });
     const layout = KV_LAYOUTS[kvLayout.name];
     context = await model.createContext({
-      kvTokens: config.kvTokens,
-      ...layout.contextOptions(config),
+      kvTokens: sized.kvTokens,
+      ...layout.contextOptions(sized),
       batchTokens: config.maxBatchTokens,
       flashAttention: config.flashAttention,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
       ...(config.threadsBatch === undefined ? {} : { threadsBatch: config.threadsBatch }),
     });
     const maxModelLen = config.maxModelLen ?? Math.min(context.cellsPerSequence, model.info.contextLengthTrain);
-    const tooLong = layout.checkMaxModelLen(maxModelLen, config, context);
+    const tooLong = layout.checkMaxModelLen(maxModelLen, sized, context);
     if (tooLong !== null) throw new ConfigError(tooLong);
-    const { kv, shape } = layout.build(config, context);
+    const { kv, shape } = layout.build(sized, context);
     const scheduler = new Scheduler({
       kv,
       shape,
@@ -113,6 +125,12 @@ export async function loadLlmServing(
     return new LlmServing({
       name,
       kvLayout,
+      placement: {
+        gpuLayers,
+        devices: gpuLayers === 0 ? [] : gpuDevices().map((d) => `${d.name} (${d.description})`),
+        kvTokens: memory.kvTokens,
+        kvTokensReason: memory.reason,
+      },
       aliases,
       model,
       engine,

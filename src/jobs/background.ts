@@ -38,6 +38,7 @@ export interface BackgroundRequest {
 interface StoredRequest extends BackgroundRequest {
   readonly body: Readonly<Record<string, unknown>>;
   readonly webhook_urls: readonly string[];
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface BackgroundJob {
@@ -50,6 +51,8 @@ export interface SubmitBackground {
   readonly metadata?: Readonly<Record<string, string>> | null;
   /** The caller's id (e.g. a resp_ id); a new bg_ id by default. */
   readonly id?: string;
+  /** Headers the request runs with (the Responses route passes the response's id this way). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const ATTEMPTS = 12;
@@ -69,7 +72,13 @@ export class BackgroundService {
     this.#webhookUrls = webhookUrls;
   }
 
-  async submit({ endpoint, body, metadata = null, id = newId("bg_") }: SubmitBackground): Promise<BackgroundRequest> {
+  async submit({
+    endpoint,
+    body,
+    metadata = null,
+    id = newId("bg_"),
+    headers = {},
+  }: SubmitBackground): Promise<BackgroundRequest> {
     assertAvailable(this.#store);
     const refusal = unrunnableInJob(body);
     if (refusal !== null) throw new InvalidRequestError(refusal, { param: "body" });
@@ -93,6 +102,7 @@ export class BackgroundService {
       metadata,
       body,
       webhook_urls: this.#webhookUrls,
+      headers,
     };
     await this.#store.create("request", id, { ...record });
     await this.#queue.add([{ data: { id }, options: { jobId: id, attempts: ATTEMPTS } }]);
@@ -129,7 +139,7 @@ export class BackgroundService {
 }
 
 function toWire(record: StoredRequest): BackgroundRequest {
-  const { body: _body, webhook_urls: _urls, ...wire } = record;
+  const { body: _body, webhook_urls: _urls, headers: _headers, ...wire } = record;
   return wire;
 }
 
@@ -164,7 +174,11 @@ export function backgroundHandler({
     const done = metrics?.lineStarted();
     let ok = false;
     try {
-      const result = await executor(record.endpoint, record.body, { priority: 0, signal });
+      const result = await executor(record.endpoint, record.body, {
+        priority: 0,
+        signal,
+        headers: record.headers ?? {},
+      });
       if (signal.aborted) {
         if (signal.reason === "shutdown") throw new ReturnToQueue();
         return;

@@ -23,6 +23,8 @@ interface ExecuteOptions {
   readonly priority: number;
   /** Aborting it cancels the request as a client disconnect would. */
   readonly signal: AbortSignal;
+  /** Extra request headers the job carries (a background response's own id, x-loom-response-id). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 interface ExecuteResult {

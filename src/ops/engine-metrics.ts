@@ -52,7 +52,9 @@ export class EngineMetrics {
   readonly #loraInfo = this.#own(
     new Gauge({
       name: "vllm:lora_requests_info",
-      help: "Running stats on LoRA requests: adapters with running and waiting sequences; the value is the update time.",
+      help:
+        "Running stats on LoRA requests: adapters with running and waiting sequences; " +
+        "the value is the update time.",
       labelNames: ["model_name", "max_lora", "running_lora_adapters", "waiting_lora_adapters"],
       registers: [],
     }),

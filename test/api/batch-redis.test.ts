@@ -145,4 +145,43 @@ describe("Responses API store on Redis", () => {
       await other.close();
     }
   });
+
+  it("runs a background response queued on one server on another's workers, polled and cancelled from the first", async () => {
+    const other = await startTestServer({ redisUrl: redis.url, batchConcurrency: 0 });
+    try {
+      const { model } = server;
+      const queued = await other.client.responses.create({
+        model,
+        input: "bg",
+        max_output_tokens: 5,
+        background: true,
+      });
+      expect(queued.status).toBe("queued");
+      let final = await other.client.responses.retrieve(queued.id);
+      for (let i = 0; i < 200 && (final.status === "queued" || final.status === "in_progress"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        final = await other.client.responses.retrieve(queued.id);
+      }
+      expect(final).toMatchObject({ id: queued.id, status: "incomplete", background: true });
+      expect(final.output_text.length).toBeGreaterThan(0);
+      const long = await other.client.responses.create({
+        model,
+        input: "go on",
+        max_output_tokens: 3000,
+        background: true,
+      });
+      await eventually(
+        () => server.registry.list()[0]!.engine.stats().numRunning,
+        (n) => n > 0,
+      );
+      expect((await other.client.responses.cancel(long.id)).status).toBe("cancelled");
+      await eventually(
+        () => server.registry.list()[0]!.engine.stats().numRunning,
+        (n) => n === 0,
+      );
+      expect((await server.client.responses.retrieve(long.id)).status).toBe("cancelled");
+    } finally {
+      await other.close();
+    }
+  });
 });

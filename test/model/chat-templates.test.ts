@@ -180,7 +180,7 @@ describe("bad requests", () => {
     const templates = ChatTemplates.create(qwen);
     const tool = (parameters: JsonSchema) => [{ type: "function" as const, function: { name: "f", parameters } }];
     expect(code(() => templates.apply({ messages: ASK, tools: tool({ $ref: "#/$defs/missing" }) }))).toBe(
-      "LOOM_INVALID_SCHEMA",
+      "LOOM_INVALID_TOOL_SCHEMA",
     );
     expect(code(() => templates.apply({ messages: ASK, tools: tool({ type: "object", not: {} }) }))).toBe(
       "LOOM_SCHEMA_UNSUPPORTED",

@@ -48,11 +48,23 @@ describe("a lazy grammar", () => {
   });
 
   it("lets any text through until its trigger, then only a call", () => {
-    expect(auto.grammar).toMatchObject({ lazy: true, triggers: [{ type: "word", value: "<tool_call>\n" }] });
+    // The trigger word "<tool_call>\n" is the marker token and whitespace: the marker token engages the grammar.
+    const marker = model.tokenize("<tool_call>", { addSpecial: false, parseSpecial: true });
+    expect(marker).toHaveLength(1);
+    expect(auto.grammar).toMatchObject({
+      lazy: true,
+      triggers: [{ type: "token", value: "<tool_call>\n", token: marker[0] }],
+    });
     const sampler = context.createSampler(samplingParams({ grammar: auto.grammar }));
     expect(feed(model, sampler, "Sure, let me look that up. {not json} ")).toBe(true);
     expect(feed(model, sampler, '<tool_call>\n{"name": "get_weather", "arguments": {"city": ')).toBe(true);
     expect(feed(model, sampler, "Paris")).toBe(false);
+  });
+
+  it("engages at the marker token and then requires the whitespace of the trigger word", () => {
+    const sampler = context.createSampler(samplingParams({ grammar: auto.grammar }));
+    expect(feed(model, sampler, "<tool_call>")).toBe(true);
+    expect(feed(model, sampler, "{")).toBe(false);
   });
 
   it("refuses a lazy grammar without triggers", () => {

@@ -1,9 +1,10 @@
 // Tool calls sampled by a real model under the chat layer's grammars, for every chat family: the text parses into
 // calls whose arguments are JSON of the tool's schema. A random-weight model makes none of a trained model's
-// decisions, and llama.cpp's grammars leave three of them open: to start a call at all (text may come first), to
-// close a free string (a call id), and to end the turn after a call (another may follow). So each test gives the
-// opening of the call, as the family's models write it, and biases the closing quote and the end-of-generation
-// tokens, which the grammar still rejects wherever they would break the call; the model writes the rest.
+// decisions; the grammars leave some open: to start a call at all in auto (text may come first), to close a free
+// string, to end the turn after a call where more may follow. So each test gives the opening of the call, as the
+// family's models write it, and biases the closing quote and the end-of-generation tokens, which the grammar still
+// rejects wherever they would break the call; the model writes the rest. (tool-grammar.test.ts samples a required
+// call with no help at all.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CHAT_FAMILIES, type ChatFamilyName } from "../../models/chat-families.js";
 import {

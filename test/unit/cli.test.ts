@@ -55,7 +55,6 @@ describe("parseServeArgs", () => {
     });
     expect(loadConfig(input)).toMatchObject({
       host: "127.0.0.1",
-      kvTokens: 32768,
       maxRunning: 32,
       kvLayout: "auto",
       threads: 2,

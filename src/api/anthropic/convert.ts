@@ -4,15 +4,23 @@ import { InvalidRequestError } from "../../serving/errors.js";
 import type { ChatInput, ChatMessage, ToolChoice } from "../../serving/llm/chat.js";
 import type { ContentBlock, CountTokensRequest, MessageParam } from "./schemas.js";
 
+// Anthropic's error shape has no field for the parameter: the message names it.
 function unsupported(param: string, what: string): never {
-  throw new InvalidRequestError(`this server does not support ${what}`, { param, code: "unsupported_parameter" });
+  throw new InvalidRequestError(`${param}: this server does not support ${what}`, {
+    param,
+    code: "unsupported_parameter",
+  });
 }
 
 function textOfBlocks(blocks: readonly { type: string; text?: unknown }[], param: string): string {
   return blocks
     .map((block, k) => {
-      if (block.type !== "text" || typeof block.text !== "string")
-        unsupported(`${param}.${k}`, `content blocks of type '${block.type}'`);
+      if (block.type === "text" && typeof block.text !== "string") {
+        throw new InvalidRequestError(`${param}.${k}.text: a text block needs its text as a string`, {
+          param: `${param}.${k}.text`,
+        });
+      }
+      if (block.type !== "text") unsupported(`${param}.${k}`, `content blocks of type '${block.type}'`);
       return block.text as string;
     })
     .join("\n");
@@ -31,7 +39,8 @@ function userTurn(message: MessageParam, i: number, calls: ReadonlySet<string>):
     const result = block as Extract<ContentBlock, { type: "tool_result" }>;
     if (!calls.has(result.tool_use_id)) {
       throw new InvalidRequestError(
-        `tool_result block references tool_use id '${result.tool_use_id}', which no earlier tool_use block has`,
+        `${param}.tool_use_id: tool_result block references tool_use id '${result.tool_use_id}', which no earlier ` +
+          "tool_use block has",
         {
           param: `${param}.tool_use_id`,
         },
@@ -56,6 +65,11 @@ function assistantTurn(message: MessageParam, i: number, calls: Set<string>): Ch
     else if (block.type === "redacted_thinking") return;
     else if (block.type === "tool_use") {
       const use = block as Extract<ContentBlock, { type: "tool_use" }>;
+      if (typeof use.id !== "string" || use.id === "" || typeof use.name !== "string" || use.name === "") {
+        throw new InvalidRequestError(`messages.${i}.content.${k}: a tool_use block needs an id and a name`, {
+          param: `messages.${i}.content.${k}`,
+        });
+      }
       calls.add(use.id);
       toolCalls.push({ id: use.id, name: use.name, arguments: JSON.stringify(use.input ?? {}) });
     } else unsupported(`messages.${i}.content.${k}`, `content blocks of type '${block.type}'`);
@@ -109,7 +123,7 @@ export function toChatInput(body: CountTokensRequest): ChatInput {
     tools,
     toolChoice,
     parallelToolCalls: !(choice && "disable_parallel_tool_use" in choice && choice.disable_parallel_tool_use),
-    format: format ? { type: "json_schema", schema: format.schema } : { type: "text" },
+    format: format ? { type: "json_schema", schema: format.schema, param: "output_config.format" } : { type: "text" },
     ...(body.thinking?.type === "enabled"
       ? { enableThinking: true }
       : body.thinking?.type === "disabled"

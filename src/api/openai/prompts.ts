@@ -33,7 +33,10 @@ function textOf(content: WireMessage["content"], param: string): string | null {
   if (typeof content === "string") return content;
   return content
     .map((part, k) => {
-      if (part.type !== "text" || typeof part.text !== "string") {
+      if (part.type === "text" && typeof part.text !== "string") {
+        throw new ApiError(400, `${param}.${k}.text: a text part needs its text as a string`, { param });
+      }
+      if (part.type !== "text") {
         throw new ApiError(400, `${param}.${k}: content parts of type '${part.type}' are not supported; only text`, {
           param,
           code: "unsupported_content",

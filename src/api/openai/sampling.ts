@@ -34,7 +34,9 @@ declare module "hono" {
   }
 }
 
-/** Whether a stream ends with a usage chunk: the client asked (stream_options.include_usage) or the server forces it. */
+/**
+ * Whether a stream ends with a usage chunk: the client asked (stream_options.include_usage) or the server forces it.
+ */
 export function includeUsage(c: Context, body: Common): boolean {
   return body.stream_options?.include_usage === true || c.get("forceIncludeUsage") === true;
 }

@@ -161,7 +161,9 @@ export const ChatCompletionRequest = z
       ctx.addIssue({
         code: "custom",
         path: ["tool_choice"],
-        message: `tool_choice names function '${choice.function.name}', which is not among the tools (${names.join(", ")})`,
+        message:
+          `tool_choice names function '${choice.function.name}', ` +
+          `which is not among the tools (${names.join(", ")})`,
       });
     }
     checkToolHistory(body.messages, ctx);

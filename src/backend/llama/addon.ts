@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import type { GrammarTrigger } from "../../sampling-params.js";
 import type { Batch, KvUsage, ModelInfo, StepResult } from "../types.js";
 
+/** A ggml compute device: its name (CUDA0, Vulkan0, Metal, CPU), description and memory in bytes. */
 export interface NativeDevice {
   readonly name: string;
   readonly description: string;
@@ -118,6 +119,7 @@ export interface NativeChatMessage {
 
 export interface NativeChatParser {
   parse(text: string, isPartial: boolean): NativeChatMessage;
+  complete(text: string): boolean;
 }
 
 export interface NativeLoraAdapter {
@@ -192,10 +194,10 @@ type LlamaLogLevel = keyof typeof LOG_LEVELS;
 // src/backend/llama and dist/backend/llama are both three folders below the repository root.
 const nativeBuildDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "native", "build");
 
-let loaded: { addon: NativeAddon; init: NativeInitInfo; variant: string } | undefined;
+let loaded: { addon: NativeAddon; init: NativeInitInfo; variant: string; libDir: string } | undefined;
 
 /** The addon, loaded and initialised once per process. */
-export function loadAddon(): { addon: NativeAddon; init: NativeInitInfo; variant: string } {
+export function loadAddon(): { addon: NativeAddon; init: NativeInitInfo; variant: string; libDir: string } {
   if (loaded) return loaded;
   const manifestPath = join(nativeBuildDir, "loom-native.json");
   const addonPath = join(nativeBuildDir, "Release", "loom.node");
@@ -206,8 +208,19 @@ export function loadAddon(): { addon: NativeAddon; init: NativeInitInfo; variant
   const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
   // Silent until the server applies its --llama-log-level: llama.cpp logs every tensor as a model loads.
   setLlamaLogLevel("silent", addon);
-  loaded = { addon, init: addon.init(manifest.libDir), variant: manifest.variant };
+  loaded = { addon, init: addon.init(manifest.libDir), variant: manifest.variant, libDir: manifest.libDir };
   return loaded;
+}
+
+/**
+ * The accelerators llama.cpp can offload to (CPU devices left out), with their memory as it is now: after a model
+ * loaded, its weights count as used. Empty when the installed variant has no GPU backend.
+ */
+export function gpuDevices(): NativeDevice[] {
+  const { addon, init, libDir } = loadAddon();
+  if (!init.supportsGpuOffload) return [];
+  // init() loads the backends once; called again, it reads the devices' memory afresh.
+  return addon.init(libDir).devices.filter((d) => !/^cpu/i.test(d.name));
 }
 
 export function setLlamaLogLevel(level: LlamaLogLevel, addon: NativeAddon = loadAddon().addon): void {

@@ -16,7 +16,7 @@ import {
   type NativeChatTemplates,
 } from "./addon.js";
 import type { LlamaModel } from "./llama-model.js";
-import { type GrammarCompiler, type JsonSchema, prepareSchema } from "./schema-support.js";
+import { type GrammarCompiler, type JsonSchema, prepareSchema, UnsupportedSchemaError } from "./schema-support.js";
 
 export { type JsonSchema, UnsupportedSchemaError } from "./schema-support.js";
 
@@ -127,6 +127,14 @@ export function jsonSchemaToGrammar(schema: JsonSchema): string {
   return compileSchema(prepareSchema(schema, compileSchema));
 }
 
+function prepareToolParameters(tool: ChatTool): JsonSchema {
+  try {
+    return prepareSchema(tool.function.parameters!, compileSchema);
+  } catch (error) {
+    throw error instanceof UnsupportedSchemaError ? error.ofTool(tool.function.name) : error;
+  }
+}
+
 /** The chat templates of one model: its own (tokenizer.chat_template and a tool_use variant) or an override. */
 export class ChatTemplates {
   readonly #native: NativeChatTemplates;
@@ -155,8 +163,9 @@ export class ChatTemplates {
 
   /**
    * Renders the request. Throws UnsupportedSchemaError (LOOM_SCHEMA_UNSUPPORTED) for a tool or response schema a
-   * grammar cannot honour, and native errors by code: LOOM_INVALID_MESSAGES (a message of the wrong shape),
-   * LOOM_INVALID_TOOLS, LOOM_INVALID_SCHEMA (a schema that does not compile), LOOM_UNKNOWN_TOOL (a named
+   * grammar cannot honour (err.tool names the tool), and native errors by code: LOOM_INVALID_MESSAGES (a message of
+   * the wrong shape), LOOM_INVALID_TOOLS, LOOM_INVALID_TOOL_SCHEMA and LOOM_INVALID_SCHEMA (a tool's parameters, the
+   * response schema, that do not compile), LOOM_UNKNOWN_TOOL (a named
    * tool_choice not among the tools), LOOM_TOOLS_UNSUPPORTED (tools for a template that cannot render calls),
    * LOOM_CHAT_TEMPLATE_FAILED (the template raised on these messages, e.g. roles out of order),
    * LOOM_INVALID_ARGUMENT (a bad tool_choice or reasoning format, grammar together with tools).
@@ -165,10 +174,7 @@ export class ChatTemplates {
     const tools = request.tools?.map((tool) =>
       tool.function.parameters === undefined
         ? tool
-        : {
-            ...tool,
-            function: { ...tool.function, parameters: prepareSchema(tool.function.parameters, compileSchema) },
-          },
+        : { ...tool, function: { ...tool.function, parameters: prepareToolParameters(tool) } },
     );
     const result = this.#native.apply(
       JSON.stringify({
@@ -229,5 +235,13 @@ export class ChatParser {
    */
   parse(text: string, { partial = false }: { partial?: boolean } = {}): ParsedChatMessage {
     return this.#native.parse(text, partial);
+  }
+
+  /**
+   * Whether text is a whole message of the format, needing no more input (a call closed, not cut short). parse()
+   * cannot tell: it reads a call cut mid-arguments as a call, as llama-server does at the end of max_tokens.
+   */
+  complete(text: string): boolean {
+    return this.#native.complete(text);
   }
 }

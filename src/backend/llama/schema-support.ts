@@ -10,14 +10,26 @@
 /** A JSON schema as clients send it (OpenAI response_format, tool parameters). */
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
-/** A keyword no grammar of llama.cpp's converter can honour; err.path is a JSON pointer into the schema. */
+/**
+ * A keyword no grammar of llama.cpp's converter can honour; err.path is a JSON pointer into the schema, err.tool the
+ * tool whose parameters it is, when it is a tool's.
+ */
 export class UnsupportedSchemaError extends Error {
   readonly code = "LOOM_SCHEMA_UNSUPPORTED";
   readonly path: string;
-  constructor(path: string, message: string) {
-    super(`JSON schema at ${path}: ${message}`);
+  readonly reason: string;
+  readonly tool: string | null;
+  constructor(path: string, reason: string, tool: string | null = null) {
+    super(`${tool === null ? "" : `the parameters of tool ${tool}: `}JSON schema at ${path}: ${reason}`);
     this.name = "UnsupportedSchemaError";
     this.path = path;
+    this.reason = reason;
+    this.tool = tool;
+  }
+
+  /** The same refusal, about the parameters of a tool. */
+  ofTool(tool: string): UnsupportedSchemaError {
+    return new UnsupportedSchemaError(this.path, this.reason, tool);
   }
 }
 

@@ -3,6 +3,7 @@
 // ChatEvents, where the generated text is already split into content, reasoning and tool calls.
 import type { Usage } from "../../engine/events.js";
 import type { SamplingParams } from "../../sampling-params.js";
+import type { CallIds } from "./call-ids.js";
 import type { SequenceEnd, TokenLogprob } from "./generation.js";
 
 /** A call the assistant makes: `arguments` is JSON text, as OpenAI carries it. */
@@ -37,7 +38,12 @@ export type ToolChoice = "none" | "auto" | "required" | { readonly name: string 
 export type OutputFormat =
   | { readonly type: "text" }
   | { readonly type: "json_object" }
-  | { readonly type: "json_schema"; readonly schema: Readonly<Record<string, unknown>> };
+  | {
+      readonly type: "json_schema";
+      readonly schema: Readonly<Record<string, unknown>>;
+      /** The request field the schema came from, named when it is refused (default "response_format"). */
+      readonly param?: string;
+    };
 
 export interface ChatInput {
   readonly messages: readonly ChatMessage[];
@@ -68,6 +74,13 @@ export interface RenderedChat {
   /** Special tokens the parser reads as markers (e.g. <tool_call>): the output keeps their text. */
   readonly markerTokens: ReadonlySet<number>;
   readonly parse: OutputParser;
+  /**
+   * Whether text is a whole message of the format, needing no more input: a call closed, not cut short (the parse
+   * reads both as a call). How a choice limited to one call is stopped once it has made it.
+   */
+  readonly complete: (text: string) => boolean;
+  /** The ids of the calls the output makes, in a shape the template takes back in the next turn's history. */
+  readonly callIds: CallIds;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 } from "../../backend/llama/chat-layer.js";
 import type { LlamaModel } from "../../backend/llama/llama-model.js";
 import { InvalidRequestError } from "../errors.js";
+import { type CallIds, callIdsFor } from "./call-ids.js";
 import type { ChatFormat, ChatInput, OutputParser, ParsedOutput, RenderedChat } from "./chat.js";
 
 const utf8 = new TextDecoder();
@@ -50,27 +51,38 @@ function paramOf(code: string, input: ChatInput): string | null {
     case "LOOM_UNKNOWN_TOOL":
       return "tool_choice";
     case "LOOM_INVALID_TOOLS":
+    case "LOOM_INVALID_TOOL_SCHEMA":
     case "LOOM_TOOLS_UNSUPPORTED":
       return "tools";
     case "LOOM_INVALID_SCHEMA":
-    case "LOOM_SCHEMA_UNSUPPORTED":
-      return input.format.type === "json_schema" && input.tools.length === 0 ? "response_format" : "tools";
+      return input.format.type === "json_schema" ? (input.format.param ?? "response_format") : "response_format";
     default:
       return null;
   }
 }
 
-/** Chat-layer errors about the request itself are the client's (400, naming the field); others stay faults. */
+const WIRE_CODES: Readonly<Record<string, string>> = {
+  LOOM_TOOLS_UNSUPPORTED: "unsupported_parameter",
+  LOOM_INVALID_TOOL_SCHEMA: "invalid_schema",
+};
+
+/**
+ * Chat-layer errors about the request itself are the client's (400, naming the field, in the message too, since
+ * Anthropic's error shape has no field for it); others stay faults.
+ */
 function clientError(error: unknown, input: ChatInput): Error {
+  const refusal = (message: string, param: string | null, code: string) =>
+    new InvalidRequestError(param === null || message.startsWith(param) ? message : `${param}: ${message}`, {
+      param,
+      code,
+    });
   if (error instanceof UnsupportedSchemaError) {
-    return new InvalidRequestError(error.message, { param: paramOf(error.code, input), code: "unsupported_schema" });
+    const param = error.tool !== null ? "tools" : paramOf("LOOM_INVALID_SCHEMA", input);
+    return refusal(error.message, param, "unsupported_schema");
   }
   if (isNativeError(error) && (paramOf(error.code, input) !== null || error.code === "LOOM_INVALID_ARGUMENT")) {
-    const code =
-      error.code === "LOOM_TOOLS_UNSUPPORTED"
-        ? "unsupported_parameter"
-        : error.code.toLowerCase().replace(/^loom_/, "");
-    return new InvalidRequestError(error.message, { param: paramOf(error.code, input), code });
+    const code = WIRE_CODES[error.code] ?? error.code.toLowerCase().replace(/^loom_/, "");
+    return refusal(error.message, paramOf(error.code, input), code);
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -79,8 +91,7 @@ function clientError(error: unknown, input: ChatInput): Error {
  * The parser of one request. A partial parse that fails (text cut at an odd place) shows nothing new; a final one
  * that fails (a weak model's malformed call) gives the text back as content rather than losing it.
  */
-function outputParser(prompt: ChatPrompt): OutputParser {
-  const parser = new ChatParser(prompt.parser);
+function outputParser(parser: ChatParser): OutputParser {
   let last: ParsedOutput = { content: "", reasoning: "", toolCalls: [] };
   return (text, partial) => {
     try {
@@ -94,10 +105,29 @@ function outputParser(prompt: ChatPrompt): OutputParser {
   };
 }
 
+/** Whether the template renders a history holding a call with this id, and its answer. */
+function rendersCallId(templates: ChatTemplates, id: string): boolean {
+  const call = { id, type: "function" as const, function: { name: "probe", arguments: "{}" } };
+  try {
+    templates.apply({
+      messages: [
+        { role: "user", content: "?" },
+        { role: "assistant", content: null, tool_calls: [call] },
+        { role: "tool", tool_call_id: id, content: "1" },
+      ],
+      tools: [{ type: "function", function: { name: "probe", parameters: { type: "object" } } }],
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class LlamaChatFormat implements ChatFormat {
   readonly #templates: ChatTemplates;
   readonly #model: LlamaModel;
   readonly #bosText: string;
+  readonly #callIds: CallIds;
 
   /** Throws a native error with code LOOM_CHAT_TEMPLATE_INVALID when the override template does not parse. */
   constructor(model: LlamaModel, overrideSource?: string) {
@@ -105,6 +135,7 @@ export class LlamaChatFormat implements ChatFormat {
     this.#model = model;
     const bos = model.info.bosToken;
     this.#bosText = bos < 0 ? "" : utf8.decode(model.tokenToBytes(bos, { special: true }));
+    this.#callIds = callIdsFor((id) => rendersCallId(this.#templates, id));
   }
 
   render(input: ChatInput): RenderedChat {
@@ -124,12 +155,15 @@ export class LlamaChatFormat implements ChatFormat {
     }
     // A template that writes BOS itself gets no second one from the tokenizer.
     const writesBos = this.#bosText !== "" && prompt.prompt.startsWith(this.#bosText);
+    const parser = new ChatParser(prompt.parser);
     return {
       promptTokens: this.#model.tokenize(prompt.prompt, { addSpecial: !writesBos, parseSpecial: true }),
       grammar: prompt.grammar,
       stops: prompt.additionalStops,
       markerTokens: prompt.preservedTokenIds,
-      parse: outputParser(prompt),
+      parse: outputParser(parser),
+      complete: (text) => parser.complete(text),
+      callIds: this.#callIds,
     };
   }
 }

@@ -3,7 +3,6 @@
 import type { LlamaContext } from "../../backend/llama/llama-context.js";
 import type { LlamaModel } from "../../backend/llama/llama-model.js";
 import type { Engine } from "../../engine/engine.js";
-import { isNativeError } from "../../backend/llama/addon.js";
 import type { Logger } from "../../ops/logger.js";
 import type { Metrics } from "../../ops/metrics.js";
 import { InvalidRequestError, OverloadedError, ShuttingDownError } from "../errors.js";
@@ -11,19 +10,21 @@ import type { AdapterRegistry } from "./adapters.js";
 import type { ChatFormat, ChatInput, ChatRun, RenderedChat } from "./chat.js";
 import { chatEvents } from "./chat-stream.js";
 import { Embedder } from "./embedder.js";
-import {
-  type GenerateInput,
-  Generation,
-  type GenerationEvent,
-  type GenerationSummary,
-  REST_OF_CONTEXT,
-} from "./generation.js";
+import { type GenerateInput, Generation, type GenerationEvent, REST_OF_CONTEXT } from "./generation.js";
 import { mergeGenerations } from "./merge.js";
+import { clientErrorsOf, observeGeneration } from "./observe.js";
 
 export interface LlmServingOptions {
   readonly name: string;
   /** Other names clients may use for this model. */
   readonly aliases?: readonly string[];
+  /** Where the model runs and its KV cells, and why (for the startup log): devices by name, [] for the CPU. */
+  readonly placement: {
+    readonly gpuLayers: number;
+    readonly devices: readonly string[];
+    readonly kvTokens: number;
+    readonly kvTokensReason: string;
+  };
   /** The KV layout the model runs with, and why it was chosen (for logs and the cache metrics). */
   readonly kvLayout: { readonly name: "unified" | "per-sequence"; readonly reason: string };
   readonly model: LlamaModel;
@@ -45,6 +46,7 @@ export class LlmServing {
   readonly name: string;
   readonly aliases: readonly string[];
   readonly kvLayout: LlmServingOptions["kvLayout"];
+  readonly placement: LlmServingOptions["placement"];
   readonly model: LlamaModel;
   readonly engine: Engine;
   readonly maxModelLen: number;
@@ -65,6 +67,7 @@ export class LlmServing {
     name,
     aliases = [],
     kvLayout,
+    placement,
     model,
     engine,
     context,
@@ -88,6 +91,7 @@ export class LlmServing {
     this.name = name;
     this.aliases = aliases;
     this.kvLayout = kvLayout;
+    this.placement = placement;
     this.model = model;
     this.engine = engine;
     this.#context = context;
@@ -171,7 +175,7 @@ export class LlmServing {
           timeoutMs: input.timeoutMs ?? this.#defaultTimeoutMs,
           onSettled: (settled, summary) => {
             this.#inFlight.delete(settled);
-            this.#observe(summary);
+            observeGeneration(this.name, summary, { metrics: this.#metrics, logger: this.#logger });
           },
         }),
     );
@@ -195,12 +199,14 @@ export class LlmServing {
       promptParam: "messages",
       markerTokens: rendered.markerTokens,
     });
-    // Some formats' grammars allow a second call even when the client asked for one at most: keep the first.
-    const maxToolCalls = chat.parallelToolCalls ? Number.POSITIVE_INFINITY : 1;
-    return {
-      promptTokens: rendered.promptTokens.length,
-      events: chatEvents(generation, params.n, rendered.parse, maxToolCalls),
+    const reading = {
+      parse: rendered.parse,
+      complete: rendered.complete,
+      callIds: rendered.callIds,
+      maxToolCalls: chat.parallelToolCalls ? Number.POSITIVE_INFINITY : 1,
+      stop: (index: number) => this.engine.abort(input.requestId, "stop", null, index),
     };
+    return { promptTokens: rendered.promptTokens.length, events: chatEvents(generation, params.n, reading) };
   }
 
   /**
@@ -231,36 +237,6 @@ export class LlmServing {
     return generation !== undefined;
   }
 
-  #observe({ input, usage, reasons, queueMs, ttftMs, interTokenMs, e2eMs }: GenerationSummary): void {
-    const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0]!;
-    this.#metrics?.observeRequest(this.name, {
-      loraName: input.adapter?.name ?? null,
-      route: input.route ?? null,
-      finishReason,
-      promptTokens: usage.promptTokens,
-      outputTokens: usage.completionTokens,
-      e2eSeconds: e2eMs / 1000,
-      queueSeconds: queueMs === null ? null : queueMs / 1000,
-      ttftSeconds: ttftMs === null ? null : ttftMs / 1000,
-      interTokenSeconds: interTokenMs.map((ms) => ms / 1000),
-    });
-    this.#logger.log("info", "request", {
-      request_id: input.traceId ?? null,
-      id: input.requestId,
-      model: this.name,
-      lora: input.adapter?.name ?? null,
-      ...(input.route ? { route: input.route.name, variant: input.route.variant } : {}),
-      n: input.params.n,
-      prompt_tokens: usage.promptTokens,
-      cached_tokens: usage.cachedPromptTokens,
-      output_tokens: usage.completionTokens,
-      queue_ms: queueMs === null ? null : Math.round(queueMs),
-      ttft_ms: ttftMs === null ? null : Math.round(ttftMs),
-      total_ms: Math.round(e2eMs),
-      finish_reason: reasons,
-    });
-  }
-
   /** Refuses new requests from now on (shutdown); what runs goes on. */
   stopAccepting(): void {
     this.#draining = true;
@@ -273,19 +249,5 @@ export class LlmServing {
     await this.embedder.close();
     await this.#context.dispose();
     this.model.dispose();
-  }
-}
-
-/** Runs `start`; a grammar llama.cpp cannot compile is the client's schema or tools, so it becomes a 400. */
-function clientErrorsOf<T>(start: () => T): T {
-  try {
-    return start();
-  } catch (error) {
-    if (isNativeError(error, "LOOM_INVALID_GRAMMAR")) {
-      throw new InvalidRequestError(`the grammar for this request does not compile: ${error.message}`, {
-        param: "response_format",
-      });
-    }
-    throw error;
   }
 }

@@ -1,24 +1,19 @@
 // POST /v1/responses (plain, streamed, background), GET / DELETE /v1/responses/{id}, POST .../cancel and
 // GET .../input_items: OpenAI's Responses API over the same chat path as /v1/chat/completions.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { ResponseStore } from "../../../cache/response-store.js";
 import type { ChatEvent } from "../../../serving/llm/chat.js";
+import type { BackgroundService } from "../../../jobs/background.js";
 import type { Routing } from "../../../routing/routing.js";
+import { InvalidRequestError } from "../../../serving/errors.js";
 import type { Usage } from "../../../engine/events.js";
 import { failureOf } from "../../../serving/llm/collect.js";
 import { readJson } from "../../body.js";
 import { ApiError, toApiError } from "../../errors.js";
 import { streamEvents, type TypedEvent } from "../../sse.js";
 import { OutputBuilder, type ResponseEvent } from "./output.js";
-import {
-  type Outcome,
-  type PreparedResponse,
-  prepareResponse,
-  remember,
-  responseObject,
-  startResponse,
-} from "./run.js";
+import { type Outcome, prepareResponse, remember, responseObject, startResponse } from "./run.js";
 import { ResponseCreateRequest } from "./schemas.js";
 
 /**
@@ -61,33 +56,53 @@ const ListQuery = z.object({
   after: z.string().optional(),
 });
 
-export function responseRoutes(routing: Routing, store: ResponseStore): Hono {
-  // Background responses running in this process, by id: cancelling aborts the generation.
-  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+/**
+ * The header a background response's job runs it with: its own resp_ id, so the run fills the response the client
+ * was given (the body comes with background false, since the job is the background).
+ */
+const RESPONSE_ID_HEADER = "x-loom-response-id";
+const UNFINISHED = new Set(["queued", "in_progress"]);
 
-  const runInBackground = (c: Parameters<typeof startResponse>[0], p: PreparedResponse) => {
-    const controller = new AbortController();
-    const done = (async () => {
-      let outcome: Outcome;
-      try {
-        const events = await startResponse(c, routing, p, controller.signal);
-        outcome = await consume(events, new OutputBuilder());
-      } catch (error) {
-        outcome = { status: "failed", output: [], usage: null, error: toApiError(error) };
-      }
-      await remember(store, p, responseObject(p, outcome));
-    })().finally(() => running.delete(p.id));
-    running.set(p.id, { controller, done });
+/**
+ * `background` runs background responses on the job queue (BullMQ on Redis, or in process), so any replica or
+ * `loom worker` can run one and a cancel reaches it wherever it runs; without it they are refused.
+ */
+export function responseRoutes(routing: Routing, store: ResponseStore, background?: BackgroundService): Hono {
+  // Runs a queued background response, its job's request; returns the final response.
+  const runQueued = async (c: Context, id: string, body: ResponseCreateRequest) => {
+    const stored = await store.get(id);
+    if (!stored?.response.background || !UNFINISHED.has(stored.response.status as string)) {
+      throw new InvalidRequestError(`${RESPONSE_ID_HEADER} names no queued background response`, { param: "headers" });
+    }
+    const p = await prepareResponse(routing, store, { ...body, background: true }, id);
+    await remember(store, p, responseObject(p, { status: "in_progress", output: [], usage: null, error: null }));
+    let outcome: Outcome;
+    try {
+      outcome = await consume(await startResponse(c, routing, p, c.req.raw.signal), new OutputBuilder());
+    } catch (error) {
+      outcome = { status: "failed", output: [], usage: null, error: toApiError(error) };
+    }
+    const response = responseObject(p, outcome);
+    await remember(store, p, response);
+    return response;
   };
 
   return new Hono()
     .post("/v1/responses", async (c) => {
       const body = await readJson(c, ResponseCreateRequest);
+      const queuedId = c.req.header(RESPONSE_ID_HEADER);
+      if (queuedId !== undefined) return c.json(await runQueued(c, queuedId, body));
       const p = await prepareResponse(routing, store, body);
       if (body.background) {
+        if (!background) throw new ApiError(503, "background responses need the job queue, which this server lacks");
         const queued = responseObject(p, { status: "queued", output: [], usage: null, error: null });
         await remember(store, p, queued);
-        runInBackground(c, p);
+        await background.submit({
+          id: p.id,
+          endpoint: "/v1/responses",
+          body: { ...body, background: false, stream: false },
+          headers: { [RESPONSE_ID_HEADER]: p.id },
+        });
         return c.json(queued);
       }
       const events = await startResponse(c, routing, p, c.req.raw.signal);
@@ -130,17 +145,13 @@ export function responseRoutes(routing: Routing, store: ResponseStore): Hono {
     })
     .delete("/v1/responses/:id", async (c) => {
       const id = c.req.param("id");
-      running.get(id)?.controller.abort();
+      const stored = await store.get(id);
+      if (stored?.response.background && UNFINISHED.has(stored.response.status as string)) await background?.cancel(id);
       if (!(await store.delete(id))) throw notFound(id);
       return c.json({ id, object: "response", deleted: true });
     })
     .post("/v1/responses/:id/cancel", async (c) => {
       const id = c.req.param("id");
-      const run = running.get(id);
-      if (run) {
-        run.controller.abort();
-        await run.done;
-      }
       const stored = await store.get(id);
       if (!stored) throw notFound(id);
       if (!stored.response.background) {
@@ -148,7 +159,12 @@ export function responseRoutes(routing: Routing, store: ResponseStore): Hono {
           param: "response_id",
         });
       }
-      return c.json(stored.response);
+      if (!UNFINISHED.has(stored.response.status as string)) return c.json(stored.response);
+      // Stops the job wherever it runs (its run then stores what it made, cancelled); a queued one never starts.
+      await background?.cancel(id);
+      const cancelled = { ...stored.response, status: "cancelled" };
+      await store.put(id, { ...stored, response: cancelled });
+      return c.json(cancelled);
     })
     .get("/v1/responses/:id/input_items", async (c) => {
       const stored = await store.get(c.req.param("id"));

@@ -49,11 +49,19 @@ function toolsOf(body: ResponseCreateRequest): { tools: FunctionToolSpec[]; tool
 function formatOf(body: ResponseCreateRequest): OutputFormat {
   const format = body.text?.format;
   if (!format || format.type === "text") return { type: "text" };
-  return format.type === "json_object" ? { type: "json_object" } : { type: "json_schema", schema: format.schema };
+  return format.type === "json_object"
+    ? { type: "json_object" }
+    : { type: "json_schema", schema: format.schema, param: "text.format" };
 }
 
 /** Checks the request against what Loom serves and gathers its conversation; throws the client's errors. */
-export async function prepareResponse(routing: Routing, store: ResponseStore, body: ResponseCreateRequest) {
+/** `id` is a queued background response's own id when its job runs it; a new resp_ id otherwise. */
+export async function prepareResponse(
+  routing: Routing,
+  store: ResponseStore,
+  body: ResponseCreateRequest,
+  id: string = itemId("resp"),
+) {
   if (body.conversation !== undefined && body.conversation !== null) refuse("conversation", "'conversation'");
   if (body.prompt !== undefined && body.prompt !== null) refuse("prompt", "a stored 'prompt'");
   // A model that is not served is a 404 now, before a background response is queued.
@@ -92,7 +100,7 @@ export async function prepareResponse(routing: Routing, store: ResponseStore, bo
     format: formatOf(body),
   };
   return {
-    id: itemId("resp"),
+    id,
     createdAt: Math.floor(Date.now() / 1000),
     body,
     chat,
