@@ -161,8 +161,11 @@ describe("limits per model and per route", () => {
 
   it("caps the requests a route lets wait, with a 429 naming the route", async () => {
     const running = await long("queued");
+    // Running and past its first token: it no longer counts as waiting.
     await waitFor(() => server.registry.get("tiny@1").engine.stats().numRunning === 1);
+    await waitFor(() => server.routing.route("queued")!.numWaiting === 0);
     const waiting = await long("queued");
+    expect(waiting.status).toBe(200);
     await waitFor(() => server.routing.route("queued")!.numWaiting === 1);
     const refused = await complete("queued");
     expect(refused.status).toBe(429);
