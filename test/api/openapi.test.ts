@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/api/app.js";
 import { buildJobServices, type JobServices } from "../../src/compose/jobs.js";
+import { buildModels, type Models } from "../../src/compose/models.js";
 import { loadConfig } from "../../src/config.js";
 import { HealthState } from "../../src/ops/health.js";
 import type { Logger } from "../../src/ops/logger.js";
@@ -22,6 +23,7 @@ interface Document {
 const logger: Logger = { log: () => {} };
 let app: Hono;
 let services: JobServices;
+let models: Models;
 let document: Document;
 
 beforeAll(async () => {
@@ -34,12 +36,28 @@ beforeAll(async () => {
   const health = new HealthState();
   health.serving();
   const { jobs, caches, responses } = services;
-  app = createApp({ registry, responses, repository, health, logger, metrics, config, jobs, caches });
+  models = buildModels(config, null, { registry, repository, health, metrics, logger });
+  const { routing, llmRepository } = models;
+  app = createApp({
+    registry,
+    routing,
+    llmRepository,
+    routesConfigured: false,
+    responses,
+    repository,
+    health,
+    logger,
+    metrics,
+    config,
+    jobs,
+    caches,
+  });
   const response = await app.request("/openapi.json");
   expect(response.status).toBe(200);
   document = (await response.json()) as Document;
 });
 afterAll(async () => {
+  await models?.close();
   await services?.close();
 });
 

@@ -4,12 +4,18 @@
 import { z } from "zod";
 import { LOOM_VERSION } from "../../ops/version.js";
 import { type ApiRoute, type ErrorShape, errorShapeOf } from "./route-table.js";
+import { ADMIN_ROUTES } from "./routes-admin.js";
 import { INFERENCE_ROUTES } from "./routes-inference.js";
 import { JOBS_ROUTES } from "./routes-jobs.js";
 import { SERVING_ROUTES } from "./routes-serving.js";
 
 /** Every route the app may register (some only with an option: see `onlyWhen`). */
-export const API_ROUTES: readonly ApiRoute[] = [...INFERENCE_ROUTES, ...JOBS_ROUTES, ...SERVING_ROUTES];
+export const API_ROUTES: readonly ApiRoute[] = [
+  ...INFERENCE_ROUTES,
+  ...JOBS_ROUTES,
+  ...SERVING_ROUTES,
+  ...ADMIN_ROUTES,
+];
 
 /** OpenAI's error body, {"error": {message, type, param, code}}. */
 const OpenAiError = z.object({

@@ -29,7 +29,7 @@ export interface RouteResponse {
 }
 
 export interface ApiRoute {
-  readonly method: "get" | "post" | "delete";
+  readonly method: "get" | "post" | "put" | "delete";
   /** OpenAPI's path template: `{name}` for each path parameter. */
   readonly path: string;
   readonly summary: string;
