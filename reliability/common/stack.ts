@@ -1,14 +1,34 @@
-// The server the reliability runs drive: `loom serve` in its own process over models/tiny.gguf, with a LoRA adapter
-// (and a --lora-dir to load it from at run time), a model repository of two small ONNX models for KServe (a batched
+// The server the reliability runs drive: `loom serve` in its own process over a small LLM (models/tiny.gguf, or
+// ../shared/models' stories260K.gguf) with a LoRA adapter (and a --lora-dir to load it from at run time), a model repository of two small ONNX models for KServe (a batched
 // one written by test/helpers/onnx-writer.ts, and MNIST from ../shared/models), and Redis when asked.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sharedModel, tinyLora, tinyModel } from "../../test/helpers/models.js";
+import { STORIES_260K, STORIES_LORA, sharedModel, tinyLora, tinyModel } from "../../test/helpers/models.js";
 import { ElementType, onnxModel } from "../../test/helpers/onnx-writer.js";
 import { type Launched, launchLoom } from "../../test/helpers/processes.js";
 
+/** An LLM and its LoRA adapter, by the names they are served under. */
+export interface StackModel {
+  readonly name: string;
+  readonly path: () => string;
+  readonly adapterName: string;
+  readonly adapterPath: () => string;
+}
+
+/** models/tiny.gguf (made on demand, fastest) and its synthetic adapter. */
+export const TINY: StackModel = { name: "tiny", path: tinyModel, adapterName: "tiny-lora", adapterPath: tinyLora };
+/** ../shared/models' stories260K (a trained tiny llama) and its adapter. */
+export const STORIES: StackModel = {
+  name: "stories260K",
+  path: () => sharedModel(STORIES_260K),
+  adapterName: "stories-lora",
+  adapterPath: () => sharedModel(STORIES_LORA),
+};
+
 export interface StackOptions {
+  /** TINY unless said otherwise. */
+  readonly model?: StackModel;
   readonly redisUrl?: string;
   /** More `loom serve` options, after the defaults (a later flag wins). */
   readonly extraArgs?: readonly string[];
@@ -19,7 +39,8 @@ export interface ServerUnderTest {
   readonly url: string;
   readonly pid: number;
   readonly launched: Launched;
-  /** The folder run-time adapter loads may read (holds tiny-lora.gguf). */
+  readonly model: StackModel;
+  /** The folder run-time adapter loads may read (holds the adapter as ADAPTER-NAME.gguf). */
   readonly loraDir: string;
   /** The ONNX model repository (models `scale` and `mnist`). */
   readonly repository: string;
@@ -43,9 +64,12 @@ function writeScaleModel(repository: string): void {
 
 /** The `loom serve` arguments of the stack (without the port). */
 export function stackArgs(loraDir: string, repository: string, options: StackOptions = {}): string[] {
+  const model = options.model ?? TINY;
   return [
     "serve",
-    tinyModel(),
+    model.path(),
+    "--served-model-name",
+    model.name,
     "--threads",
     "1",
     "--kv-tokens",
@@ -55,7 +79,7 @@ export function stackArgs(loraDir: string, repository: string, options: StackOpt
     "--max-model-len",
     "1024",
     "--lora",
-    `tiny-lora=${join(loraDir, "tiny-lora.gguf")}`,
+    `${model.adapterName}=${join(loraDir, `${model.adapterName}.gguf`)}`,
     "--lora-dir",
     loraDir,
     "--model-repository",
@@ -73,7 +97,8 @@ export async function startStack(options: StackOptions = {}): Promise<ServerUnde
   const loraDir = join(root, "lora");
   const repository = join(root, "repository");
   mkdirSync(loraDir);
-  copyFileSync(tinyLora(), join(loraDir, "tiny-lora.gguf"));
+  const model = options.model ?? TINY;
+  copyFileSync(model.adapterPath(), join(loraDir, `${model.adapterName}.gguf`));
   writeScaleModel(repository);
   mkdirSync(join(repository, "mnist", "1"), { recursive: true });
   copyFileSync(sharedModel("mnist-8.onnx"), join(repository, "mnist", "1", "model.onnx"));
@@ -86,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<ServerUnde
     url,
     pid: launched.child.pid!,
     launched,
+    model,
     loraDir,
     repository,
     async stop() {

@@ -39,8 +39,7 @@ export function failuresOf(req: FuzzRequest, outcome: Outcome, errorShape: Valid
   if (outcome.status >= 400 && req.transport !== "truncated") {
     if (!outcome.contentType.startsWith("application/json"))
       failures.push(`error answer of type '${outcome.contentType}', not JSON`);
-    else if (!errorShape(body))
-      failures.push(`error body not in the route's shape: ${outcome.text.slice(0, 200)}`);
+    else if (!errorShape(body)) failures.push(`error body not in the route's shape: ${outcome.text.slice(0, 200)}`);
   }
   if (outcome.status < 300 && outcome.contentType.startsWith("text/event-stream")) {
     const line = outcome.text.split("\n").find((l) => l.startsWith("data:") && STREAMED_SERVER_ERROR.test(l));

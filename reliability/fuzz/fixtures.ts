@@ -2,6 +2,7 @@
 // batch, a stored response, a background request; and the realistic values (`hints`) put on fields by name.
 import { join } from "node:path";
 import fc from "fast-check";
+import type { ServerUnderTest } from "../common/stack.js";
 import type { Hints } from "./schema-arbitrary.js";
 
 export interface Fixtures {
@@ -20,10 +21,10 @@ async function post(url: string, path: string, body: unknown): Promise<{ id: str
   return (await response.json()) as { id: string };
 }
 
-const CHAT = { model: "tiny", messages: [{ role: "user", content: "hi" }], max_tokens: 4 };
-
-/** Creates the fixtures on the server at `url`; `loraDir` is its --lora-dir. */
-export async function makeFixtures(url: string, loraDir: string): Promise<Fixtures> {
+/** Creates the fixtures on `server`. */
+export async function makeFixtures(server: ServerUnderTest): Promise<Fixtures> {
+  const { url, loraDir, model } = server;
+  const CHAT = { model: model.name, messages: [{ role: "user", content: "hi" }], max_tokens: 4 };
   const form = new FormData();
   form.set("purpose", "batch");
   const lines = [0, 1].map((i) =>
@@ -38,9 +39,9 @@ export async function makeFixtures(url: string, loraDir: string): Promise<Fixtur
     endpoint: "/v1/chat/completions",
     completion_window: "24h",
   });
-  const response = await post(url, "/v1/responses", { model: "tiny", input: "hi", max_output_tokens: 4 });
+  const response = await post(url, "/v1/responses", { model: model.name, input: "hi", max_output_tokens: 4 });
   const background = await post(url, "/v1/background_requests", { endpoint: "/v1/chat/completions", body: CHAT });
-  const models = ["tiny", "tiny-lora", "scale", "mnist"];
+  const models = [model.name, model.adapterName, "scale", "mnist"];
   const ids = [file.id, batch.id, response.id, background.id];
   const small = (max: number) => fc.integer({ min: 1, max });
   return {
@@ -59,15 +60,22 @@ export async function makeFixtures(url: string, loraDir: string): Promise<Fixtur
       completion_window: fc.constantFrom("24h", "1h", "0s"),
       input_file_id: fc.constant(file.id),
       previous_response_id: fc.constant(response.id),
-      lora_name: fc.constantFrom("tiny-lora", "extra"),
-      lora_path: fc.constantFrom(join(loraDir, "tiny-lora.gguf"), join(loraDir, "missing.gguf"), "/etc/passwd"),
+      lora_name: fc.constantFrom(model.adapterName, "extra"),
+      lora_path: fc.constantFrom(
+        join(loraDir, `${model.adapterName}.gguf`),
+        join(loraDir, "missing.gguf"),
+        "/etc/passwd",
+      ),
       datatype: fc.constantFrom("FP32", "INT64", "BYTES", "FP16", "BOOL"),
       shape: fc.constantFrom([1, 4], [2, 4], [1, 1, 28, 28], [0, 4]),
       messages: fc.array(
         fc.record({ role: fc.constantFrom("system", "user", "assistant"), content: fc.string({ maxLength: 40 }) }),
         { minLength: 1, maxLength: 3 },
       ),
-      input: fc.oneof(fc.string({ maxLength: 40 }), fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 3 })),
+      input: fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 3 }),
+      ),
       prompt: fc.string({ maxLength: 40 }),
       tokens: fc.array(fc.integer({ min: 0, max: 2000 }), { maxLength: 8 }),
     },

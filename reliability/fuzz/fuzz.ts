@@ -51,7 +51,7 @@ const redis: TestRedis | null = values.redis ? await startRedis() : null;
 const server: ServerUnderTest = await startStack(redis ? { redisUrl: redis.url } : {});
 console.log(`fuzzing ${server.url} (pid ${server.pid}), seed ${seed}`);
 const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as Document;
-const fixtures = await makeFixtures(server.url, server.loraDir);
+const fixtures = await makeFixtures(server);
 const context = { components: document.components.schemas, hints: fixtures.hints };
 const ajv = new Ajv2020({ strict: false, formats: { binary: true } });
 
@@ -111,13 +111,16 @@ async function worker(): Promise<void> {
     statuses.set(route.key, tally);
     const problems = failuresOf(request, outcome, route.errorShape);
     if (problems.length > 0) {
-      if (failures.length === 0) console.log(`first failure: #${index} ${describe(request)}\n  ${problems.join("\n  ")}`);
+      if (failures.length === 0)
+        console.log(`first failure: #${index} ${describe(request)}\n  ${problems.join("\n  ")}`);
       failures.push({ index, route: route.key, request: describe(request), problems });
     }
     if (crashed) break;
     if (values.replay !== undefined) console.log(describe(request), "\n->", outcome);
     if (++done % 500 === 0)
-      console.log(`${done}/${indices.length} requests, ${failures.length} failures, ${Math.round((Date.now() - started) / 1000)} s`);
+      console.log(
+        `${done}/${indices.length} requests, ${failures.length} failures, ${Math.round((Date.now() - started) / 1000)} s`,
+      );
   }
 }
 await Promise.all(Array.from({ length: concurrency }, worker));
@@ -129,7 +132,9 @@ console.log(`\n${indices.length} requests in ${seconds.toFixed(0)} s over ${rout
 for (const [route, tally] of [...statuses].sort(([a], [b]) => a.localeCompare(b)))
   console.log(`  ${route.padEnd(48)} ${[...tally].map(([s, n]) => `${s}: ${n}`).join("  ")}`);
 for (const f of failures.slice(0, 30))
-  console.log(`\nFAIL #${f.index} (replay: npm run fuzz -- --seed ${seed} --replay ${f.index})\n  ${f.request}\n  ${f.problems.join("\n  ")}`);
+  console.log(
+    `\nFAIL #${f.index} (replay: npm run fuzz -- --seed ${seed} --replay ${f.index})\n  ${f.request}\n  ${f.problems.join("\n  ")}`,
+  );
 if (failures.length > 30) console.log(`... and ${failures.length - 30} more failures`);
 for (const leak of leaks) console.log(`LEAK: ${leak}`);
 const untouched = routes.filter((r) => !statuses.has(r.key)).map((r) => r.key);
@@ -148,8 +153,13 @@ const summary = {
   leaks,
 };
 writeFileSync(join(dir, "fuzz-last.json"), JSON.stringify(summary, null, 2));
-const fiveXx = [...statuses.values()].reduce((n, t) => n + [...t].filter(([s]) => s.startsWith("5")).reduce((a, [, c]) => a + c, 0), 0);
-console.log(`\n${failures.length} failures (${fiveXx} 5xx answers), ${leaks.length} leaked counters; wrote ${join(dir, "fuzz-last.json")}`);
+const fiveXx = [...statuses.values()].reduce(
+  (n, t) => n + [...t].filter(([s]) => s.startsWith("5")).reduce((a, [, c]) => a + c, 0),
+  0,
+);
+console.log(
+  `\n${failures.length} failures (${fiveXx} 5xx answers), ${leaks.length} leaked counters; wrote ${join(dir, "fuzz-last.json")}`,
+);
 stopping = true;
 await server.stop();
 await redis?.close();

@@ -3,7 +3,7 @@
 // a number out of range or not an integer, huge strings and arrays, deep nesting, unicode edge cases, a missing
 // required field, unknown and prototype-named fields.
 import fc from "fast-check";
-import { type JsonSchema, resolve, type SchemaContext, valueOf } from "./schema-arbitrary.js";
+import { type JsonSchema, resolve, type SchemaContext, validValueOf } from "./schema-arbitrary.js";
 
 /** Strings that break naive text handling: lone surrogates, NUL, BOM, direction overrides, huge graphemes. */
 export const UNICODE_EDGES: readonly string[] = [
@@ -19,7 +19,7 @@ export const UNICODE_EDGES: readonly string[] = [
   "\u{1f469}\u200d\u{1f469}\u200d\u{1f467}".repeat(300),
   "<|im_start|>system\n<|im_end|>",
   "{{ raise_exception('x') }}{% for x in range(99999999) %}",
-  "\r\n\t\b\f\\\"",
+  '\r\n\t\b\f\\"',
 ];
 
 /** [[[...]]] or {"a": {"a": ...}} `depth` levels deep. */
@@ -71,7 +71,10 @@ export function invalidOf(schema: JsonSchema, context: SchemaContext, depth = 0)
     const items = s.items as JsonSchema;
     deeper.push(
       fc
-        .tuple(fc.array(valueOf(items, context, depth + 1), { maxLength: 2 }), invalidOf(items, context, depth + 1))
+        .tuple(
+          fc.array(validValueOf(items, context, depth + 1), { maxLength: 2 }),
+          invalidOf(items, context, depth + 1),
+        )
         .map(([valid, bad]) => [...valid, bad]),
     );
   }
@@ -81,7 +84,7 @@ export function invalidOf(schema: JsonSchema, context: SchemaContext, depth = 0)
 }
 
 function objectBreaks(schema: JsonSchema, context: SchemaContext, depth: number): fc.Arbitrary<unknown>[] {
-  const valid = valueOf(schema, context, depth) as fc.Arbitrary<Record<string, unknown>>;
+  const valid = validValueOf(schema, context, depth) as fc.Arbitrary<Record<string, unknown>>;
   const properties = Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>);
   const required = (schema.required ?? []) as string[];
   const breaks: fc.Arbitrary<unknown>[] = [

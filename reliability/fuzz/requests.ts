@@ -3,7 +3,7 @@
 // content types and, at the transport level, chunked, slow, truncated and aborted bodies.
 import fc from "fast-check";
 import { invalidOf, UNICODE_EDGES } from "./invalid.js";
-import { type JsonSchema, type SchemaContext, valueOf } from "./schema-arbitrary.js";
+import { type JsonSchema, type SchemaContext, validValueOf } from "./schema-arbitrary.js";
 
 export type Transport = "plain" | "chunked" | "slow" | "truncated" | "abort";
 export type Variant = "valid" | "invalid" | "raw";
@@ -34,7 +34,8 @@ export interface RouteOperation {
 const encoder = new TextEncoder();
 const bytes = (text: string) => encoder.encode(text);
 /** Lone surrogates as U+FFFD (String.prototype.toWellFormed, past this project's ES2023 lib). */
-const wellFormed = (text: string) => text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+const wellFormed = (text: string) =>
+  text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
 
 /**
  * Path parameter values, ready for the URL: realistic ones by name (ids of fixtures, model names), random and unicode
@@ -60,7 +61,7 @@ function queryValue(schema: JsonSchema, context: SchemaContext): fc.Arbitrary<st
   const asText = (v: unknown) => wellFormed(typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant(undefined) },
-    { weight: 3, arbitrary: valueOf(schema, context).map(asText) },
+    { weight: 3, arbitrary: validValueOf(schema, context).map(asText) },
     { weight: 2, arbitrary: invalidOf(schema, context).map((v) => asText(v)?.slice(0, 4096)) },
   );
 }
@@ -198,7 +199,7 @@ const transports = fc.oneof(
 type Payload = { body: Uint8Array | null; headers: Record<string, string>; variant: Variant };
 
 function jsonPayload(schema: JsonSchema, context: SchemaContext, binary: boolean): fc.Arbitrary<Payload> {
-  const valid = valueOf(schema, context);
+  const valid = validValueOf(schema, context);
   const validText = valid.map((v) => JSON.stringify(v));
   const json = fc.oneof(
     { weight: 5, arbitrary: validText.map((t) => ({ body: bytes(t), variant: "valid" as Variant })) },
@@ -216,11 +217,13 @@ function jsonPayload(schema: JsonSchema, context: SchemaContext, binary: boolean
     }),
   );
   if (!binary) return plain;
-  const withTensors = binaryInferBody(valid).map(({ body, length, variant }): Payload => ({
-    body,
-    variant,
-    headers: { "content-type": "application/octet-stream", "inference-header-content-length": length },
-  }));
+  const withTensors = binaryInferBody(valid).map(
+    ({ body, length, variant }): Payload => ({
+      body,
+      variant,
+      headers: { "content-type": "application/octet-stream", "inference-header-content-length": length },
+    }),
+  );
   return fc.oneof({ weight: 4, arbitrary: plain }, { weight: 1, arbitrary: withTensors });
 }
 

@@ -38,7 +38,10 @@ function integerArbitrary(schema: JsonSchema): fc.Arbitrary<number> {
   // Mostly near the lower bound (counts such as max_tokens and n stay cheap), sometimes anywhere in range.
   const low = fc.integer({ min, max: Math.min(max, min + 16) });
   const safe = (v: number) => Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, v));
-  return fc.oneof({ weight: 8, arbitrary: low }, { weight: 1, arbitrary: fc.integer({ min: safe(min), max: safe(max) }) });
+  return fc.oneof(
+    { weight: 8, arbitrary: low },
+    { weight: 1, arbitrary: fc.integer({ min: safe(min), max: safe(max) }) },
+  );
 }
 
 function numberArbitrary(schema: JsonSchema): fc.Arbitrary<number> {
@@ -67,7 +70,9 @@ function stringArbitrary(schema: JsonSchema): fc.Arbitrary<string> {
 function arrayArbitrary(schema: JsonSchema, context: SchemaContext, depth: number): fc.Arbitrary<unknown[]> {
   const minLength = num(schema.minItems) ?? 0;
   const maxLength = depth >= MAX_DEPTH ? minLength : Math.min(num(schema.maxItems) ?? minLength + 3, minLength + 3);
-  const items = schema.items ? valueOf(schema.items as JsonSchema, context, depth + 1) : fc.jsonValue({ maxDepth: 1 });
+  const items = schema.items
+    ? validValueOf(schema.items as JsonSchema, context, depth + 1)
+    : fc.jsonValue({ maxDepth: 1 });
   return fc.array(items, { minLength, maxLength });
 }
 
@@ -79,14 +84,15 @@ function objectArbitrary(schema: JsonSchema, context: SchemaContext, depth: numb
   if (names.length === 0 && extra !== undefined && extra !== false) {
     // A record (metadata, logit_bias, a JSON schema): keys by propertyNames, values by additionalProperties.
     const keys = schema.propertyNames
-      ? (valueOf(schema.propertyNames as JsonSchema, context, depth + 1) as fc.Arbitrary<string>)
+      ? (validValueOf(schema.propertyNames as JsonSchema, context, depth + 1) as fc.Arbitrary<string>)
       : fc.string({ maxLength: 12 });
-    const values = extra === true ? fc.jsonValue({ maxDepth: 2 }) : valueOf(extra as JsonSchema, context, depth + 1);
+    const values =
+      extra === true ? fc.jsonValue({ maxDepth: 2 }) : validValueOf(extra as JsonSchema, context, depth + 1);
     return fc.dictionary(keys, values, { maxKeys: depth >= MAX_DEPTH ? 0 : 3 });
   }
   const chosen = (name: string) =>
     required.has(name) || depth < MAX_DEPTH
-      ? [valueOf(properties[name]!, context, depth + 1, context.hints[name])]
+      ? [validValueOf(properties[name]!, context, depth + 1, context.hints[name])]
       : [];
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   for (const name of names) {
@@ -110,7 +116,7 @@ function objectArbitrary(schema: JsonSchema, context: SchemaContext, depth: numb
 }
 
 /** Values `schema` accepts; `hint` (a realistic value for this property) is mixed in when given. */
-export function valueOf(
+export function validValueOf(
   schema: JsonSchema,
   context: SchemaContext,
   depth = 0,
@@ -124,11 +130,10 @@ function schemaValue(schema: JsonSchema, context: SchemaContext, depth: number):
   if ("const" in schema) return fc.constant(schema.const);
   if (Array.isArray(schema.enum)) return fc.constantFrom(...(schema.enum as unknown[]));
   const alternatives = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
-  if (alternatives) return fc.oneof(...alternatives.map((s) => valueOf(s, context, depth)));
-  if (Array.isArray(schema.allOf)) return valueOf(schema.allOf[0] as JsonSchema, context, depth);
+  if (alternatives) return fc.oneof(...alternatives.map((s) => validValueOf(s, context, depth)));
+  if (Array.isArray(schema.allOf)) return validValueOf(schema.allOf[0] as JsonSchema, context, depth);
   const type = schema.type;
-  if (Array.isArray(type))
-    return fc.oneof(...type.map((t) => schemaValue({ ...schema, type: t }, context, depth)));
+  if (Array.isArray(type)) return fc.oneof(...type.map((t) => schemaValue({ ...schema, type: t }, context, depth)));
   switch (type) {
     case "string":
       return stringArbitrary(schema);

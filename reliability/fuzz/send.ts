@@ -3,7 +3,7 @@
 // no HTTP client will send, so it is written on a raw socket and only the status line of any answer is read.
 import { connect } from "node:net";
 import { Readable } from "node:stream";
-import { Agent, request } from "undici";
+import { type Agent, request } from "undici";
 import type { FuzzRequest } from "./requests.js";
 
 export interface Outcome {

@@ -1,0 +1,6 @@
+// Every fault run, in the order npm run chaos runs them.
+import type { Fault } from "../fault.js";
+import { redisRestart } from "./redis-restart.js";
+import { replicaKill } from "./replica-kill.js";
+
+export const FAULTS: readonly Fault[] = [replicaKill, redisRestart];
