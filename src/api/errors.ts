@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
-import { JobsUnavailableError, NotFoundError, PayloadTooLargeError } from "../jobs/errors.js";
+import { JobsUnavailableError, NotFoundError, PayloadTooLargeError, storeFullOf } from "../jobs/errors.js";
 import type { Logger } from "../ops/logger.js";
 import {
   AdapterNotFoundError,
@@ -91,6 +91,9 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof PayloadTooLargeError) return new ApiError(413, error.message, { code: "file_too_large" });
   if (error instanceof JobsUnavailableError)
     return new ApiError(503, error.message, { code: "jobs_unavailable", retryAfterSeconds: 5 });
+  // RFC 4918's 507: the store cannot hold what the request would write (full, or unable to persist).
+  const full = storeFullOf(error);
+  if (full) return new ApiError(507, full.message, { code: "insufficient_storage" });
   // Anything else is the server's fault, whatever its class (a RangeError from a bug is no client error).
   return new ApiError(500, error instanceof Error ? error.message : String(error), { code: "internal_error" });
 }

@@ -27,3 +27,26 @@ export class JobsUnavailableError extends Error {
     this.name = "JobsUnavailableError";
   }
 }
+
+/** The job store has no room for a write: it is full or cannot persist to its disk (507). */
+export class StoreFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreFullError";
+  }
+}
+
+/**
+ * Redis's replies refusing a write for want of room: OOM (used memory over maxmemory under the noeviction policy)
+ * and MISCONF (its last RDB or AOF write to disk failed, e.g. ENOSPC, so it stops taking writes). A MULTI whose
+ * commands were refused ends in EXECABORT, carrying those replies as ioredis's `previousErrors`.
+ */
+const NO_ROOM = /^(OOM|MISCONF) /;
+
+/** A StoreFullError for an error that is the store refusing a write for want of room; null for any other. */
+export function storeFullOf(error: unknown): StoreFullError | null {
+  if (!(error instanceof Error)) return null;
+  const replies = [error, ...((error as { previousErrors?: Error[] }).previousErrors ?? [])];
+  const refusal = replies.find((e) => NO_ROOM.test(e.message));
+  return refusal ? new StoreFullError(`the job store has no room for this write: ${refusal.message}`) : null;
+}

@@ -2,5 +2,6 @@
 import type { Fault } from "../fault.js";
 import { redisRestart } from "./redis-restart.js";
 import { replicaKill } from "./replica-kill.js";
+import { storeFull } from "./store-full.js";
 
-export const FAULTS: readonly Fault[] = [replicaKill, redisRestart];
+export const FAULTS: readonly Fault[] = [replicaKill, redisRestart, storeFull];

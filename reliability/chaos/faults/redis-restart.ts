@@ -42,6 +42,9 @@ export const redisRestart: Fault = {
       }
       const traffic = new SteadyTraffic(() => chat(server.url, "tiny"));
       await sleep(300);
+      const states = await Promise.all(ids.map((id) => client.batches.retrieve(id)));
+      const inFlight = states.filter((b) => b.status !== "completed").length;
+      if (inFlight === 0) problems.push("every batch had completed before the restart: the run proved nothing");
       await redis.stop();
       // While Redis is down: the jobs routes answer a clear 503.
       const during = await fetch(`${server.url}/v1/batches/${ids[0]}`);
@@ -78,7 +81,13 @@ export const redisRestart: Fault = {
       for (const f of failures.slice(0, 5)) problems.push(`chat failed during the Redis restart: ${f}`);
       return {
         problems,
-        figures: { batches: BATCHES, lines_sent: BATCHES * LINES, lines_answered: linesAnswered, chats_ok: ok },
+        figures: {
+          batches: BATCHES,
+          in_flight_at_stop: inFlight,
+          lines_sent: BATCHES * LINES,
+          lines_answered: linesAnswered,
+          chats_ok: ok,
+        },
       };
     } finally {
       await server.stop();
