@@ -41,6 +41,7 @@ try {
   // worker thread: 256 streams read on this thread would delay the timed scrapes in the client, not the server.
   const load = new Worker(
     `const { workerData, parentPort } = require("node:worker_threads");
+        const controller = new AbortController();
         parentPort.on("message", () => controller.abort());
     const client = async (i) => {
       while (!controller.signal.aborted) {
