@@ -4,15 +4,9 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/api/app.js";
-import { buildJobServices, type JobServices } from "../../src/compose/jobs.js";
-import { buildModels, type Models } from "../../src/compose/models.js";
+import { type Assembled, assemble } from "../../src/compose/assemble.js";
 import { loadConfig } from "../../src/config.js";
-import { HealthState } from "../../src/ops/health.js";
 import type { Logger } from "../../src/ops/logger.js";
-import { Metrics } from "../../src/ops/metrics.js";
-import { ModelRepository } from "../../src/serving/classic/model-repository.js";
-import { ModelRegistry } from "../../src/serving/llm/registry.js";
 import { tinyModel } from "../helpers/models.js";
 
 interface Document {
@@ -22,43 +16,21 @@ interface Document {
 
 const logger: Logger = { log: () => {} };
 let app: Hono;
-let services: JobServices;
-let models: Models;
+let parts: Assembled;
 let document: Document;
 
 beforeAll(async () => {
   // Every optional part on (jobs, metrics, the UI), so every route the server can have is registered.
-  const config = loadConfig({ model: tinyModel(), ui: true });
-  const registry = new ModelRegistry();
-  const repository = new ModelRepository({ dir: "models", logger });
-  const metrics = new Metrics({ processMetrics: false });
-  services = buildJobServices(config, { registry, repository, metrics, logger });
-  const health = new HealthState();
-  health.serving();
-  const { jobs, caches, responses } = services;
-  models = buildModels(config, null, { registry, repository, health, metrics, logger });
-  const { routing, llmRepository } = models;
-  app = createApp({
-    registry,
-    routing,
-    llmRepository,
-    routesConfigured: false,
-    responses,
-    repository,
-    health,
-    logger,
-    metrics,
-    config,
-    jobs,
-    caches,
-  });
+  parts = assemble(loadConfig({ model: tinyModel(), ui: true }), null, { logger, processMetrics: false });
+  parts.health.serving();
+  app = parts.app;
   const response = await app.request("/openapi.json");
   expect(response.status).toBe(200);
   document = (await response.json()) as Document;
 });
 afterAll(async () => {
-  await models?.close();
-  await services?.close();
+  await parts?.models.close();
+  await parts?.services.close();
 });
 
 /** Hono's path syntax (`:id`, `:id{.+}`) in OpenAPI's (`{id}`). */
