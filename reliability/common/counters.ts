@@ -28,7 +28,7 @@ export interface Counters {
   readonly openFds: number;
 }
 
-export const IDLE_KEYS = ["running", "waiting", "kvBlocksUsed", "jobs", "batchLinesInProgress"] as const;
+const IDLE_KEYS = ["running", "waiting", "kvBlocksUsed", "jobs", "batchLinesInProgress"] as const;
 
 /** The open file descriptors of process `pid`, by what they point at (socket:[...], pipe:[...], paths). */
 export function openFds(pid: number): string[] {
@@ -72,16 +72,6 @@ export async function readCounters(url: string, pid: number): Promise<Counters> 
     batchLinesInProgress: metricSum(text, "loom:batch_lines_in_progress"),
     openFds: openFdCount,
   };
-}
-
-/** Kinds of descriptor (socket, pipe, anon_inode:[eventfd], a path) and how many of each. */
-export function fdKinds(fds: readonly string[]): Map<string, number> {
-  const kinds = new Map<string, number>();
-  for (const fd of fds) {
-    const kind = fd.replace(/:\[\d+\]$/, "");
-    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-  }
-  return kinds;
 }
 
 /**

@@ -17,7 +17,7 @@ export interface StackModel {
 }
 
 /** models/tiny.gguf (made on demand, fastest) and its synthetic adapter. */
-export const TINY: StackModel = { name: "tiny", path: tinyModel, adapterName: "tiny-lora", adapterPath: tinyLora };
+const TINY: StackModel = { name: "tiny", path: tinyModel, adapterName: "tiny-lora", adapterPath: tinyLora };
 /** ../shared/models' stories260K (a trained tiny llama) and its adapter. */
 export const STORIES: StackModel = {
   name: "stories260K",
@@ -63,7 +63,7 @@ function writeScaleModel(repository: string): void {
 }
 
 /** The `loom serve` arguments of the stack (without the port). */
-export function stackArgs(loraDir: string, repository: string, options: StackOptions = {}): string[] {
+function stackArgs(loraDir: string, repository: string, options: StackOptions = {}): string[] {
   const model = options.model ?? TINY;
   return [
     "serve",
@@ -123,7 +123,7 @@ export async function startStack(options: StackOptions = {}): Promise<ServerUnde
 }
 
 /** Polls /health/ready until it answers 200 (the models are loaded). */
-export async function waitReady(url: string, timeoutMs = 120_000): Promise<void> {
+async function waitReady(url: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await fetch(`${url}/health/ready`).then(

@@ -23,7 +23,7 @@ export const UNICODE_EDGES: readonly string[] = [
 ];
 
 /** [[[...]]] or {"a": {"a": ...}} `depth` levels deep. */
-export function nested(depth: number, kind: "array" | "object"): unknown {
+function nested(depth: number, kind: "array" | "object"): unknown {
   let value: unknown = 0;
   for (let i = 0; i < depth; i++) value = kind === "array" ? [value] : { a: value };
   return value;

@@ -27,17 +27,27 @@ async function* chunks(body: Uint8Array, delayMs: number): AsyncGenerator<Uint8A
   }
 }
 
-/** Reads a body as text up to MAX_TEXT (an endless stream for `endlessMs` only), then drops the rest. */
+/**
+ * Reads a body as text up to MAX_TEXT, then drops the rest. An endless stream is read for `endlessMs` only: a timer
+ * ends it, since its next event may be a minute away (the stats stream's interval is the client's to choose).
+ */
 async function readText(body: AsyncIterable<Buffer> & { destroy(): void }, endlessMs: number | null) {
   const decoder = new TextDecoder();
   let text = "";
-  const stopAt = endlessMs === null ? Number.POSITIVE_INFINITY : Date.now() + endlessMs;
-  for await (const chunk of body) {
-    if (text.length < MAX_TEXT) text += decoder.decode(chunk, { stream: true });
-    if (Date.now() >= stopAt) {
-      body.destroy();
-      break;
-    }
+  let ended = false;
+  const timer =
+    endlessMs === null
+      ? null
+      : setTimeout(() => {
+          ended = true;
+          body.destroy();
+        }, endlessMs);
+  try {
+    for await (const chunk of body) if (text.length < MAX_TEXT) text += decoder.decode(chunk, { stream: true });
+  } catch (error) {
+    if (!ended) throw error;
+  } finally {
+    if (timer) clearTimeout(timer);
   }
   return text;
 }

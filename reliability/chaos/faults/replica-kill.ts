@@ -58,13 +58,19 @@ export const replicaKill: Fault = {
         30_000,
       );
       if (!back) problems.push("the restarted replica was not marked healthy within 30 s");
-      // Traffic reaches it again: some answers name it.
+      // Traffic reaches it again: some answers name it. Prompts that differ from their first character, so a
+      // prefix-affinity policy spreads them over the replicas.
+      let probe = 0;
       const served = await eventually(
         async () => {
           const response = await fetch(`${router.url}/v1/chat/completions`, {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hi" }], max_tokens: 1 }),
+            body: JSON.stringify({
+              model: MODEL,
+              messages: [{ role: "user", content: `${probe++} ${Math.random()}` }],
+              max_tokens: 1,
+            }),
           });
           await response.arrayBuffer();
           return response.headers.get("x-loom-replica") === a.url;

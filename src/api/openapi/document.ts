@@ -10,12 +10,7 @@ import { JOBS_ROUTES } from "./routes-jobs.js";
 import { SERVING_ROUTES } from "./routes-serving.js";
 
 /** Every route the app may register (some only with an option: see `onlyWhen`). */
-export const API_ROUTES: readonly ApiRoute[] = [
-  ...INFERENCE_ROUTES,
-  ...JOBS_ROUTES,
-  ...SERVING_ROUTES,
-  ...ADMIN_ROUTES,
-];
+const API_ROUTES: readonly ApiRoute[] = [...INFERENCE_ROUTES, ...JOBS_ROUTES, ...SERVING_ROUTES, ...ADMIN_ROUTES];
 
 /** OpenAI's error body, {"error": {message, type, param, code}}. */
 const OpenAiError = z.object({
