@@ -34,8 +34,9 @@ const dir = join(import.meta.dirname, "..", "results");
 mkdirSync(dir, { recursive: true });
 const passed = results.every((r) => r.problems.length === 0);
 const file = join(dir, "chaos-last.json");
-writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), passed, results }, null, 2));
+// Only a run of every fault is the last run's record.
+if (!only) writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), passed, results }, null, 2));
 console.log(
-  `\n${results.filter((r) => r.problems.length === 0).length}/${results.length} faults passed; wrote ${file}`,
+  `\n${results.filter((r) => r.problems.length === 0).length}/${results.length} faults passed${only ? "" : `; wrote ${file}`}`,
 );
 process.exit(passed ? 0 : 1);

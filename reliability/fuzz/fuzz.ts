@@ -142,6 +142,10 @@ if (untouched.length > 0 && values.replay === undefined) console.log(`routes nev
 
 const dir = join(import.meta.dirname, "..", "results");
 mkdirSync(dir, { recursive: true });
+const fiveXx = [...statuses.values()].reduce(
+  (n, t) => n + [...t].filter(([s]) => s.startsWith("5")).reduce((a, [, c]) => a + c, 0),
+  0,
+);
 const summary = {
   seed,
   requests: indices.length,
@@ -150,13 +154,11 @@ const summary = {
   routes: routes.length,
   statuses: Object.fromEntries([...statuses].map(([k, v]) => [k, Object.fromEntries(v)])),
   failures: failures.length,
+  fiveXx,
   leaks,
 };
-writeFileSync(join(dir, "fuzz-last.json"), JSON.stringify(summary, null, 2));
-const fiveXx = [...statuses.values()].reduce(
-  (n, t) => n + [...t].filter(([s]) => s.startsWith("5")).reduce((a, [, c]) => a + c, 0),
-  0,
-);
+// A replay is one request: the last full run's figures stay.
+if (values.replay === undefined) writeFileSync(join(dir, "fuzz-last.json"), JSON.stringify(summary, null, 2));
 console.log(
   `\n${failures.length} failures (${fiveXx} 5xx answers), ${leaks.length} leaked counters; wrote ${join(dir, "fuzz-last.json")}`,
 );
