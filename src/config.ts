@@ -2,6 +2,7 @@
 // zod schema (type, range and default). The CLI's parser and help (cli.ts), the environment mapping and the config
 // schema are all built from it, so they cannot drift apart. A leaf module.
 import { z } from "zod";
+import { DECODING_OPTIONS } from "./config-decoding.js";
 import { JOB_OPTIONS } from "./config-jobs.js";
 
 /** How one option appears outside the code: `--flag ARG`, its LOOM_* variable and its help line. */
@@ -242,6 +243,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_OFFLINE",
     help: "take a model URI only from the model cache, never from the network",
   }),
+  ...DECODING_OPTIONS,
   ...JOB_OPTIONS,
 } as const;
 

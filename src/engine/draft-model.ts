@@ -17,6 +17,8 @@ export interface DraftModelOptions {
   readonly numSlots: number;
   /** Most rows one draft step may send (the draft context's batchTokens). */
   readonly maxBatchTokens: number;
+  /** Frees the draft model and its context; close() runs it once the engine no longer steps. */
+  readonly release: () => Promise<void>;
 }
 
 /** Rows of one sequence in a draft step; the last is sampled when the sequence still wants drafts. */
@@ -37,13 +39,15 @@ export class DraftModelDrafter implements Drafter, DraftPreparer {
   readonly #backend: LlmBackend;
   readonly #greedy: SequenceSampler;
   readonly #maxBatchTokens: number;
+  readonly #release: () => Promise<void>;
   readonly #slots = new Map<Sequence, DraftSlot>();
   readonly #freeSlots: number[];
   #drafts = new Map<Sequence, number[]>();
   /** Cells to remove with the next draft step: stale drafts, and the slots of sequences that left. */
   readonly #removals: { slot: number; fromPos: number }[] = [];
 
-  constructor({ backend, greedy, numSlots, maxBatchTokens }: DraftModelOptions) {
+  constructor({ backend, greedy, numSlots, maxBatchTokens, release }: DraftModelOptions) {
+    this.#release = release;
     this.#backend = backend;
     this.#greedy = greedy;
     this.#maxBatchTokens = maxBatchTokens;
@@ -134,6 +138,10 @@ export class DraftModelDrafter implements Drafter, DraftPreparer {
     }
     this.#drafts = new Map();
     return null;
+  }
+
+  close(): Promise<void> {
+    return this.#release();
   }
 
   #slotOf(seq: Sequence): DraftSlot | undefined {

@@ -47,6 +47,8 @@ export interface EngineStats extends SchedulerStats, StepCounts {
 export interface DraftPreparer {
   /** Computes the drafts `demand` asks for; never rejects (a failed draft is no draft). */
   prepare(demand: readonly DraftDemand[]): Promise<void>;
+  /** Frees what the drafter holds; the engine calls it once its loop has stopped. */
+  close(): Promise<void>;
 }
 
 interface Tracked {
@@ -171,6 +173,7 @@ export class Engine {
     this.#closed = true;
     this.#wakeUp();
     await this.#loop;
+    await this.#drafter?.close();
   }
 
   async #run(): Promise<void> {
