@@ -167,9 +167,10 @@ export class Scheduler {
       if (take === 0) break;
       if (!this.#growOrPreempt(seq, seq.numComputedTokens + take, step)) continue;
       this.#schedule(step, seq, take);
-      if (draftRows > 0 && seq.numPendingTokens === 1)
-        draftRows -= this.#speculation!.addDraft(step, step.chunks.at(-1)!, draftRows, this.#room);
     }
+    // Drafts once every running sequence has its row: a draft must not take the row of a sequence after it.
+    for (const chunk of draftRows > 0 ? step.chunks : [])
+      if (chunk.sample) draftRows -= this.#speculation!.addDraft(step, chunk, draftRows, this.#room);
 
     for (const seq of this.#waiting.ordered(nowMs)) {
       if (step.budget === 0 || this.#running.length >= this.#maxRunning) break;
