@@ -1,6 +1,6 @@
 // The engine's gauges and cumulative counters in Prometheus: running and waiting sequences, KV usage and blocks,
-// the prefix cache, preemptions, tokens as they are made, speculative decoding, and vLLM's two info gauges. They are read from a stats
-// callback per model at scrape time, so nothing below serving needs to know prom-client.
+// the prefix cache, preemptions, tokens as they are made, speculative decoding, and vLLM's two info gauges. They are
+// read from a stats callback per model at scrape time, so nothing below serving needs to know prom-client.
 import { Counter, Gauge, type Registry } from "prom-client";
 
 /** The numbers a model's engine reports; a structural copy of EngineStats, so ops imports nothing above it. */
