@@ -10,7 +10,7 @@ import { Speculation } from "../../src/scheduler/speculation.js";
 import { collect, greedyRequest, startEngine, type TestEngine } from "../helpers/engine.js";
 import { engineTrace, type GreedyTrace } from "../helpers/greedy.js";
 import { ENGINE_MODELS } from "../helpers/models.js";
-import { seededRandom } from "../../loadtest/workloads.js";
+import { mulberry32 } from "../../models/weights.js";
 
 const TRIALS = 12;
 const TARGET = "Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog";
@@ -28,7 +28,7 @@ describe.each(ENGINE_MODELS)("%s", (_name, modelPath) => {
 
   /** The target's trace on `engine` beside 1 to 6 neighbours, submitted after 0 to 5 tokens of the first. */
   async function runTrial(engine: TestEngine, trial: number): Promise<GreedyTrace> {
-    const random = seededRandom(trial + 1);
+    const random = mulberry32(trial + 1);
     const neighbours = Array.from({ length: 1 + Math.floor(random() * 6) }, () => {
       const words = Array.from({ length: 3 + Math.floor(random() * 40) }, () => WORDS[Math.floor(random() * 14)]);
       // Some neighbours share the target's beginning, so its prefix may come from their cells.
