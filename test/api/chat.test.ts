@@ -50,7 +50,7 @@ describe("chat completions", () => {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(body),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
     const chat = await post("/v1/chat/completions", { messages: user("Hi"), max_tokens: 2, temperature: 0 });
     const named = await post("/v1/chat/completions", {
       model: server.model,
