@@ -4,16 +4,15 @@
 // usage: [LLAMA_SERVER_BIN=/tmp/llama-peer/build/bin/llama-server] npm run bench -- [--threads N]
 //        [--concurrency 1,8,32] [--workloads uniform,shared-prefix] [--max-tokens 64] [--rounds 1]
 //        [--kv-layout unified|per-sequence]
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { PRESETS } from "../models/presets.js";
-import { synthModel } from "../models/synth-model.js";
 import { defaultThreads } from "../src/backend/llama/threads.js";
+import { BENCH_MODEL_NAME, benchModel } from "./bench-model.js";
 import { htmlReport } from "./report-html.js";
 import { summaryTable } from "./report-table.js";
 import { runWorkload, type RunResult } from "./runner.js";
-import { root, startLoom, startServerProcess, type ServerProcess } from "./server-process.js";
+import { root, type ServerProcess, startLlamaServer, startLoom } from "./server-process.js";
 import type { WorkloadName } from "./workloads.js";
 
 const { values } = parseArgs({
@@ -30,13 +29,8 @@ const { values } = parseArgs({
 const threads = Number(values.threads ?? defaultThreads());
 const kvTokens = Number(values["kv-tokens"]);
 const maxRunning = 32;
-const modelPath = join(root, "models", "smollm2-135m.gguf");
-const modelName = "smollm2-135m";
-
-if (!existsSync(modelPath)) {
-  console.error(`making ${modelPath} (about a minute)`);
-  synthModel({ preset: PRESETS["smollm2-135m"], name: modelName, out: modelPath });
-}
+const modelPath = benchModel();
+const modelName = BENCH_MODEL_NAME;
 const servers: ServerProcess[] = [];
 try {
   servers.push(
@@ -56,30 +50,12 @@ try {
   const peer = process.env.LLAMA_SERVER_BIN;
   if (peer) {
     servers.push(
-      await startServerProcess(
-        "llama-server",
-        peer,
-        [
-          "-m",
-          modelPath,
-          "--host",
-          "127.0.0.1",
-          "--port",
-          "18081",
-          "-t",
-          String(threads),
-          "-tb",
-          String(threads),
-          "-np",
-          String(maxRunning),
-          "-c",
-          String(kvTokens),
-          "--alias",
-          modelName,
-          "--no-webui",
-        ],
-        18081,
-      ),
+      await startLlamaServer(peer, modelPath, 18081, {
+        threads,
+        parallel: maxRunning,
+        contextTokens: kvTokens,
+        alias: modelName,
+      }),
     );
   }
   console.error(

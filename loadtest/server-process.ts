@@ -58,3 +58,28 @@ export function startLoom(model: string, port: number, args: readonly string[]):
     port,
   );
 }
+
+/** What Loom and its llama-server peer are given alike, so the two serve the same model with the same resources. */
+export interface PeerShape {
+  readonly threads: number;
+  /** Sequences decoded together: llama-server's -np, Loom's --max-running. */
+  readonly parallel: number;
+  /** Total KV context: llama-server's -c (split evenly among its slots), Loom's --kv-tokens. */
+  readonly contextTokens: number;
+  /** The model name clients ask for (--alias). */
+  readonly alias: string;
+}
+
+/** llama.cpp's llama-server (`bin`, see build-llama-server.sh) on `port`, with /metrics, plus `extra` flags. */
+export function startLlamaServer(
+  bin: string,
+  model: string,
+  port: number,
+  shape: PeerShape,
+  extra: readonly string[] = [],
+): Promise<ServerProcess> {
+  const { threads, parallel, contextTokens, alias } = shape;
+  const args = ["-m", model, "--host", "127.0.0.1", "--port", String(port), "-t", String(threads)];
+  args.push("-tb", String(threads), "-np", String(parallel), "-c", String(contextTokens), "--alias", alias);
+  return startServerProcess("llama-server", bin, [...args, "--metrics", "--no-webui", ...extra], port);
+}
