@@ -99,6 +99,8 @@ const indices = values.replay === undefined ? Array.from({ length: total }, (_, 
 const started = Date.now();
 let next = 0;
 let done = 0;
+/** 504s with code request_timeout: the request's own `timeout` field asked for them (not a server fault). */
+let requestedTimeouts = 0;
 
 async function worker(): Promise<void> {
   while (next < indices.length) {
@@ -110,6 +112,7 @@ async function worker(): Promise<void> {
     tally.set(label, (tally.get(label) ?? 0) + 1);
     statuses.set(route.key, tally);
     const problems = failuresOf(request, outcome, route.errorShape);
+    if (outcome.status === 504 && problems.length === 0) requestedTimeouts++;
     if (problems.length > 0) {
       if (failures.length === 0)
         console.log(`first failure: #${index} ${describe(request)}\n  ${problems.join("\n  ")}`);
@@ -142,10 +145,11 @@ if (untouched.length > 0 && values.replay === undefined) console.log(`routes nev
 
 const dir = join(import.meta.dirname, "..", "results");
 mkdirSync(dir, { recursive: true });
-const fiveXx = [...statuses.values()].reduce(
-  (n, t) => n + [...t].filter(([s]) => s.startsWith("5")).reduce((a, [, c]) => a + c, 0),
-  0,
-);
+const fiveXx =
+  [...statuses.values()].reduce(
+    (n, t) => n + [...t].filter(([s]) => s.startsWith("5")).reduce((a, [, c]) => a + c, 0),
+    0,
+  ) - requestedTimeouts;
 const summary = {
   seed,
   requests: indices.length,
@@ -155,12 +159,13 @@ const summary = {
   statuses: Object.fromEntries([...statuses].map(([k, v]) => [k, Object.fromEntries(v)])),
   failures: failures.length,
   fiveXx,
+  requestedTimeouts,
   leaks,
 };
 // A replay is one request: the last full run's figures stay.
 if (values.replay === undefined) writeFileSync(join(dir, "fuzz-last.json"), JSON.stringify(summary, null, 2));
 console.log(
-  `\n${failures.length} failures (${fiveXx} 5xx answers), ${leaks.length} leaked counters; wrote ${join(dir, "fuzz-last.json")}`,
+  `\n${failures.length} failures (${fiveXx} 5xx answers; ${requestedTimeouts} 504s the request's own timeout asked for), ${leaks.length} leaked counters; wrote ${join(dir, "fuzz-last.json")}`,
 );
 stopping = true;
 await server.stop();

@@ -50,3 +50,21 @@ export function storeFullOf(error: unknown): StoreFullError | null {
   const refusal = replies.find((e) => NO_ROOM.test(e.message));
   return refusal ? new StoreFullError(`the job store has no room for this write: ${refusal.message}`) : null;
 }
+
+/**
+ * ioredis's errors for a command the connection lost (it closed with the command in flight, or it was closing when the
+ * command was sent), and Redis's LOADING reply while it reads its AOF after a restart: the store is away for now.
+ */
+const CONNECTION_LOST =
+  /^(Connection is closed|Stream isn't writeable|Reached the max retries per request limit|LOADING )/;
+
+/**
+ * A JobsUnavailableError for an error that is the store out of reach mid-request (its availability was checked
+ * before the request's first command, but the connection can drop between commands); null for any other.
+ */
+export function storeUnavailableOf(error: unknown): JobsUnavailableError | null {
+  if (!(error instanceof Error) || !CONNECTION_LOST.test(error.message)) return null;
+  return new JobsUnavailableError(
+    `the jobs API is unavailable: the job store's connection was lost (${error.message})`,
+  );
+}
