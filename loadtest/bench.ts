@@ -12,8 +12,8 @@ import { synthModel } from "../models/synth-model.js";
 import { defaultThreads } from "../src/backend/llama/threads.js";
 import { htmlReport } from "./report-html.js";
 import { summaryTable } from "./report-table.js";
-import { runWorkload, type RunResult } from "./runner.js";
-import { root, startLoom, startServerProcess, type ServerProcess } from "./server-process.js";
+import { root, startLlamaServer, startLoom, type ServerProcess } from "./server-process.js";
+import { runSideBySide, warmUp } from "./side-by-side.js";
 import type { WorkloadName } from "./workloads.js";
 
 const { values } = parseArgs({
@@ -56,79 +56,31 @@ try {
   const peer = process.env.LLAMA_SERVER_BIN;
   if (peer) {
     servers.push(
-      await startServerProcess(
-        "llama-server",
-        peer,
-        [
-          "-m",
-          modelPath,
-          "--host",
-          "127.0.0.1",
-          "--port",
-          "18081",
-          "-t",
-          String(threads),
-          "-tb",
-          String(threads),
-          "-np",
-          String(maxRunning),
-          "-c",
-          String(kvTokens),
-          "--alias",
-          modelName,
-          "--no-webui",
-        ],
-        18081,
-      ),
+      await startLlamaServer(peer, modelPath, 18081, { threads, parallel: maxRunning, kvTokens, alias: modelName }),
     );
   }
   console.error(
     `threads ${threads}, KV context ${kvTokens} tokens, ${maxRunning} parallel sequences; servers: ${servers.map((s) => `${s.name} ${s.url}`).join(", ")}`,
   );
-  const maxTokens = Number(values["max-tokens"]);
-  for (const s of servers) {
-    await runWorkload({
-      target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true },
-      workload: "uniform",
-      concurrency: 2,
-      requests: 2,
-      workloadOptions: { seed: 99, maxTokens: 8 },
-      slo: { ttftMs: 1000, tpotMs: 100 },
-    });
-  }
-  const runs: RunResult[] = [];
-  const pairs: { loom: RunResult; peer: RunResult | undefined }[] = [];
-  for (let round = 0; round < Number(values.rounds); round++) {
-    for (const workload of values.workloads.split(",") as WorkloadName[]) {
-      for (const concurrency of values.concurrency.split(",").map(Number)) {
-        // Alternate which server goes first, so neither always runs on a machine the other just warmed or heated.
-        const order = (round + concurrency) % 2 === 0 ? servers : [...servers].reverse();
-        const measured = new Map<string, RunResult>();
-        for (const s of order) {
-          const run = await runWorkload({
-            target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true },
-            workload,
-            concurrency,
-            requests: Math.max(8, concurrency * 4),
-            workloadOptions: { seed: round, maxTokens },
-            slo: { ttftMs: 1000, tpotMs: 100 },
-            onProgress: (line) => process.stderr.write(`\r[${s.name} ${workload} c=${concurrency}] ${line}   `),
-          });
-          process.stderr.write("\n");
-          const labelled = { ...run, label: `${s.name} ${run.label}` };
-          runs.push(labelled);
-          measured.set(s.name, labelled);
-        }
-        pairs.push({ loom: measured.get("loom")!, peer: measured.get("llama-server") });
-      }
-    }
-  }
+  await warmUp(servers, modelName);
+  const { runs, levels } = await runSideBySide({
+    servers,
+    model: modelName,
+    workloads: values.workloads.split(",") as WorkloadName[],
+    concurrency: values.concurrency.split(",").map(Number),
+    rounds: Number(values.rounds),
+    maxTokens: Number(values["max-tokens"]),
+    onProgress: (line) => process.stderr.write(`\r${line}   `),
+    onRun: () => process.stderr.write("\n"),
+  });
   console.log(summaryTable(runs));
   if (servers.length === 2) {
     console.log("\nLoom / llama-server            out tok/s ratio   TTFT p50 ratio (lower is better)");
-    for (const { loom, peer } of pairs) {
+    for (const { workload, concurrency, byServer } of levels) {
+      const loom = byServer.loom!.summary;
+      const other = byServer["llama-server"]!.summary;
       console.log(
-        `${`${loom.workload} c=${loom.concurrency}`.padEnd(30)}${(loom.summary.outputTokensPerSecond / peer!.summary.outputTokensPerSecond).toFixed(2).padStart(17)}${(loom.summary.ttftMs.p50 / peer!.summary.ttftMs.p50).toFixed(2).padStart(17)}`,
+        `${`${workload} c=${concurrency}`.padEnd(30)}${(loom.outputTokensPerSecond / other.outputTokensPerSecond).toFixed(2).padStart(17)}${(loom.ttftMs.p50 / other.ttftMs.p50).toFixed(2).padStart(17)}`,
       );
     }
   }

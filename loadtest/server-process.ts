@@ -9,6 +9,8 @@ export interface ServerProcess {
   readonly name: string;
   readonly url: string;
   readonly process: ChildProcess;
+  /** The last 16 KB the server wrote to stderr (Loom's JSON log lines, llama-server's log). */
+  stderrTail(): string;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -37,16 +39,16 @@ export async function startServerProcess(
   process.on("exit", () => child.kill("SIGTERM"));
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    stderr = (stderr + d.toString()).slice(-16_000);
   });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHealthy(url, child, timeoutMs);
   } catch (error) {
     child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}\n${stderr}`);
+    throw new Error(`${(error as Error).message}\n${stderr.slice(-4000)}`);
   }
-  return { name, url, process: child };
+  return { name, url, process: child, stderrTail: () => stderr };
 }
 
 /** Loom's CLI in a child process: `loom serve MODEL --port PORT ...args`. */
@@ -55,6 +57,36 @@ export function startLoom(model: string, port: number, args: readonly string[]):
     "loom",
     process.execPath,
     [join(root, "bin", "loom.mjs"), "serve", model, "--port", String(port), ...args],
+    port,
+  );
+}
+
+export interface LlamaServerOptions {
+  readonly threads: number;
+  /** Slots: the most sequences decoding at once (-np). */
+  readonly parallel: number;
+  /** KV cells in all (-c), split evenly among the slots. */
+  readonly kvTokens: number;
+  readonly alias: string;
+  /** Further flags, such as -ngl 99. */
+  readonly extraArgs?: readonly string[];
+}
+
+/** llama.cpp's llama-server at `bin`, with the settings a side-by-side with Loom shares (threads, slots, KV). */
+export function startLlamaServer(
+  bin: string,
+  model: string,
+  port: number,
+  { threads, parallel, kvTokens, alias, extraArgs = [] }: LlamaServerOptions,
+): Promise<ServerProcess> {
+  return startServerProcess(
+    "llama-server",
+    bin,
+    [
+      ...["-m", model, "--host", "127.0.0.1", "--port", String(port)],
+      ...["-t", String(threads), "-tb", String(threads), "-np", String(parallel), "-c", String(kvTokens)],
+      ...["--alias", alias, "--no-webui", ...extraArgs],
+    ],
     port,
   );
 }
