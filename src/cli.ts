@@ -111,14 +111,18 @@ function serveCommand(): Command {
       "loom serve",
       "Serve a GGUF model over the OpenAI API (and classic ONNX models over KServe v2)",
     ).argument(
-      "<model>",
-      "the GGUF file to serve, or hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https URL of one",
+      "[model]",
+      "the GGUF file to serve, or hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https URL of one " +
+        "(optional with --config, whose file lists the models)",
     ),
     SERVE_OPTIONS,
   );
 }
 
-/** `loom serve MODEL [options]` and the environment as a ConfigInput; throws ConfigError (HelpRequested on --help). */
+/**
+ * `loom serve MODEL [options]` (or `loom serve --config FILE [options]`) and the environment as a ConfigInput; throws
+ * ConfigError (HelpRequested on --help).
+ */
 export function parseServeArgs(argv: readonly string[], env: Env = {}): ConfigInput {
   const [command, ...rest] = argv;
   const serve = serveCommand();
@@ -133,5 +137,9 @@ export function parseServeArgs(argv: readonly string[], env: Env = {}): ConfigIn
     }
     throw error;
   }
-  return { model: serve.args[0]!, ...readOptions(serve, SERVE_OPTIONS, env) } as ConfigInput;
+  const options = readOptions(serve, SERVE_OPTIONS, env);
+  const model = serve.args[0];
+  if (model === undefined && options.configFile === undefined)
+    throw new ConfigError("missing required argument 'model' (or --config FILE; see loom serve --help)");
+  return { ...(model === undefined ? {} : { model }), ...options } as ConfigInput;
 }

@@ -3,6 +3,7 @@
 // schema are all built from it, so they cannot drift apart. A leaf module.
 import { z } from "zod";
 import { JOB_OPTIONS } from "./config-jobs.js";
+import { ROUTING_OPTIONS } from "./config-routing.js";
 
 /** How one option appears outside the code: `--flag ARG`, its LOOM_* variable and its help line. */
 export interface OptionCli {
@@ -18,9 +19,16 @@ export interface OptionCli {
 export interface OptionSpec<S extends z.ZodType = z.ZodType> {
   readonly schema: S;
   readonly cli: OptionCli;
+  /** "model": a model of a --config file may set its own value (engine, KV and limit options). */
+  readonly scope?: "model";
 }
 
 const option = <S extends z.ZodType>(schema: S, cli: OptionCli): OptionSpec<S> => ({ schema, cli });
+const modelOption = <S extends z.ZodType>(schema: S, cli: OptionCli): OptionSpec<S> => ({
+  schema,
+  cli,
+  scope: "model",
+});
 
 /** `NAME=PATH` (a LoRA adapter loaded at start-up). */
 function namedPath(text: string): { name: string; path: string } {
@@ -51,7 +59,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_PORT",
     help: "port to listen on (0 picks a free one)",
   }),
-  kvTokens: option(count(64).optional(), {
+  kvTokens: modelOption(count(64).optional(), {
     flag: "--kv-tokens",
     arg: "N",
     env: "LOOM_KV_TOKENS",
@@ -59,7 +67,7 @@ export const SERVE_OPTIONS = {
       "KV cells in all: one pool shared by all sequences, or split evenly into a stream per sequence (default: " +
       "32768 on the CPU; on a GPU, what 80% of its free memory holds after the weights)",
   }),
-  kvLayout: option(z.enum(["auto", "unified", "per-sequence"]).default("auto"), {
+  kvLayout: modelOption(z.enum(["auto", "unified", "per-sequence"]).default("auto"), {
     flag: "--kv-layout",
     arg: "LAYOUT",
     env: "LOOM_KV_LAYOUT",
@@ -69,25 +77,25 @@ export const SERVE_OPTIONS = {
       "sequence may use any cell: for long or varied lengths), or auto: per-sequence when each stream holds the " +
       "model's context or at least 1024 tokens (and --max-model-len), unified otherwise",
   }),
-  blockSize: option(z.number().int().min(1).max(256).default(16), {
+  blockSize: modelOption(z.number().int().min(1).max(256).default(16), {
     flag: "--block-size",
     arg: "N",
     env: "LOOM_BLOCK_SIZE",
     help: "tokens per KV block: the unit of KV accounting and prefix sharing",
   }),
-  maxRunning: option(z.number().int().min(1).max(256).default(32), {
+  maxRunning: modelOption(z.number().int().min(1).max(256).default(32), {
     flag: "--max-running",
     arg: "N",
     env: "LOOM_MAX_RUNNING",
     help: "most sequences decoding at once",
   }),
-  maxBatchTokens: option(count(16).default(512), {
+  maxBatchTokens: modelOption(count(16).default(512), {
     flag: "--max-batch-tokens",
     arg: "N",
     env: "LOOM_MAX_BATCH_TOKENS",
     help: "token budget of one step: decode tokens plus prefill chunks",
   }),
-  maxModelLen: option(count(16).optional(), {
+  maxModelLen: modelOption(count(16).optional(), {
     flag: "--max-model-len",
     arg: "N",
     env: "LOOM_MAX_MODEL_LEN",
@@ -95,13 +103,13 @@ export const SERVE_OPTIONS = {
       "most tokens (prompt and output) of one sequence " +
       "(default: the smaller of a sequence's KV cells and the model's training context)",
   }),
-  threads: option(count(1).optional(), {
+  threads: modelOption(count(1).optional(), {
     flag: "--threads",
     arg: "N",
     env: "LOOM_THREADS",
     help: "llama.cpp compute threads (default: all cores on 2, one less above)",
   }),
-  threadsBatch: option(count(1).optional(), {
+  threadsBatch: modelOption(count(1).optional(), {
     flag: "--threads-batch",
     arg: "N",
     env: "LOOM_THREADS_BATCH",
@@ -109,7 +117,7 @@ export const SERVE_OPTIONS = {
       "threads for steps of more than one token (default: --threads); a single-token step is memory-bound, so on " +
       "few cores --threads 1 --threads-batch 2 leaves a core to HTTP at concurrency 1",
   }),
-  gpuLayers: option(z.number().int().min(-1).optional(), {
+  gpuLayers: modelOption(z.number().int().min(-1).optional(), {
     flag: "--gpu-layers",
     arg: "N",
     env: "LOOM_GPU_LAYERS",
@@ -117,7 +125,7 @@ export const SERVE_OPTIONS = {
       "layers offloaded to the GPU, -1 for all (default: all when the installed llama.cpp has a GPU backend, " +
       "else 0)",
   }),
-  flashAttention: option(z.enum(["auto", "on", "off"]).default("auto"), {
+  flashAttention: modelOption(z.enum(["auto", "on", "off"]).default("auto"), {
     flag: "--flash-attention",
     arg: "MODE",
     env: "LOOM_FLASH_ATTENTION",
@@ -129,7 +137,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_API_KEY",
     help: "require 'Authorization: Bearer KEY' (or x-api-key) on the API (repeatable)",
   }),
-  chatTemplateFile: option(z.string().min(1).optional(), {
+  chatTemplateFile: modelOption(z.string().min(1).optional(), {
     flag: "--chat-template",
     arg: "FILE",
     env: "LOOM_CHAT_TEMPLATE",
@@ -141,24 +149,24 @@ export const SERVE_OPTIONS = {
     env: "LOOM_MAX_BODY_BYTES",
     help: "largest accepted request body, in bytes",
   }),
-  enablePrefixCaching: option(z.boolean().default(true), {
+  enablePrefixCaching: modelOption(z.boolean().default(true), {
     flag: "--no-prefix-caching",
     env: "LOOM_PREFIX_CACHING",
     help: "do not share prompt prefixes between requests",
   }),
-  prefixCacheTokens: option(count(0).default(2048), {
+  prefixCacheTokens: modelOption(count(0).default(2048), {
     flag: "--prefix-cache-tokens",
     arg: "N",
     env: "LOOM_PREFIX_CACHE_TOKENS",
     help: "KV cells kept for finished requests' prompts while one sequence runs, divided among running sequences",
   }),
-  maxWaiting: option(count(1).default(512), {
+  maxWaiting: modelOption(count(1).default(512), {
     flag: "--max-waiting",
     arg: "N",
     env: "LOOM_MAX_WAITING",
     help: "sequences allowed to wait per model; beyond it requests get 429 with Retry-After",
   }),
-  requestTimeoutSeconds: option(z.number().min(0).default(600), {
+  requestTimeoutSeconds: modelOption(z.number().min(0).default(600), {
     flag: "--request-timeout",
     arg: "S",
     env: "LOOM_REQUEST_TIMEOUT",
@@ -187,20 +195,20 @@ export const SERVE_OPTIONS = {
     env: "LOOM_LLAMA_LOG",
     help: "llama.cpp's own log level (its lines go to stderr as they are)",
   }),
-  loras: option(z.array(z.object({ name: z.string().min(1), path: z.string().min(1) })).default([]), {
+  loras: modelOption(z.array(z.object({ name: z.string().min(1), path: z.string().min(1) })).default([]), {
     flag: "--lora",
     arg: "NAME=PATH",
     env: "LOOM_LORA",
     help: "a LoRA adapter loaded at start-up, served as model NAME (repeatable)",
     parseValue: namedPath,
   }),
-  loraDirs: option(z.array(z.string().min(1)).default([]), {
+  loraDirs: modelOption(z.array(z.string().min(1)).default([]), {
     flag: "--lora-dir",
     arg: "DIR",
     env: "LOOM_LORA_DIR",
     help: "a folder run-time adapter loads may read from (repeatable; none: run-time loads are refused)",
   }),
-  maxLoras: option(count(1).default(8), {
+  maxLoras: modelOption(count(1).default(8), {
     flag: "--max-loras",
     arg: "N",
     env: "LOOM_MAX_LORAS",
@@ -243,6 +251,7 @@ export const SERVE_OPTIONS = {
     help: "take a model URI only from the model cache, never from the network",
   }),
   ...JOB_OPTIONS,
+  ...ROUTING_OPTIONS,
 } as const;
 
 type Schemas<T extends Record<string, OptionSpec>> = { [K in keyof T]: T[K]["schema"] };
@@ -252,8 +261,8 @@ function schemasOf<T extends Record<string, OptionSpec>>(table: T): Schemas<T> {
 }
 
 export const ConfigSchema = z.object({
-  /** The GGUF file to serve, or an hf: URI or URL of one (the command's positional argument). */
-  model: z.string().min(1),
+  /** The GGUF file to serve, or an hf: URI or URL of one (the positional argument; optional with --config). */
+  model: z.string().min(1).optional(),
   ...schemasOf(SERVE_OPTIONS),
 });
 
@@ -279,5 +288,7 @@ export function loadConfig(input: ConfigInput): Config {
     );
     throw new ConfigError(`invalid configuration: ${issues.join("; ")}`);
   }
+  if (parsed.data.model === undefined && parsed.data.configFile === undefined)
+    throw new ConfigError("missing required argument 'model' (or --config FILE)");
   return parsed.data;
 }

@@ -11,12 +11,16 @@ import type { HealthState } from "../ops/health.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { ModelRepository } from "../serving/classic/model-repository.js";
+import type { Routing } from "../routing/routing.js";
+import type { LlmRepository } from "../serving/llm/llm-repository.js";
 import type { ModelRegistry } from "../serving/llm/registry.js";
 import { type Capability, capabilityRoutes } from "./admin/capabilities.js";
 import { healthRoutes } from "./admin/health.js";
+import { llmRepositoryRoutes } from "./admin/llm-repository.js";
 import { loraRoutes } from "./admin/lora.js";
 import { metricsRoutes } from "./admin/metrics.js";
 import { requestRoutes } from "./admin/requests.js";
+import { routeAdminRoutes } from "./admin/routes.js";
 import { statsStreamRoutes } from "./admin/stats-stream.js";
 import { messagesRoutes } from "./anthropic/messages.js";
 import { ApiError, errorResponse } from "./errors.js";
@@ -36,6 +40,12 @@ import { uiRoutes } from "./ui/static.js";
 
 export interface AppDeps {
   readonly registry: ModelRegistry;
+  /** Requests reach models through it: routes by name, or the model a request names. */
+  readonly routing: Routing;
+  /** LLM versions loaded and unloaded at run time. */
+  readonly llmRepository: LlmRepository;
+  /** A config file gave routes: the dashboard shows them (the `routes` capability). */
+  readonly routesConfigured: boolean;
   /** Stored Responses API responses (store: true), for GET and previous_response_id. */
   readonly responses: ResponseStore;
   readonly repository: ModelRepository;
@@ -51,7 +61,8 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Hono {
-  const { registry, responses, repository, health, logger, metrics, config, jobs, caches } = deps;
+  const { registry, routing, llmRepository, responses, repository, health, logger, metrics, config, jobs, caches } =
+    deps;
   const app = new Hono();
   app.use("*", requestId());
   app.use("*", async (c, next) => {
@@ -74,28 +85,40 @@ export function createApp(deps: AppDeps): Hono {
   }
   // Not behind admission: an operator watches a loading or draining server too.
   app.use("/loom/v1/*", auth);
-  if (adminKeys.length > 0)
+  if (adminKeys.length > 0) {
     for (const path of ["/v1/load_lora_adapter", "/v1/unload_lora_adapter", "/loom/v1/requests/:id/cancel"])
       app.use(path, bearerAuth(adminKeys));
+    app.on("PUT", "/loom/v1/routes", bearerAuth(adminKeys));
+    app.on("POST", "/loom/v1/repository/*", bearerAuth(adminKeys));
+  }
   // Uploads are bounded by the file size limit (--max-file-bytes), not the request body limit: mounted first.
   if (jobs) app.route("/", fileRoutes(jobs.files));
   app.use("*", bodyLimit(config.maxBodyBytes));
   if (jobs) app.route("/", batchRoutes(jobs));
   app.route("/", kserveRoutes(repository, health));
-  app.route("/", renderRoutes(registry));
-  app.route("/", chatRoutes(registry, caches));
-  app.route("/", completionRoutes(registry, caches));
-  app.route("/", responseRoutes(registry, responses, jobs?.background));
-  app.route("/", messagesRoutes(registry));
-  app.route("/", modelRoutes(registry, repository));
-  app.route("/", embeddingRoutes(registry, repository, caches));
-  for (const routes of [tokenizeRoutes, loraRoutes, requestRoutes]) app.route("/", routes(registry));
+  app.route("/", renderRoutes(routing));
+  app.route("/", chatRoutes(routing, caches));
+  app.route("/", completionRoutes(routing, caches));
+  app.route("/", responseRoutes(routing, responses, jobs?.background));
+  app.route("/", messagesRoutes(routing));
+  app.route("/", modelRoutes(routing, repository));
+  app.route("/", embeddingRoutes(routing, repository, caches));
+  app.route("/", tokenizeRoutes(routing));
+  for (const routes of [loraRoutes, requestRoutes]) app.route("/", routes(registry));
+  app.route("/", routeAdminRoutes(routing));
+  app.route("/", llmRepositoryRoutes(llmRepository));
   const capabilities: Capability[] = jobs ? ["requests", "batches"] : ["requests"];
   if (metrics) {
     app.route("/", statsStreamRoutes(metrics));
     capabilities.push("stats_stream");
   }
-  app.route("/", capabilityRoutes(capabilities));
+  // Shown once there are routes to show: a config file gave some, or the admin API put some in force.
+  app.route(
+    "/",
+    capabilityRoutes(() =>
+      deps.routesConfigured || routing.list().length > 0 ? [...capabilities, "routes"] : capabilities,
+    ),
+  );
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, `no route for ${c.req.method} ${c.req.path}`, { code: "not_found" })),
   );

@@ -14,6 +14,7 @@ import {
   PermissionDeniedError,
   RequestTimeoutError,
   ShuttingDownError,
+  UnavailableError,
 } from "../serving/errors.js";
 
 export interface OpenAiErrorBody {
@@ -82,6 +83,8 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(429, error.message, { code: "overloaded", retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof ShuttingDownError)
     return new ApiError(503, error.message, { code: "shutting_down", retryAfterSeconds: 5 });
+  if (error instanceof UnavailableError)
+    return new ApiError(503, error.message, { code: "unavailable", retryAfterSeconds: error.retryAfterSeconds });
   if (error instanceof RequestTimeoutError)
     return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
   if (error instanceof NotFoundError) return new ApiError(404, error.message, { param: error.param });

@@ -1,16 +1,18 @@
 // POST /tokenize and /detokenize, with vLLM's request and response shapes.
 import { Hono } from "hono";
 import { plainChat } from "../serving/llm/chat.js";
-import type { ModelRegistry } from "../serving/llm/registry.js";
+import type { Routing } from "../routing/routing.js";
 import { readJson } from "./body.js";
 import { toChatMessages } from "./openai/prompts.js";
 import { DetokenizeRequest, TokenizeRequest } from "./openai/schemas.js";
 
-export function tokenizeRoutes(registry: ModelRegistry): Hono {
+export function tokenizeRoutes(routing: Routing): Hono {
+  // A route tokenizes as its primary target does.
+  const servingOf = (model: string | undefined) => (model ? routing.primary(model).serving : routing.registry.first());
   return new Hono()
     .post("/tokenize", async (c) => {
       const body = await readJson(c, TokenizeRequest);
-      const serving = body.model ? registry.get(body.model) : registry.first();
+      const serving = servingOf(body.model);
       const tokens =
         "messages" in body
           ? serving.renderChat(plainChat(toChatMessages(body.messages))).promptTokens
@@ -19,7 +21,7 @@ export function tokenizeRoutes(registry: ModelRegistry): Hono {
     })
     .post("/detokenize", async (c) => {
       const body = await readJson(c, DetokenizeRequest);
-      const serving = body.model ? registry.get(body.model) : registry.first();
+      const serving = servingOf(body.model);
       serving.checkPrompt(body.tokens, { param: "tokens" });
       return c.json({ prompt: serving.model.detokenize(Int32Array.from(body.tokens), { unparseSpecial: true }) });
     });

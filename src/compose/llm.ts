@@ -5,6 +5,7 @@ import { basename } from "node:path";
 import type { LlamaContext } from "../backend/llama/llama-context.js";
 import { gpuDevices, isNativeError } from "../backend/llama/addon.js";
 import { LlamaModel } from "../backend/llama/llama-model.js";
+import type { ModelInfo } from "../backend/types.js";
 import { type Config, ConfigError } from "../config.js";
 import { Engine, type StepObservation } from "../engine/engine.js";
 import type { Logger } from "../ops/logger.js";
@@ -36,9 +37,17 @@ function chatFormatOf(model: LlamaModel, overrideSource: string | undefined, ori
 export interface LoadServices {
   readonly metrics?: Metrics;
   readonly logger: Logger;
+  /** Runs once the weights are loaded, before the KV pool is made; throws to refuse the load (memory budget). */
+  readonly admit?: (info: ModelInfo, kvTokens: number) => void;
 }
 
-export async function loadLlmServing(config: Config, { metrics, logger }: LoadServices): Promise<LlmServing> {
+/** The options one model loads with: the server's, or a config file's model entry over them, and its file. */
+export type ModelConfig = Config & { readonly model: string };
+
+export async function loadLlmServing(
+  config: ModelConfig,
+  { metrics, logger, admit }: LoadServices,
+): Promise<LlmServing> {
   const templateOverride =
     config.chatTemplateFile === undefined ? undefined : await readFile(config.chatTemplateFile, "utf8");
   const gpuLayers = gpuLayersFor(config.gpuLayers, gpuDevices());
@@ -55,6 +64,7 @@ export async function loadLlmServing(config: Config, { metrics, logger }: LoadSe
           })
         : { kvTokens: config.kvTokens, reason: "--kv-tokens" };
     const sized = { ...config, kvTokens: memory.kvTokens };
+    admit?.(model.info, sized.kvTokens);
     const chatFormat = chatFormatOf(model, templateOverride, config.chatTemplateFile);
     const kvLayout = chooseKvLayout(config.kvLayout, { ...sized, contextLengthTrain: model.info.contextLengthTrain });
     const layout = KV_LAYOUTS[kvLayout.name];

@@ -4,14 +4,17 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../api/app.js";
 import { setLlamaLogLevel } from "../backend/llama/addon.js";
-import { loadConfig, type Config, type ConfigInput } from "../config.js";
+import type { Config, ConfigInput } from "../config.js";
 import { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
 import { Metrics } from "../ops/metrics.js";
+import type { Routing } from "../routing/routing.js";
 import { ModelRepository } from "../serving/classic/model-repository.js";
+import type { LlmRepository } from "../serving/llm/llm-repository.js";
 import { ModelRegistry } from "../serving/llm/registry.js";
+import { loadServeConfig } from "./config-file.js";
 import { buildJobServices } from "./jobs.js";
-import { loadModels } from "./models.js";
+import { buildModels } from "./models.js";
 
 export interface RunningServer {
   /** http://host:port, with the port actually bound (config port 0 picks a free one). */
@@ -19,6 +22,9 @@ export interface RunningServer {
   readonly config: Config;
   readonly registry: ModelRegistry;
   readonly repository: ModelRepository;
+  /** The LLM versions: the config file's, and the repository's loaded at run time. */
+  readonly llmRepository: LlmRepository;
+  readonly routing: Routing;
   readonly health: HealthState;
   readonly metrics: Metrics;
   /**
@@ -35,7 +41,7 @@ export interface StartOptions {
 }
 
 export async function startServer(input: ConfigInput, options: StartOptions = {}): Promise<RunningServer> {
-  const config = loadConfig(input);
+  const { config, file } = await loadServeConfig(input);
   setLlamaLogLevel(config.llamaLogLevel);
   const logger = options.logger ?? jsonLogger(config.logLevel);
   const registry = new ModelRegistry();
@@ -43,8 +49,12 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
   const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
   const services = buildJobServices(config, { registry, repository, metrics, logger });
+  const models = buildModels(config, file, { registry, repository, health, metrics, logger });
   const app = createApp({
     registry,
+    routing: models.routing,
+    llmRepository: models.llmRepository,
+    routesConfigured: file !== null,
     responses: services.responses,
     repository,
     health,
@@ -64,7 +74,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
   try {
-    await loadModels(config, { registry, repository, health, metrics, logger });
+    await models.load();
   } catch (error) {
     await services.close();
     await closeListener();
@@ -81,6 +91,8 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     config,
     registry,
     repository,
+    llmRepository: models.llmRepository,
+    routing: models.routing,
     health,
     metrics,
     close(graceMs = config.shutdownGraceSeconds * 1000) {
@@ -101,6 +113,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
         clearTimeout(timer);
         await workersStopped;
         await registry.close();
+        await models.close();
         await repository.close();
         await services.close();
         await closeListener();

@@ -9,7 +9,8 @@ import { ModelRepository } from "../serving/classic/model-repository.js";
 import { ModelRegistry } from "../serving/llm/registry.js";
 import { parseWorkerArgs } from "../worker-cli.js";
 import { buildJobServices } from "./jobs.js";
-import { loadModels } from "./models.js";
+import { loadServeConfig } from "./config-file.js";
+import { buildModels } from "./models.js";
 
 interface RunningWorker {
   /** Lines in hand finish for up to `graceMs` (the configured grace by default), the rest go back to the queue. */
@@ -17,7 +18,7 @@ interface RunningWorker {
 }
 
 async function startWorker(input: ConfigInput, { logger }: { logger?: Logger } = {}): Promise<RunningWorker> {
-  const config = loadConfig(input);
+  const { config, file } = await loadServeConfig(input);
   const log = logger ?? jsonLogger(config.logLevel);
   const registry = new ModelRegistry();
   const health = new HealthState();
@@ -29,8 +30,12 @@ async function startWorker(input: ConfigInput, { logger }: { logger?: Logger } =
     threads: config.onnxThreads,
   });
   const services = buildJobServices(config, { registry, repository, metrics, logger: log });
+  const models = buildModels(config, file, { registry, repository, health, metrics, logger: log });
   const app = createApp({
     registry,
+    routing: models.routing,
+    llmRepository: models.llmRepository,
+    routesConfigured: file !== null,
     responses: services.responses,
     repository,
     health,
@@ -41,7 +46,7 @@ async function startWorker(input: ConfigInput, { logger }: { logger?: Logger } =
     caches: services.caches,
   });
   try {
-    await loadModels(config, { registry, repository, health, metrics, logger: log });
+    await models.load();
   } catch (error) {
     await services.close();
     throw error;
@@ -55,6 +60,7 @@ async function startWorker(input: ConfigInput, { logger }: { logger?: Logger } =
         await services.stopWorkers(graceMs);
         health.draining();
         await registry.close();
+        await models.close();
         await repository.close();
         await services.close();
       })();
@@ -68,8 +74,9 @@ export async function workerMain(argv: readonly string[]): Promise<void> {
   const input = parseWorkerArgs(argv, process.env);
   const logger = jsonLogger(loadConfig(input).logLevel);
   const worker = await startWorker(input, { logger });
-  logger.log("info", "worker_started", { model: input.model });
-  console.log(`loom: worker for ${input.model} is taking jobs`);
+  const models = input.model ?? input.configFile;
+  logger.log("info", "worker_started", { model: models });
+  console.log(`loom: worker for ${models} is taking jobs`);
   const stop = (signal: string) => {
     logger.log("info", "shutdown", { signal });
     worker.close().then(

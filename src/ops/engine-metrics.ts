@@ -94,9 +94,21 @@ export class EngineMetrics {
     for (const metric of this.#metrics) registry.registerMetric(metric);
   }
 
-  /** Registers a model whose gauges and cumulative counters are read from `stats` at every scrape. */
+  /**
+   * Registers a model whose gauges and cumulative counters are read from `stats` at every scrape; a model loaded
+   * again under a name (a reload) counts afresh from its own engine's totals.
+   */
   addModel(model: string, stats: () => ModelStatsSnapshot): void {
     this.#sources.set(model, stats);
+    for (const key of [...this.#lastTotals.keys()]) if (key.startsWith(`${model}\u0000`)) this.#lastTotals.delete(key);
+  }
+
+  /** Stops reading an unloaded model: its gauges go. */
+  removeModel(model: string): void {
+    this.#sources.delete(model);
+    for (const gauge of [this.#running, this.#waiting, this.#kvUsage, this.#kvSpan])
+      gauge.remove({ model_name: model });
+    for (const state of ["used", "cached", "free"]) this.#kvBlocks.remove({ model_name: model, state });
   }
 
   /** Reads every model's stats into the metrics; run before each scrape. */

@@ -17,6 +17,8 @@ export type { ModelStatsSnapshot };
 export interface RequestObservation {
   /** The LoRA adapter the request used, if any. */
   readonly loraName: string | null;
+  /** The route that chose the model and its variant (labels `route` and `variant`), if a route did. */
+  readonly route?: { readonly name: string; readonly variant: string } | null;
   readonly finishReason: string;
   readonly promptTokens: number;
   readonly outputTokens: number;
@@ -30,6 +32,8 @@ const LATENCY_BUCKETS = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560,
 ];
 const TOKEN_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000];
+/** Request-level series carry the route and variant that chose the model when a route did (issue 18). */
+const MODEL_LABELS = ["model_name", "route", "variant"];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,7 +43,7 @@ export class Metrics {
   readonly #success = new Counter({
     name: "vllm:request_success_total",
     help: "Finished requests by finish reason.",
-    labelNames: ["model_name", "finished_reason"],
+    labelNames: [...MODEL_LABELS, "finished_reason"],
     registers: [this.registry],
   });
   readonly #http = new Counter({
@@ -145,8 +149,15 @@ export class Metrics {
     this.#engines.addModel(model, stats);
   }
 
+  /** Stops reading an unloaded model: its gauges go. */
+  removeModel(model: string): void {
+    this.#engines.removeModel(model);
+  }
+
   observeRequest(model: string, o: RequestObservation): void {
-    const labels = { model_name: model };
+    const labels = o.route
+      ? { model_name: model, route: o.route.name, variant: o.route.variant }
+      : { model_name: model };
     this.#success.inc({ ...labels, finished_reason: o.finishReason });
     this.#promptTokens.inc(labels, o.promptTokens);
     this.#generationTokens.inc(labels, o.outputTokens);
@@ -160,8 +171,8 @@ export class Metrics {
     }
     for (const gap of o.interTokenSeconds) this.#itl.observe(labels, gap);
     if (o.loraName !== null) {
-      this.#loraRequests.inc({ ...labels, lora_name: o.loraName });
-      this.#loraTokens.inc({ ...labels, lora_name: o.loraName }, o.outputTokens);
+      this.#loraRequests.inc({ model_name: model, lora_name: o.loraName });
+      this.#loraTokens.inc({ model_name: model, lora_name: o.loraName }, o.outputTokens);
     }
   }
 
@@ -222,10 +233,10 @@ export class Metrics {
   }
 
   #counter(name: string, help: string): Counter<string> {
-    return new Counter({ name, help, labelNames: ["model_name"], registers: [this.registry] });
+    return new Counter({ name, help, labelNames: MODEL_LABELS, registers: [this.registry] });
   }
 
   #histogram(name: string, help: string, buckets: number[]): Histogram<string> {
-    return new Histogram({ name, help, buckets, labelNames: ["model_name"], registers: [this.registry] });
+    return new Histogram({ name, help, buckets, labelNames: MODEL_LABELS, registers: [this.registry] });
   }
 }

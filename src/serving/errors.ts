@@ -13,9 +13,25 @@ export class InvalidRequestError extends Error {
 }
 
 export class ModelNotFoundError extends Error {
-  constructor(model: string) {
-    super(`The model '${model}' does not exist`);
+  /** `detail` says why (e.g. a version that is not loaded); `loaded` lists the versions that are. */
+  constructor(model: string, detail?: string, loaded?: readonly number[]) {
+    const why = detail === undefined ? "" : `: ${detail}${loaded ? ` (loaded: ${loaded.join(", ")})` : ""}`;
+    super(`The model '${model}' does not exist${why}`);
     this.name = "ModelNotFoundError";
+  }
+}
+
+/**
+ * What the request needs cannot serve now, though the server runs (a route's target whose circuit breaker is open
+ * and that has no fallback): 503 with Retry-After.
+ */
+export class UnavailableError extends Error {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message);
+    this.name = "UnavailableError";
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 

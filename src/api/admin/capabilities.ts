@@ -4,10 +4,11 @@ import { Hono } from "hono";
 
 /**
  * Names a client may test for: `stats_stream` (GET /loom/v1/stats/stream), `requests` (GET /loom/v1/requests and
- * their cancel), `batches` (OpenAI's /v1/batches and /v1/files), and, once it exists, `routes` (GET /loom/v1/routes).
+ * their cancel), `batches` (OpenAI's /v1/batches and /v1/files), and `routes` (GET /loom/v1/routes, once there
+ * are routes).
  */
 export type Capability = "stats_stream" | "requests" | "routes" | "batches";
 
-export function capabilityRoutes(capabilities: readonly Capability[]): Hono {
-  return new Hono().get("/loom/v1/capabilities", (c) => c.json({ object: "capabilities", data: capabilities }));
+export function capabilityRoutes(capabilities: () => readonly Capability[]): Hono {
+  return new Hono().get("/loom/v1/capabilities", (c) => c.json({ object: "capabilities", data: capabilities() }));
 }

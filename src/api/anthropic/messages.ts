@@ -6,8 +6,9 @@ import type { Usage } from "../../engine/events.js";
 import { samplingParams } from "../../sampling-params.js";
 import type { ChatEvent } from "../../serving/llm/chat.js";
 import { failureOf } from "../../serving/llm/collect.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { Routing } from "../../routing/routing.js";
 import { readJson } from "../body.js";
+import { logprobsFor, routeAndStart, routedFields, routeRequest } from "../routed.js";
 import { toAnthropicError } from "../errors.js";
 import { streamEvents, type TypedEvent } from "../sse.js";
 import { ContentBuilder } from "./content.js";
@@ -74,27 +75,38 @@ function wireUsage(usage: Usage | null, promptTokens: number) {
   };
 }
 
-export function messagesRoutes(registry: ModelRegistry): Hono {
+export function messagesRoutes(routing: Routing): Hono {
   return new Hono()
     .post("/v1/messages", async (c) => {
       const body = await readJson(c, MessagesRequest);
-      const { serving, adapterName } = registry.resolve(body.model);
-      const params = samplingParams({
-        maxTokens: body.max_tokens,
-        temperature: body.temperature ?? 1,
-        topP: body.top_p ?? 1,
-        topK: body.top_k ?? 0,
-        stop: (body.stop_sequences ?? []).filter((s) => s.length > 0),
-      });
+      const chat = toChatInput(body);
       const id = anthropicId("msg");
-      const { events, promptTokens } = serving.chat({
-        requestId: id,
-        params,
-        chat: toChatInput(body),
-        signal: c.req.raw.signal,
-        traceId: c.get("requestId"),
-        ...(adapterName === null ? {} : { adapter: { name: adapterName, scale: 1 } }),
+      const request = routeRequest(c, {
+        model: body.model,
+        user: body.metadata?.user_id ?? null,
+        stream: body.stream === true,
+        tools: chat.tools.length > 0,
+        jsonSchema: chat.format.type === "json_schema",
+        logprobs: false,
+        greedy: body.temperature === 0,
+        promptTokens: (serving) => serving.renderChat(chat).promptTokens.length,
       });
+      const { started } = await routeAndStart(c, routing, request, (target, options) =>
+        target.serving.chat({
+          requestId: id + options.idSuffix,
+          params: samplingParams({
+            maxTokens: body.max_tokens,
+            temperature: body.temperature ?? 1,
+            topP: body.top_p ?? 1,
+            topK: body.top_k ?? 0,
+            stop: (body.stop_sequences ?? []).filter((s) => s.length > 0),
+            logprobs: logprobsFor(null, options),
+          }),
+          chat,
+          ...routedFields(c, target, options, {}),
+        }),
+      );
+      const { events, promptTokens } = started;
       const message = (content: unknown[], ending: Ending | null) => ({
         id,
         type: "message",
@@ -133,7 +145,7 @@ export function messagesRoutes(registry: ModelRegistry): Hono {
     })
     .post("/v1/messages/count_tokens", async (c) => {
       const body = await readJson(c, CountTokensRequest);
-      const { serving } = registry.resolve(body.model);
+      const { serving } = routing.primary(body.model);
       return c.json({ input_tokens: serving.renderChat(toChatInput(body)).promptTokens.length });
     });
 }

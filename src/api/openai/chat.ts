@@ -4,12 +4,13 @@ import { Hono } from "hono";
 import type { Caches } from "../../cache/caches.js";
 import type { ChatEvent, ToolCall } from "../../serving/llm/chat.js";
 import { collectChat } from "../../serving/llm/collect.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { Routing } from "../../routing/routing.js";
 import { readJson } from "../body.js";
+import { logprobsFor, routeAndStart, routedFields, routeRequest } from "../routed.js";
 import { cachedGeneration } from "./cached.js";
 import { chatLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { toChatInput } from "./prompts.js";
-import { generationTarget, includeUsage, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
+import { includeUsage, openAiRouteFields, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
 import { ChatCompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
@@ -22,7 +23,7 @@ function wireToolCalls(calls: readonly ToolCall[]) {
   }));
 }
 
-export function chatRoutes(registry: ModelRegistry, caches?: Caches): Hono {
+export function chatRoutes(routing: Routing, caches?: Caches): Hono {
   return new Hono().post("/v1/chat/completions", async (c) => {
     const body = await readJson(c, ChatCompletionRequest);
     refuseUnsupported([
@@ -30,19 +31,35 @@ export function chatRoutes(registry: ModelRegistry, caches?: Caches): Hono {
       [body.audio, "audio"],
       [body.modalities?.filter((m) => m !== "text"), "modalities"],
     ]);
-    const cache = await cachedGeneration(c, caches, "/v1/chat/completions", body);
+    // A route's answer depends on the target its policy picks: only models named directly are cached.
+    const cache = routing.route(body.model) ? null : await cachedGeneration(c, caches, "/v1/chat/completions", body);
     if (cache?.hit) return cache.hit;
-    const { serving, fields } = generationTarget(c, registry, body);
     const chat = toChatInput(body);
     const id = `chatcmpl-${randomUUID()}`;
-    const params = toSamplingParams(body, serving, {
-      maxTokens: body.max_completion_tokens ?? body.max_tokens,
-      logprobs: body.logprobs ? (body.top_logprobs ?? 0) : null,
+    const logprobs = body.logprobs ? (body.top_logprobs ?? 0) : null;
+    const n = body.n ?? 1;
+    const request = routeRequest(c, {
+      ...openAiRouteFields(body),
+      tools: chat.tools.length > 0,
+      jsonSchema: chat.format.type === "json_schema",
+      logprobs: logprobs !== null,
+      promptTokens: (serving) => serving.renderChat(chat).promptTokens.length,
     });
-    const { events } = serving.chat({ requestId: id, params, chat, ...fields });
+    const { started } = await routeAndStart(c, routing, request, (target, options) =>
+      target.serving.chat({
+        requestId: id + options.idSuffix,
+        params: toSamplingParams(body, target.serving, {
+          maxTokens: body.max_completion_tokens ?? body.max_tokens,
+          logprobs: logprobsFor(logprobs, options),
+        }),
+        chat,
+        ...routedFields(c, target, options, body),
+      }),
+    );
+    const { events } = started;
     const head = responseHead(id, body);
-    if (body.stream) return streamGeneration(c, events, head, chatChunks(params.n), includeUsage(c, body));
-    const result = await collectChat(events, params.n);
+    if (body.stream) return streamGeneration(c, events, head, chatChunks(n), includeUsage(c, body));
+    const result = await collectChat(events, n);
     const json = {
       ...head,
       object: "chat.completion",
@@ -55,7 +72,7 @@ export function chatRoutes(registry: ModelRegistry, caches?: Caches): Hono {
           ...(choice.reasoning === "" ? {} : { reasoning_content: choice.reasoning }),
           ...(choice.toolCalls.length > 0 ? { tool_calls: wireToolCalls(choice.toolCalls) } : {}),
         },
-        logprobs: params.logprobs === null ? null : chatLogprobs(choice.logprobs),
+        logprobs: logprobs === null ? null : chatLogprobs(choice.logprobs),
         finish_reason: wireFinishReason(choice.finishReason ?? "abort", choice.toolCalls.length > 0),
       })),
       usage: wireUsage(result.usage),

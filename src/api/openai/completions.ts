@@ -4,16 +4,17 @@ import { Hono } from "hono";
 import type { Caches } from "../../cache/caches.js";
 import { collectGeneration } from "../../serving/llm/collect.js";
 import type { GenerationEvent } from "../../serving/llm/generation.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { Routing } from "../../routing/routing.js";
 import { readJson } from "../body.js";
+import { logprobsFor, routeAndStart, routedFields, routeRequest } from "../routed.js";
 import { cachedGeneration } from "./cached.js";
 import { completionLogprobs, wireFinishReason, wireUsage } from "./format.js";
 import { promptsOf, promptTexts } from "./prompts.js";
-import { generationTarget, includeUsage, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
+import { includeUsage, openAiRouteFields, refuseUnsupported, responseHead, toSamplingParams } from "./sampling.js";
 import { CompletionRequest } from "./schemas.js";
 import { type ChunkFormat, streamGeneration } from "./stream.js";
 
-export function completionRoutes(registry: ModelRegistry, caches?: Caches): Hono {
+export function completionRoutes(routing: Routing, caches?: Caches): Hono {
   return new Hono().post("/v1/completions", async (c) => {
     const body = await readJson(c, CompletionRequest);
     const n = body.n ?? 1;
@@ -22,23 +23,36 @@ export function completionRoutes(registry: ModelRegistry, caches?: Caches): Hono
       [body.suffix, "suffix"],
       [body.best_of !== undefined && body.best_of !== null && body.best_of > n, "best_of"],
     ]);
-    const cache = await cachedGeneration(c, caches, "/v1/completions", body);
+    // A route's answer depends on the target its policy picks: only models named directly are cached.
+    const cache = routing.route(body.model) ? null : await cachedGeneration(c, caches, "/v1/completions", body);
     if (cache?.hit) return cache.hit;
-    const { serving, fields } = generationTarget(c, registry, body);
-    const prompts = promptsOf(body.prompt, serving);
     const id = `cmpl-${randomUUID()}`;
-    const events = serving.generateAll(
-      prompts.map((promptTokens, k) => ({
-        requestId: `${id}-${k}`,
-        promptTokens,
-        // OpenAI's default for completions is 16 tokens (chat's is the rest of the context).
-        params: toSamplingParams(body, serving, {
-          maxTokens: body.max_tokens ?? 16,
-          logprobs: body.logprobs ?? null,
-        }),
-        ...fields,
-      })),
-    );
+    const request = routeRequest(c, {
+      ...openAiRouteFields(body),
+      tools: false,
+      jsonSchema: body.response_format?.type === "json_schema",
+      logprobs: body.logprobs !== undefined && body.logprobs !== null,
+      promptTokens: (serving) => promptsOf(body.prompt, serving).reduce((sum, p) => sum + p.length, 0),
+    });
+    const { started } = await routeAndStart(c, routing, request, (target, options) => {
+      const { serving } = target;
+      const prompts = promptsOf(body.prompt, serving);
+      const fields = routedFields(c, target, options, body);
+      const events = serving.generateAll(
+        prompts.map((promptTokens, k) => ({
+          requestId: `${id}${options.idSuffix}-${k}`,
+          promptTokens,
+          // OpenAI's default for completions is 16 tokens (chat's is the rest of the context).
+          params: toSamplingParams(body, serving, {
+            maxTokens: body.max_tokens ?? 16,
+            logprobs: logprobsFor(body.logprobs ?? null, options),
+          }),
+          ...fields,
+        })),
+      );
+      return { events, prompts, serving };
+    });
+    const { events, prompts, serving } = started;
     // Legacy logprobs count text_offset from the start of the prompt, as OpenAI does, so the first completion token
     // sits at the prompt's length (in characters of its text). Read once generateAll has checked the prompts.
     const promptChars = promptTexts(body.prompt, prompts, serving).map((text) => text.length);

@@ -5,10 +5,11 @@ import type { Caches } from "../../cache/caches.js";
 import { cachePolicy } from "../../cache/policy.js";
 import type { ClassicServing } from "../../serving/classic/classic-serving.js";
 import type { ModelRepository } from "../../serving/classic/model-repository.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { Routing } from "../../routing/routing.js";
 import type { TextEmbedder } from "../../serving/classic/text-embedder.js";
 import { readJson } from "../body.js";
 import { ApiError } from "../errors.js";
+import { routeRequest, setRouteHeaders } from "../routed.js";
 import { promptsOf } from "./prompts.js";
 import { EmbeddingRequest } from "./schemas.js";
 
@@ -48,23 +49,37 @@ async function onnxEmbeddings(body: EmbeddingRequest, serving: ClassicServing, e
   return embeddingList(body, serving.name, vectors, promptTokens);
 }
 
-export function embeddingRoutes(registry: ModelRegistry, repository: ModelRepository, caches?: Caches): Hono {
+export function embeddingRoutes(routing: Routing, repository: ModelRepository, caches?: Caches): Hono {
   return new Hono().post("/v1/embeddings", async (c) => {
     const body = await readJson(c, EmbeddingRequest);
-    const textModel = registry.has(body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
+    const textModel = routing.has(body.model) ? undefined : repository.textModels().find((s) => s.name === body.model);
     if (textModel?.embedder) return c.json(await onnxEmbeddings(body, textModel, textModel.embedder));
-    const serving = registry.get(body.model);
+    const decision = routing.pick(
+      routeRequest(c, {
+        model: body.model,
+        user: body.user ?? null,
+        stream: false,
+        tools: false,
+        jsonSchema: false,
+        logprobs: false,
+        greedy: true,
+        promptTokens: (serving) => promptsOf(body.input, serving).reduce((sum, p) => sum + p.length, 0),
+      }),
+    );
+    setRouteHeaders(c, decision);
+    const { serving } = decision.target;
     checkDimensions(body.dimensions, serving.model.info.embeddingSize);
     const inputs = promptsOf(body.input, serving);
     for (const tokens of inputs) serving.checkPrompt(tokens, { param: "input" });
     const compute = (missing: Int32Array[]) => serving.embedder.embed(missing);
     const vectors = caches?.embeddings
-      ? await cachedEmbed(c, caches, body.model, inputs, compute)
+      ? await cachedEmbed(c, caches, decision.target.id, inputs, compute)
       : await compute(inputs);
     return c.json(
       embeddingList(
         body,
-        serving.name,
+        // A route keeps its name in answers; a model is named as it is served.
+        decision.route === null ? serving.name : body.model,
         vectors,
         inputs.reduce((sum, tokens) => sum + tokens.length, 0),
       ),

@@ -5,7 +5,7 @@ import type { LlmServing } from "../../serving/llm/llm-serving.js";
 import type { ModelRepository } from "../../serving/classic/model-repository.js";
 import type { LoadedAdapter } from "../../serving/llm/adapters.js";
 import { ModelNotFoundError } from "../../serving/errors.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { RouteInfo, Routing } from "../../routing/routing.js";
 
 /** A served model under one of its names; aliases keep the primary name as `root`. */
 function modelCard(serving: LlmServing, id: string) {
@@ -45,24 +45,36 @@ function textModelCard(serving: ClassicServing) {
   };
 }
 
-function cards(registry: ModelRegistry, repository: ModelRepository) {
+/** A route: a name clients may use like a model's, with its policy and targets (Loom's extension field `route`). */
+function routeCard(route: RouteInfo, created: number) {
+  return {
+    id: route.name,
+    object: "model",
+    created,
+    owned_by: "loom",
+    root: route.name,
+    parent: null,
+    route: { policy: route.policy, targets: route.targets.map((t) => ({ target: t.target, role: t.role })) },
+  };
+}
+
+function cards(routing: Routing, repository: ModelRepository) {
+  const { registry } = routing;
+  const routesCreated = Math.floor((routing.status.updatedAt ?? Date.now()) / 1000);
   return [
-    ...registry
-      .list()
-      .flatMap((serving) => [
-        ...[serving.name, ...serving.aliases].map((id) => modelCard(serving, id)),
-        ...serving.adapters.list().map((a) => adapterCard(serving, a)),
-      ]),
+    ...registry.names().map(([id, serving]) => modelCard(serving, id)),
+    ...registry.list().flatMap((serving) => serving.adapters.list().map((a) => adapterCard(serving, a))),
+    ...routing.list().map((route) => routeCard(route, routesCreated)),
     ...repository.textModels().map(textModelCard),
   ];
 }
 
-export function modelRoutes(registry: ModelRegistry, repository: ModelRepository): Hono {
+export function modelRoutes(routing: Routing, repository: ModelRepository): Hono {
   return new Hono()
-    .get("/v1/models", (c) => c.json({ object: "list", data: cards(registry, repository) }))
+    .get("/v1/models", (c) => c.json({ object: "list", data: cards(routing, repository) }))
     .get("/v1/models/:id{.+}", (c) => {
       const id = c.req.param("id");
-      const card = cards(registry, repository).find((m) => m.id === id);
+      const card = cards(routing, repository).find((m) => m.id === id);
       if (!card) throw new ModelNotFoundError(id);
       return c.json(card);
     });

@@ -4,10 +4,10 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
 import type { SamplingParams } from "../../sampling-params.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
+import type { Routing } from "../../routing/routing.js";
 import { readJson } from "../body.js";
 import { promptsOf, toChatInput } from "./prompts.js";
-import { generationTarget, toSamplingParams } from "./sampling.js";
+import { toSamplingParams } from "./sampling.js";
 import { ChatCompletionRequest, CompletionRequest } from "./schemas.js";
 
 function wireSamplingParams(p: SamplingParams) {
@@ -28,11 +28,12 @@ function wireSamplingParams(p: SamplingParams) {
   };
 }
 
-export function renderRoutes(registry: ModelRegistry): Hono {
+/** A route renders as its primary target does, as the tokenizer routes do. */
+export function renderRoutes(routing: Routing): Hono {
   return new Hono()
     .post("/v1/chat/completions/render", async (c) => {
       const body = await readJson(c, ChatCompletionRequest);
-      const { serving } = generationTarget(c, registry, body);
+      const { serving } = routing.primary(body.model);
       const rendered = serving.renderChat(toChatInput(body));
       const params = toSamplingParams(body, serving, {
         maxTokens: body.max_completion_tokens ?? body.max_tokens,
@@ -48,7 +49,7 @@ export function renderRoutes(registry: ModelRegistry): Hono {
     })
     .post("/v1/completions/render", async (c) => {
       const body = await readJson(c, CompletionRequest);
-      const { serving } = generationTarget(c, registry, body);
+      const { serving } = routing.primary(body.model);
       const params = wireSamplingParams(
         toSamplingParams(body, serving, { maxTokens: body.max_tokens ?? 16, logprobs: null }),
       );

@@ -4,9 +4,7 @@ import type { Context } from "hono";
 import { type SamplingParams, samplingParams } from "../../sampling-params.js";
 import { InvalidRequestError } from "../../serving/errors.js";
 import { REST_OF_CONTEXT } from "../../serving/llm/generation.js";
-import type { GenerateInput } from "../../serving/llm/generation.js";
 import type { LlmServing } from "../../serving/llm/llm-serving.js";
-import type { ModelRegistry } from "../../serving/llm/registry.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./schemas.js";
 
 type Common = ChatCompletionRequest | CompletionRequest;
@@ -24,23 +22,9 @@ export function refuseUnsupported(checks: readonly [unknown, string][]): void {
   }
 }
 
-/** The served model a body names, and the request-level fields of its generations (all but prompt and params). */
-export function generationTarget(
-  c: Context,
-  registry: ModelRegistry,
-  body: Common,
-): { serving: LlmServing; fields: Omit<GenerateInput, "requestId" | "promptTokens" | "params"> } {
-  const { serving, adapterName } = registry.resolve(body.model);
-  return {
-    serving,
-    fields: {
-      priority: body.priority ?? 0,
-      signal: c.req.raw.signal,
-      traceId: c.get("requestId"),
-      ...(adapterName === null ? {} : { adapter: { name: adapterName, scale: body.lora_scale ?? 1 } }),
-      ...(body.timeout === undefined || body.timeout === null ? {} : { timeoutMs: body.timeout * 1000 }),
-    },
-  };
+/** The routing fields every OpenAI generation body gives: its model, user, stream and whether it is greedy. */
+export function openAiRouteFields(body: Common) {
+  return { model: body.model, user: body.user ?? null, stream: body.stream === true, greedy: body.temperature === 0 };
 }
 
 declare module "hono" {

@@ -59,6 +59,8 @@ export interface GenerateInput {
   readonly adapter?: { readonly name: string; readonly scale: number };
   /** Special tokens whose text the output keeps (a chat format's markers); other special tokens print as nothing. */
   readonly markerTokens?: ReadonlySet<number>;
+  /** The route that chose this model and the variant it chose (routing/), for the request's metrics and log line. */
+  readonly route?: { readonly name: string; readonly variant: string };
 }
 
 /** How a generation went, for its metrics and its log line. */

@@ -15,6 +15,7 @@ export function observeGeneration(
   const finishReason = reasons.find((r) => r !== "stop" && r !== "length") ?? reasons[0]!;
   metrics?.observeRequest(model, {
     loraName: input.adapter?.name ?? null,
+    route: input.route ?? null,
     finishReason,
     promptTokens: usage.promptTokens,
     outputTokens: usage.completionTokens,
@@ -28,6 +29,7 @@ export function observeGeneration(
     id: input.requestId,
     model,
     lora: input.adapter?.name ?? null,
+    ...(input.route ? { route: input.route.name, variant: input.route.variant } : {}),
     n: input.params.n,
     prompt_tokens: usage.promptTokens,
     cached_tokens: usage.cachedPromptTokens,

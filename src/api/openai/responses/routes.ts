@@ -5,8 +5,8 @@ import { z } from "zod";
 import type { ResponseStore } from "../../../cache/response-store.js";
 import type { ChatEvent } from "../../../serving/llm/chat.js";
 import type { BackgroundService } from "../../../jobs/background.js";
+import type { Routing } from "../../../routing/routing.js";
 import { InvalidRequestError } from "../../../serving/errors.js";
-import type { ModelRegistry } from "../../../serving/llm/registry.js";
 import type { Usage } from "../../../engine/events.js";
 import { failureOf } from "../../../serving/llm/collect.js";
 import { readJson } from "../../body.js";
@@ -67,18 +67,18 @@ const UNFINISHED = new Set(["queued", "in_progress"]);
  * `background` runs background responses on the job queue (BullMQ on Redis, or in process), so any replica or
  * `loom worker` can run one and a cancel reaches it wherever it runs; without it they are refused.
  */
-export function responseRoutes(registry: ModelRegistry, store: ResponseStore, background?: BackgroundService): Hono {
+export function responseRoutes(routing: Routing, store: ResponseStore, background?: BackgroundService): Hono {
   // Runs a queued background response, its job's request; returns the final response.
   const runQueued = async (c: Context, id: string, body: ResponseCreateRequest) => {
     const stored = await store.get(id);
     if (!stored?.response.background || !UNFINISHED.has(stored.response.status as string)) {
       throw new InvalidRequestError(`${RESPONSE_ID_HEADER} names no queued background response`, { param: "headers" });
     }
-    const p = await prepareResponse(registry, store, { ...body, background: true }, id);
+    const p = await prepareResponse(routing, store, { ...body, background: true }, id);
     await remember(store, p, responseObject(p, { status: "in_progress", output: [], usage: null, error: null }));
     let outcome: Outcome;
     try {
-      outcome = await consume(startResponse(c, p, c.req.raw.signal), new OutputBuilder());
+      outcome = await consume(await startResponse(c, routing, p, c.req.raw.signal), new OutputBuilder());
     } catch (error) {
       outcome = { status: "failed", output: [], usage: null, error: toApiError(error) };
     }
@@ -92,7 +92,7 @@ export function responseRoutes(registry: ModelRegistry, store: ResponseStore, ba
       const body = await readJson(c, ResponseCreateRequest);
       const queuedId = c.req.header(RESPONSE_ID_HEADER);
       if (queuedId !== undefined) return c.json(await runQueued(c, queuedId, body));
-      const p = await prepareResponse(registry, store, body);
+      const p = await prepareResponse(routing, store, body);
       if (body.background) {
         if (!background) throw new ApiError(503, "background responses need the job queue, which this server lacks");
         const queued = responseObject(p, { status: "queued", output: [], usage: null, error: null });
@@ -105,7 +105,7 @@ export function responseRoutes(registry: ModelRegistry, store: ResponseStore, ba
         });
         return c.json(queued);
       }
-      const events = startResponse(c, p, c.req.raw.signal);
+      const events = await startResponse(c, routing, p, c.req.raw.signal);
       if (!body.stream) {
         const response = responseObject(p, await consume(events, new OutputBuilder()));
         await remember(store, p, response);

@@ -4,12 +4,12 @@ import type { Context } from "hono";
 import type { Usage } from "../../../engine/events.js";
 import type { ResponseStore } from "../../../cache/response-store.js";
 import { samplingParams } from "../../../sampling-params.js";
-import { InvalidRequestError } from "../../../serving/errors.js";
+import { InvalidRequestError, ModelNotFoundError } from "../../../serving/errors.js";
 import type { ChatInput, OutputFormat, ToolChoice } from "../../../serving/llm/chat.js";
 import { REST_OF_CONTEXT } from "../../../serving/llm/generation.js";
-import type { LlmServing } from "../../../serving/llm/llm-serving.js";
-import type { ModelRegistry } from "../../../serving/llm/registry.js";
+import type { Routing } from "../../../routing/routing.js";
 import { ApiError } from "../../errors.js";
+import { logprobsFor, routeAndStart, routedFields, routeRequest } from "../../routed.js";
 import { itemId, itemsToMessages, withIds } from "./items.js";
 import type { FunctionToolSpec, ResponseCreateRequest } from "./schemas.js";
 
@@ -17,8 +17,6 @@ export interface PreparedResponse {
   readonly id: string;
   readonly createdAt: number;
   readonly body: ResponseCreateRequest;
-  readonly serving: LlmServing;
-  readonly adapter: { readonly name: string; readonly scale: number } | null;
   readonly chat: ChatInput;
   readonly inputItems: Record<string, unknown>[];
   readonly history: readonly Readonly<Record<string, unknown>>[];
@@ -59,14 +57,15 @@ function formatOf(body: ResponseCreateRequest): OutputFormat {
 /** Checks the request against what Loom serves and gathers its conversation; throws the client's errors. */
 /** `id` is a queued background response's own id when its job runs it; a new resp_ id otherwise. */
 export async function prepareResponse(
-  registry: ModelRegistry,
+  routing: Routing,
   store: ResponseStore,
   body: ResponseCreateRequest,
   id: string = itemId("resp"),
 ) {
   if (body.conversation !== undefined && body.conversation !== null) refuse("conversation", "'conversation'");
   if (body.prompt !== undefined && body.prompt !== null) refuse("prompt", "a stored 'prompt'");
-  const { serving, adapterName } = registry.resolve(body.model);
+  // A model that is not served is a 404 now, before a background response is queued.
+  if (!routing.has(body.model)) throw new ModelNotFoundError(body.model);
   let history: readonly Readonly<Record<string, unknown>>[] = [];
   if (body.previous_response_id) {
     const previous = await store.get(body.previous_response_id);
@@ -104,33 +103,43 @@ export async function prepareResponse(
     id,
     createdAt: Math.floor(Date.now() / 1000),
     body,
-    serving,
-    adapter: adapterName === null ? null : { name: adapterName, scale: 1 },
     chat,
     inputItems,
     history,
   } satisfies PreparedResponse;
 }
 
-/** Starts the generation; `signal` ends it (the client's for a foreground request, a cancel for a background one). */
-export function startResponse(c: Context, p: PreparedResponse, signal: AbortSignal) {
+/**
+ * Routes and starts the generation; `signal` ends it (the client's for a foreground request, a cancel for a
+ * background one). Sets the response's routing headers.
+ */
+export async function startResponse(c: Context, routing: Routing, p: PreparedResponse, signal: AbortSignal) {
   const { body } = p;
-  const params = samplingParams({
-    temperature: body.temperature ?? 1,
-    topP: body.top_p ?? 1,
-    maxTokens: body.max_output_tokens ?? REST_OF_CONTEXT,
-    seed: body.seed === undefined || body.seed === null ? undefined : body.seed >>> 0,
+  const request = routeRequest(c, {
+    model: body.model,
+    user: body.user ?? null,
+    stream: body.stream === true,
+    tools: p.chat.tools.length > 0,
+    jsonSchema: p.chat.format.type === "json_schema",
+    logprobs: false,
+    greedy: body.temperature === 0,
+    promptTokens: (serving) => serving.renderChat(p.chat).promptTokens.length,
   });
-  return p.serving.chat({
-    requestId: p.id,
-    params,
-    chat: p.chat,
-    priority: body.priority ?? 0,
-    signal,
-    traceId: c.get("requestId"),
-    ...(p.adapter ? { adapter: p.adapter } : {}),
-    ...(body.timeout ? { timeoutMs: body.timeout * 1000 } : {}),
-  }).events;
+  const { started } = await routeAndStart(c, routing, request, (target, options) =>
+    target.serving.chat({
+      requestId: p.id + options.idSuffix,
+      params: samplingParams({
+        temperature: body.temperature ?? 1,
+        topP: body.top_p ?? 1,
+        maxTokens: body.max_output_tokens ?? REST_OF_CONTEXT,
+        seed: body.seed === undefined || body.seed === null ? undefined : body.seed >>> 0,
+        logprobs: logprobsFor(null, options),
+      }),
+      chat: p.chat,
+      ...routedFields(c, target, options, { priority: body.priority, timeout: body.timeout, signal }),
+    }),
+  );
+  return started.events;
 }
 
 function wireUsage(usage: Usage) {
