@@ -21,6 +21,8 @@ export interface SideBySideOptions {
   readonly onProgress?: (line: string) => void;
   /** Called as each run ends, with its labelled result. */
   readonly onRun?: (run: RunResult) => void;
+  /** Called as each level ends, with every server's run of it: a caller can keep what is done if it is stopped. */
+  readonly onLevel?: (level: Level) => void;
 }
 
 /** One workload at one concurrency level of one round: each server's run, by server name. */
@@ -84,7 +86,9 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
           byServer[s.name] = labelled;
           options.onRun?.(labelled);
         }
-        levels.push({ workload, concurrency, round, byServer });
+        const level = { workload, concurrency, round, byServer };
+        levels.push(level);
+        options.onLevel?.(level);
       }
     }
   }

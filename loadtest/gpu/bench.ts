@@ -2,7 +2,8 @@
 // what its defaults do on this machine (on a GPU: every layer offloaded, the KV cache sized from free device memory);
 // then Loom and llama-server side by side on the same model with the same KV cells, slots and CPU threads, each
 // with every layer on the GPU by its own default (Loom) or -ngl 99 (llama-server), runs alternating at every
-// workload and concurrency level. Writes a BenchResult (results.ts) as JSON, also when a server fails.
+// workload and concurrency level. Writes a BenchResult (results.ts) as JSON after every level, also when a server
+// fails; on SIGTERM (run.sh's time limit) it stops the servers and exits with what it has.
 // usage: tsx loadtest/gpu/bench.ts --model FILE --out FILE [--llama-server BIN] [--concurrency 1,16,64]
 //        [--workloads uniform,shared-prefix] [--max-tokens 64] [--rounds 1] [--kv-tokens N] [--threads N]
 //        [--deadline EPOCH_SECONDS]   (--kv-tokens default: 2048 per slot; slots: the highest concurrency)
@@ -13,7 +14,7 @@ import { parseArgs } from "node:util";
 import { defaultThreads } from "../../src/backend/llama/threads.js";
 import { runWorkload } from "../runner.js";
 import { type ServerProcess, startLlamaServer, startLoom } from "../server-process.js";
-import { runSideBySide, warmUp } from "../side-by-side.js";
+import { type Level, runSideBySide, warmUp } from "../side-by-side.js";
 import type { WorkloadName } from "../workloads.js";
 import type { BenchResult, DefaultsRun, LevelResult } from "./results.js";
 
@@ -60,12 +61,22 @@ async function stop(servers: readonly ServerProcess[]): Promise<void> {
       if (s.process.exitCode !== null) return;
       s.process.kill("SIGTERM");
       await once(s.process, "exit");
+      running.delete(s);
     }),
   );
 }
 
+/** The servers running now: the ones a SIGTERM stops before the process exits. */
+const running = new Set<ServerProcess>();
+
+async function started(server: Promise<ServerProcess>): Promise<ServerProcess> {
+  const s = await server;
+  running.add(s);
+  return s;
+}
+
 async function defaultsRun(): Promise<DefaultsRun> {
-  const loom = await startLoom(modelPath, 18090, ["--served-model-name", modelName]);
+  const loom = await started(startLoom(modelPath, 18090, ["--served-model-name", modelName]));
   try {
     const serving = servingLine(loom);
     progress(`loom with its defaults: ${JSON.stringify(serving)}`);
@@ -105,6 +116,19 @@ const result: { -readonly [K in keyof BenchResult]: BenchResult[K] } = {
   errors,
 };
 const save = () => writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
+const levelResult = ({ workload, concurrency: c, round, byServer }: Level): LevelResult => ({
+  workload,
+  concurrency: c,
+  round,
+  loom: byServer.loom!.summary,
+  llamaServer: byServer["llama-server"]?.summary ?? null,
+});
+process.once("SIGTERM", () => {
+  errors.push("stopped by SIGTERM (the run's time limit): the levels after the last one listed did not finish");
+  save();
+  for (const s of running) s.process.kill("SIGKILL");
+  process.exit(1);
+});
 
 try {
   result.defaults = await defaultsRun().catch((error: Error) => {
@@ -113,7 +137,7 @@ try {
   });
   const loomArgs = ["--served-model-name", modelName, "--kv-tokens", String(kvTokens)];
   loomArgs.push("--max-running", String(maxRunning), "--threads", String(threads));
-  const servers = [await startLoom(modelPath, 18091, loomArgs)];
+  const servers = [await started(startLoom(modelPath, 18091, loomArgs))];
   result.serverArgs = { loom: loomArgs };
   result.loomServing = servingLine(servers[0]!);
   try {
@@ -121,7 +145,7 @@ try {
       // Loom offloads every layer by default where a GPU exists; llama-server is told the same.
       const extraArgs = ["-ngl", "99"];
       const peer = { threads, parallel: maxRunning, kvTokens, alias: modelName, extraArgs };
-      await startLlamaServer(values["llama-server"], modelPath, 18092, peer).then(
+      await started(startLlamaServer(values["llama-server"], modelPath, 18092, peer)).then(
         (server) => {
           servers.push(server);
           result.serverArgs = { ...result.serverArgs, "llama-server": extraArgs };
@@ -139,21 +163,16 @@ try {
       rounds: result.settings.rounds,
       maxTokens: result.settings.maxTokens,
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      onLevel: (level) => {
+        result.levels = [...result.levels, levelResult(level)];
+        save();
+      },
       onRun: (run) =>
         progress(
           `${run.label}: ${run.summary.completed}/${run.summary.requests} done, ` +
             `${run.summary.outputTokensPerSecond.toFixed(1)} out tok/s, TTFT p50 ${run.summary.ttftMs.p50.toFixed(0)} ms`,
         ),
     });
-    result.levels = sideBySide.levels.map(
-      ({ workload, concurrency: c, round, byServer }): LevelResult => ({
-        workload,
-        concurrency: c,
-        round,
-        loom: byServer.loom!.summary,
-        llamaServer: byServer["llama-server"]?.summary ?? null,
-      }),
-    );
     result.skipped = sideBySide.skipped;
   } finally {
     await stop(servers);

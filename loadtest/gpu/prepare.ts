@@ -140,10 +140,10 @@ function llamaCppPart(root: string, stage: string): { fingerprint: string; build
   const llamaDir = join(root, "node_modules", "node-llama-cpp", "llama");
   const bundle = join(llamaDir, "gitRelease.bundle");
   const patches = readdirSync(join(llamaDir, "patches")).filter((f) => f.endsWith(".diff"));
-  const { size, mtimeMs } = statSync(bundle);
   return {
+    // The bundle's content, not its file's time: npm ci writes it anew, and a new tarball means a fresh build.
     fingerprint: sha(
-      `${size} ${mtimeMs}`,
+      readFileSync(bundle),
       ...patches.map((p) => readFileSync(join(llamaDir, "patches", p))),
       LLAMA_SOURCE_LEFT_OUT.join(","),
     ),

@@ -15,7 +15,9 @@
 #   LOOM_GPU_WORK        scratch folder: Node, the llama.cpp source and build (default: /tmp/loom-gpu-bench); a
 #                        build there from the same source is reused
 #   LOOM_GPU_CUDA_ARCH   CMAKE_CUDA_ARCHITECTURES (default: 90, Hopper)
-#   LOOM_GPU_DEADLINE_S  seconds after the start past which no benchmark level starts (default: 540; none dry)
+#   LOOM_GPU_DEADLINE_S  seconds after the start past which no benchmark level starts (default: 420, so the whole
+#                        run ends within 8 minutes; none on a dry run). The model tests get at most 120 s and
+#                        leave the benchmark 150 s before the deadline; the benchmark is stopped 50 s after it.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -25,10 +27,10 @@ out=${OUT:-$root/loadtest/results/gpu}
 started=$(date +%s)
 if [ "${1:-}" = "--dry-run" ]; then
   mode=dry-run cuda=OFF expect=none preset=tiny concurrency=1,2 max_tokens=16 rounds=1
-  deadline=$((started + ${LOOM_GPU_DEADLINE_S:-86400}))
+  deadline=$((started + ${LOOM_GPU_DEADLINE_S:-86400})) tests_limit=86400
 else
   mode=gpu cuda=ON expect=cuda preset=llama-3.2-1b concurrency=1,16,64 max_tokens=64 rounds=2
-  deadline=$((started + ${LOOM_GPU_DEADLINE_S:-540}))
+  deadline=$((started + ${LOOM_GPU_DEADLINE_S:-420})) tests_limit=120
 fi
 [ -f "$pack/manifest.json" ] || { echo "run.sh: $pack is missing: run npm run bench:gpu -- --prepare" >&2; exit 2; }
 mkdir -p "$work/logs" "$out"
@@ -153,11 +155,22 @@ linked=$?
 wait # for the model, made while llama.cpp built
 [ -e "$model" ] || failed=1
 if [ $linked = 0 ]; then
-  phase tests "$node" node_modules/vitest/vitest.mjs run --config test/gpu/vitest.config.ts \
-    --reporter=default --reporter=json --outputFile.json="$work/tests.json"
+  # The tests stop in time to leave the benchmark 150 s before the deadline; the benchmark stops 50 s after it.
+  limit=$((deadline - 150 - $(date +%s)))
+  [ $limit -lt $tests_limit ] || limit=$tests_limit
+  if [ $limit -ge 20 ]; then
+    phase tests timeout $limit "$node" node_modules/vitest/vitest.mjs run --config test/gpu/vitest.config.ts \
+      --reporter=default --reporter=json --outputFile.json="$work/tests.json"
+  else
+    echo "== tests: not run, ${limit} s left before the benchmark's share" | tee -a "$log"
+    failed=1
+  fi
+  limit=$((deadline + 50 - $(date +%s)))
+  [ $limit -ge 30 ] || limit=30
   [ -e "$model" ] &&
-    phase bench "$node" "$tsx" loadtest/gpu/bench.ts --model "$model" --llama-server "$build/bin/llama-server" \
-      --concurrency $concurrency --max-tokens $max_tokens --rounds $rounds --deadline $deadline --out "$work/bench.json"
+    phase bench timeout $limit "$node" "$tsx" loadtest/gpu/bench.ts --model "$model" \
+      --llama-server "$build/bin/llama-server" --concurrency $concurrency --max-tokens $max_tokens \
+      --rounds $rounds --deadline $deadline --out "$work/bench.json"
 fi
 "$node" "$tsx" loadtest/gpu/report.ts --mode $mode --work "$work" --out "$out" \
   --total-seconds $(($(date +%s) - started)) || failed=1
