@@ -167,10 +167,10 @@ try {
         result.levels = [...result.levels, levelResult(level)];
         save();
       },
-      onRun: (run) =>
+      onRun: ({ label, summary: s }) =>
         progress(
-          `${run.label}: ${run.summary.completed}/${run.summary.requests} done, ` +
-            `${run.summary.outputTokensPerSecond.toFixed(1)} out tok/s, TTFT p50 ${run.summary.ttftMs.p50.toFixed(0)} ms`,
+          `${label}: ${s.completed}/${s.requests} done, ` +
+            `${s.outputTokensPerSecond.toFixed(1)} out tok/s, TTFT p50 ${s.ttftMs.p50.toFixed(0)} ms`,
         ),
     });
     result.skipped = sideBySide.skipped;

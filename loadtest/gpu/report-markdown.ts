@@ -60,11 +60,13 @@ function sideBySideSection(bench: BenchResult): string[] {
   const { kvTokens, maxRunning, threads, maxTokens } = bench.settings;
   const header = ["workload", "c", "round", "Loom out tok/s", "llama-server out tok/s", "Loom / llama-server"];
   header.push("Loom TTFT p50", "llama-server TTFT p50", "Loom TPOT p50", "llama-server TPOT p50", "completed");
+  const peerArgs = (bench.serverArgs["llama-server"] ?? []).join(" ");
+  const serving = bench.loomServing;
+  const placement = serving ? `${serving.kv_layout} layout, devices ${JSON.stringify(serving.devices)}` : "unknown";
   return [
     `Both servers: ${kvTokens} KV tokens in all, ${maxRunning} slots, ${threads} CPU threads; every layer on the ` +
-      `GPU where there is one (Loom's default, llama-server \`${(bench.serverArgs["llama-server"] ?? []).join(" ")}\`). ` +
-      `Streaming chat completions, ignore_eos, ${maxTokens} output tokens. Loom's placement: ` +
-      `${bench.loomServing ? `${bench.loomServing.kv_layout} layout, devices ${JSON.stringify(bench.loomServing.devices)}` : "unknown"}.`,
+      `GPU where there is one (Loom's default, llama-server \`${peerArgs}\`). ` +
+      `Streaming chat completions, ignore_eos, ${maxTokens} output tokens. Loom's placement: ${placement}.`,
     "",
     ...table(header, bench.levels.map(levelRow)),
     ...(bench.skipped.length === 0

@@ -137,9 +137,10 @@ link_llama() {
     [ -e "$build/bin/$made" ] || { echo "the build made no $made"; return 1; }
     [ "$linked" = "$made" ] || ln -sfn "$made" "$build/bin/$linked"
   done <"$pack/libs.txt"
+  local version
+  version=$(grep -o '"llamaCpp": "[^"]*"' "$pack/manifest.json" | cut -d'"' -f4)
   printf '{ "variant": "%s", "llamaVersion": "%s", "libDir": "%s", "packageName": "source build" }\n' \
-    "$([ $cuda = ON ] && echo cuda || echo cpu)" "$(grep -o '"llamaCpp": "[^"]*"' "$pack/manifest.json" | cut -d'"' -f4)" \
-    "$build/bin" >"$root/native/build/loom-native.json" &&
+    "$([ $cuda = ON ] && echo cuda || echo cpu)" "$version" "$build/bin" >"$root/native/build/loom-native.json" &&
     "$node" "$tsx" loadtest/gpu/check-libraries.ts --expect $expect
 }
 
