@@ -55,6 +55,15 @@ function servingLine(server: ServerProcess): Record<string, unknown> | null {
   return null;
 }
 
+/** The servers running now: the ones a SIGTERM stops before the process exits. */
+const running = new Set<ServerProcess>();
+
+async function started(server: Promise<ServerProcess>): Promise<ServerProcess> {
+  const s = await server;
+  running.add(s);
+  return s;
+}
+
 async function stop(servers: readonly ServerProcess[]): Promise<void> {
   await Promise.all(
     servers.map(async (s) => {
@@ -64,15 +73,6 @@ async function stop(servers: readonly ServerProcess[]): Promise<void> {
       running.delete(s);
     }),
   );
-}
-
-/** The servers running now: the ones a SIGTERM stops before the process exits. */
-const running = new Set<ServerProcess>();
-
-async function started(server: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await server;
-  running.add(s);
-  return s;
 }
 
 async function defaultsRun(): Promise<DefaultsRun> {
