@@ -153,8 +153,6 @@ make_model() { "$node" "$tsx" models/synth.ts --preset "$preset" --out "$model.p
 [ -e "$model" ] || phase model make_model &
 phase build build_llama && phase link link_llama
 linked=$?
-wait # for the model, made while llama.cpp built
-[ -e "$model" ] || failed=1
 if [ $linked = 0 ]; then
   # The tests stop in time to leave the benchmark 150 s before the deadline; the benchmark stops 50 s after it.
   limit=$((deadline - 150 - $(date +%s)))
@@ -166,12 +164,15 @@ if [ $linked = 0 ]; then
     echo "== tests: not run, ${limit} s left before the benchmark's share" | tee -a "$log"
     failed=1
   fi
+fi
+wait # for the model, made while llama.cpp built and the tests ran
+[ -e "$model" ] || failed=1
+if [ $linked = 0 ] && [ -e "$model" ]; then
   limit=$((deadline + 50 - $(date +%s)))
   [ $limit -ge 30 ] || limit=30
-  [ -e "$model" ] &&
-    phase bench timeout $limit "$node" "$tsx" loadtest/gpu/bench.ts --model "$model" \
-      --llama-server "$build/bin/llama-server" --concurrency $concurrency --max-tokens $max_tokens \
-      --rounds $rounds --deadline $deadline --out "$work/bench.json"
+  phase bench timeout $limit "$node" "$tsx" loadtest/gpu/bench.ts --model "$model" \
+    --llama-server "$build/bin/llama-server" --concurrency $concurrency --max-tokens $max_tokens \
+    --rounds $rounds --deadline $deadline --out "$work/bench.json"
 fi
 "$node" "$tsx" loadtest/gpu/report.ts --mode $mode --work "$work" --out "$out" \
   --total-seconds $(($(date +%s) - started)) || failed=1
