@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest="${1:-/tmp/llama-peer}"
-bundle="$(node -p 'require.resolve("node-llama-cpp/package.json").replace(/package\.json$/, "llama/gitRelease.bundle")')"
+# node-llama-cpp's exports hide package.json, so its folder is found from its main entry.
+bundle="$(node -p 'const p = require("node:path"); const m = require.resolve("node-llama-cpp");
+  p.join(m.slice(0, m.lastIndexOf("node_modules/node-llama-cpp") + 27), "llama", "gitRelease.bundle")')"
 if [ ! -d "$dest/src/.git" ]; then
   rm -rf "$dest/src"
   git clone --quiet "$bundle" "$dest/src"

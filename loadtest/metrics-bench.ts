@@ -4,6 +4,7 @@
 // so it is an upper bound on the server's time.
 // usage: npm run bench:metrics -- [--running 256] [--scrapes 2000] [--interval-ms 0] [--dry-run]
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { DEFAULT_MODEL_PATH } from "../models/ensure-default.js";
 import { startLoom } from "./server-process.js";
 import { percentile } from "./stats.js";
@@ -34,22 +35,29 @@ const server = await startLoom(DEFAULT_MODEL_PATH, 18090, [
   "--log-level",
   "warn",
 ]);
-const controller = new AbortController();
 try {
   // Each client streams one long completion after another (read and dropped: a stream whose body is cancelled is a
-  // client gone, which the server ends), so `running` sequences run for the whole measurement.
-  const client = async (i: number) => {
-    while (!controller.signal.aborted) {
-      const response = await fetch(`${server.url}/v1/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ model: "tiny", prompt: `story ${i}`, max_tokens: 900, ignore_eos: true, stream: true }),
-        signal: controller.signal,
-      }).catch(() => null);
-      await response?.body?.pipeTo(new WritableStream()).catch(() => undefined);
-    }
-  };
-  const streams = Array.from({ length: running }, (_, i) => client(i));
+  // client gone, which the server ends), so `running` sequences run for the whole measurement. The clients live on a
+  // worker thread: 256 streams read on this thread would delay the timed scrapes in the client, not the server.
+  const load = new Worker(
+    `const { workerData, parentPort } = require("node:worker_threads");
+        const controller = new AbortController();
+        parentPort.on("message", () => controller.abort());
+    const client = async (i) => {
+      while (!controller.signal.aborted) {
+        const response = await fetch(workerData.url + "/v1/completions", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "tiny", prompt: "story " + i, max_tokens: 900, ignore_eos: true, stream: true }),
+          signal: controller.signal,
+        }).catch(() => null);
+        await response?.body?.pipeTo(new WritableStream()).catch(() => undefined);
+      }
+    };
+    Promise.all(Array.from({ length: workerData.running }, (_, i) => client(i))).then(() => process.exit(0));`,
+    { eval: true, workerData: { url: server.url, running } },
+  );
+  const stopped = new Promise((resolve) => load.once("exit", resolve));
   const runningNow = async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     return Number(/^vllm:num_requests_running\{[^}]*\} (\S+)$/m.exec(text)?.[1] ?? 0);
@@ -74,8 +82,8 @@ try {
     `/metrics with ${running_} running sequences, ${scrapes} scrapes, ${bytes} bytes: ` +
       `p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms`,
   );
-  controller.abort();
-  await Promise.all(streams);
+  load.postMessage("stop");
+  await stopped;
 } finally {
   server.process.kill("SIGTERM");
 }

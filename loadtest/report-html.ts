@@ -1,50 +1,7 @@
 // A self-contained HTML report: a summary table, latency CDFs (TTFT, end-to-end) and throughput against
-// concurrency, drawn as inline SVG so the file opens in any browser with nothing to fetch.
+// concurrency (loadtest/html-chart.ts inlines the chart library, so the file opens with nothing to fetch).
+import { chartsHtml, escapeHtml } from "./html-chart.js";
 import type { RunResult } from "./runner.js";
-
-interface Series {
-  readonly name: string;
-  readonly points: readonly (readonly [number, number])[];
-}
-
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
-
-function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[]): string {
-  const width = 560,
-    height = 320,
-    left = 60,
-    right = 16,
-    top = 28,
-    bottom = 44;
-  const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return "";
-  const xMax = Math.max(...all.map(([x]) => x)) || 1;
-  const yMax = Math.max(...all.map(([, y]) => y)) || 1;
-  const sx = (x: number) => left + (x / xMax) * (width - left - right);
-  const sy = (y: number) => height - bottom - (y / yMax) * (height - top - bottom);
-  const ticks = [0, 0.25, 0.5, 0.75, 1];
-  const grid = ticks
-    .map(
-      (t) =>
-        `<line x1="${left}" x2="${width - right}" y1="${sy(t * yMax)}" y2="${sy(t * yMax)}" stroke="#eee"/><text x="${left - 6}" y="${sy(t * yMax) + 4}" text-anchor="end">${+(t * yMax).toPrecision(3)}</text><text x="${sx(t * xMax)}" y="${height - bottom + 16}" text-anchor="middle">${+(t * xMax).toPrecision(3)}</text>`,
-    )
-    .join("");
-  const lines = series
-    .map(
-      (s, i) =>
-        `<polyline fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`,
-    )
-    .join("");
-  const legend = series
-    .map(
-      (s, i) =>
-        `<text x="${left + 8}" y="${top + 14 + i * 14}" fill="${COLORS[i % COLORS.length]}">${escapeHtml(s.name)}</text>`,
-    )
-    .join("");
-  return `<svg width="${width}" height="${height}" font-family="sans-serif" font-size="11"><text x="${width / 2}" y="16" text-anchor="middle" font-size="13">${escapeHtml(title)}</text>${grid}<line x1="${left}" y1="${height - bottom}" x2="${width - right}" y2="${height - bottom}" stroke="#333"/><line x1="${left}" y1="${top}" x2="${left}" y2="${height - bottom}" stroke="#333"/>${lines}${legend}<text x="${width / 2}" y="${height - 8}" text-anchor="middle">${escapeHtml(xLabel)}</text><text transform="translate(14 ${height / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text></svg>`;
-}
 
 function cdf(values: readonly number[]): [number, number][] {
   const sorted = [...values].sort((a, b) => a - b);
@@ -76,14 +33,26 @@ export function htmlReport(runs: readonly RunResult[], title = "Loom loadtest"):
     name: `${r.label} ${r.url}`,
     points: cdf(r.records.filter((x) => x.ok).map((x) => x.e2eMs)),
   }));
+  const charts = chartsHtml([
+    ...(throughput.some((s) => s.points.length > 1)
+      ? [
+          {
+            title: "Output tokens/s vs concurrency",
+            xLabel: "concurrency",
+            yLabel: "output tokens/s",
+            series: throughput,
+          },
+        ]
+      : []),
+    { title: "TTFT CDF", xLabel: "ms", yLabel: "fraction of requests", series: ttft },
+    { title: "End-to-end latency CDF", xLabel: "ms", yLabel: "fraction of requests", series: e2e },
+  ]);
   return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2){text-align:left}</style></head>
+<style>body{font-family:sans-serif;margin:24px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,td:nth-child(2){text-align:left}</style>${charts.head}</head>
 <body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(runs[0]?.startedAt ?? "")}; model ${escapeHtml(runs[0]?.model ?? "")}; SLO: TTFT &le; ${runs[0]?.summary.slo.ttftMs ?? "-"} ms, TPOT &le; ${runs[0]?.summary.slo.tpotMs ?? "-"} ms.</p>
 <table><tr><th>run</th><th>server</th><th>completed</th><th>output tok/s</th><th>req/s</th><th>goodput req/s</th><th>TTFT p50 ms</th><th>TTFT p99 ms</th><th>TPOT p50 ms</th><th>ITL p99 ms</th><th>E2E p50 ms</th><th>E2E p99 ms</th></tr>
 ${rows}</table>
-${throughput.some((s) => s.points.length > 1) ? lineChart("Output tokens/s vs concurrency", "concurrency", "output tokens/s", throughput) : ""}
-${lineChart("TTFT CDF", "ms", "fraction of requests", ttft)}
-${lineChart("End-to-end latency CDF", "ms", "fraction of requests", e2e)}
+${charts.body}
 </body></html>
 `;
 }

@@ -1,9 +1,10 @@
 // Runs a workload against a target: closed loop at a fixed concurrency, or open loop with Poisson arrivals,
 // bounded by a request count and optionally a duration. Multi-turn conversations run their turns in order, each
 // turn carrying the replies so far.
+import { mulberry32 } from "../models/weights.js";
 import { streamRequest, type Message, type Target } from "./client.js";
 import { summarize, type RequestRecord, type Slo, type Summary } from "./stats.js";
-import { conversation, seededRandom, type WorkloadName, type WorkloadOptions } from "./workloads.js";
+import { conversation, type WorkloadName, type WorkloadOptions } from "./workloads.js";
 
 export interface RunOptions {
   readonly target: Target;
@@ -105,7 +106,7 @@ export async function runWorkload(options: RunOptions): Promise<RunResult> {
       );
     } else {
       if (!(rate! > 0)) throw new RangeError(`rate must be positive, got ${rate}`);
-      const random = seededRandom(options.workloadOptions.seed ^ 0x5bd1e995);
+      const random = mulberry32(options.workloadOptions.seed ^ 0x5bd1e995);
       const inFlight: Promise<void>[] = [];
       while (canIssue()) {
         inFlight.push(runConversation(nextConversation++));

@@ -1,5 +1,6 @@
 // Deterministic workloads: every prompt comes from a seeded generator, so two servers (or two runs) see the same
 // requests. A conversation is one request, or several turns where each turn extends the last (multi-turn).
+import { mulberry32 } from "../models/weights.js";
 
 export type WorkloadName = "uniform" | "shared-prefix" | "multi-tenant" | "multi-turn" | "mixed";
 export const WORKLOADS: readonly WorkloadName[] = ["uniform", "shared-prefix", "multi-tenant", "multi-turn", "mixed"];
@@ -12,18 +13,6 @@ export interface Turn {
 export interface Conversation {
   readonly system: string | null;
   readonly turns: readonly Turn[];
-}
-
-/** mulberry32: a small seeded PRNG, enough for reproducible workloads. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Common English words: about one token each in the usual BPE and SentencePiece vocabularies.
@@ -51,7 +40,7 @@ export interface WorkloadOptions {
 
 /** Conversation `index` of the workload; the same arguments always give the same conversation. */
 export function conversation(name: WorkloadName, index: number, options: WorkloadOptions): Conversation {
-  const random = seededRandom(options.seed * 1_000_003 + index);
+  const random = mulberry32(options.seed * 1_000_003 + index);
   switch (name) {
     case "uniform":
       return {
@@ -60,14 +49,14 @@ export function conversation(name: WorkloadName, index: number, options: Workloa
       };
     case "shared-prefix":
       return {
-        system: words(seededRandom(options.seed), options.sharedWords ?? 440),
+        system: words(mulberry32(options.seed), options.sharedWords ?? 440),
         turns: [{ user: words(random, options.promptWords ?? 24), maxTokens: options.maxTokens }],
       };
     case "multi-tenant": {
       // Each conversation belongs to one of `tenants` tenants at random, each with its own long system prompt.
       const tenant = Math.floor(random() * (options.tenants ?? 8));
       return {
-        system: words(seededRandom(options.seed * 7919 + tenant + 1), options.sharedWords ?? 440),
+        system: words(mulberry32(options.seed * 7919 + tenant + 1), options.sharedWords ?? 440),
         turns: [{ user: words(random, options.promptWords ?? 24), maxTokens: options.maxTokens }],
       };
     }

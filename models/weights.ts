@@ -2,7 +2,7 @@
 import { GgmlType } from "./gguf.js";
 
 /** mulberry32: a small, fast, seedable PRNG, so every synthetic file is reproducible byte for byte. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

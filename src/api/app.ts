@@ -91,6 +91,14 @@ export function createApp(deps: AppDeps): Hono {
     app.on("PUT", "/loom/v1/routes", bearerAuth(adminKeys));
     app.on("POST", "/loom/v1/repository/*", bearerAuth(adminKeys));
   }
+  // vLLM and llama-server serve a request without `model` with their first model; OpenAI's clients always name one.
+  const defaultModel = () => registry.first().name;
+  for (const path of ["/v1/chat/completions/*", "/v1/completions/*", "/v1/embeddings", "/v1/responses"]) {
+    app.use(path, async (c, next) => {
+      c.set("defaultModel", defaultModel);
+      await next();
+    });
+  }
   // Uploads are bounded by the file size limit (--max-file-bytes), not the request body limit: mounted first.
   if (jobs) app.route("/", fileRoutes(jobs.files));
   app.use("*", bodyLimit(config.maxBodyBytes));

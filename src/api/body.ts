@@ -68,8 +68,26 @@ async function readWebBody(request: Request, maxBytes: number, alignedAt: number
 }
 
 /** The body parsed as JSON and validated by a zod schema; either failure is a 400. */
+/**
+ * The body parsed as JSON and validated by `schema` (ZodError on a mismatch, ApiError 400 on bad JSON). On routes
+ * with a `defaultModel` (set by the app), an object body without `model` gets that one first, as vLLM and
+ * llama-server answer such requests with their first served model.
+ */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  return schema.parse(parseJson(await readBody(c)));
+  const value = parseJson(await readBody(c));
+  const fill = c.get("defaultModel");
+  if (fill && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const body = value as { model?: unknown };
+    if (body.model === undefined || body.model === null) body.model = fill();
+  }
+  return schema.parse(value);
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The model a request that names none is served by (OpenAI's generation routes only). */
+    defaultModel: () => string;
+  }
 }
 
 export function parseJson(bytes: Uint8Array): unknown {

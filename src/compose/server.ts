@@ -2,19 +2,17 @@
 // The server listens before the model loads, so startup probes can tell loading from dead.
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
-import { createApp } from "../api/app.js";
 import { setLlamaLogLevel } from "../backend/llama/addon.js";
 import type { Config, ConfigInput } from "../config.js";
-import { HealthState } from "../ops/health.js";
+import type { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
-import { Metrics } from "../ops/metrics.js";
+import type { Metrics } from "../ops/metrics.js";
 import type { Routing } from "../routing/routing.js";
-import { ModelRepository } from "../serving/classic/model-repository.js";
+import type { ModelRepository } from "../serving/classic/model-repository.js";
 import type { LlmRepository } from "../serving/llm/llm-repository.js";
-import { ModelRegistry } from "../serving/llm/registry.js";
+import type { ModelRegistry } from "../serving/llm/registry.js";
+import { assemble } from "./assemble.js";
 import { loadServeConfig } from "./config-file.js";
-import { buildJobServices } from "./jobs.js";
-import { buildModels } from "./models.js";
 
 export interface RunningServer {
   /** http://host:port, with the port actually bound (config port 0 picks a free one). */
@@ -44,25 +42,9 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
   const { config, file } = await loadServeConfig(input);
   setLlamaLogLevel(config.llamaLogLevel);
   const logger = options.logger ?? jsonLogger(config.logLevel);
-  const registry = new ModelRegistry();
-  const health = new HealthState();
-  const metrics = new Metrics({ processMetrics: options.processMetrics ?? true });
-  const repository = new ModelRepository({ dir: config.modelRepository, metrics, logger, threads: config.onnxThreads });
-  const services = buildJobServices(config, { registry, repository, metrics, logger });
-  const models = buildModels(config, file, { registry, repository, health, metrics, logger });
-  const app = createApp({
-    registry,
-    routing: models.routing,
-    llmRepository: models.llmRepository,
-    routesConfigured: file !== null,
-    responses: services.responses,
-    repository,
-    health,
+  const { registry, health, metrics, repository, services, models, app } = assemble(config, file, {
     logger,
-    metrics,
-    config,
-    jobs: services.jobs,
-    caches: services.caches,
+    processMetrics: options.processMetrics ?? true,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

@@ -1,16 +1,10 @@
 // `loom worker`: the job workers of `loom serve` without HTTP. Loads the same models, builds the same app (never
 // listening: batch lines run through it in-process) and works the shared Redis queues until SIGTERM or SIGINT.
-import { createApp } from "../api/app.js";
 import { type ConfigInput, loadConfig } from "../config.js";
-import { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
-import { Metrics } from "../ops/metrics.js";
-import { ModelRepository } from "../serving/classic/model-repository.js";
-import { ModelRegistry } from "../serving/llm/registry.js";
 import { parseWorkerArgs } from "../worker-cli.js";
-import { buildJobServices } from "./jobs.js";
+import { assemble } from "./assemble.js";
 import { loadServeConfig } from "./config-file.js";
-import { buildModels } from "./models.js";
 
 interface RunningWorker {
   /** Lines in hand finish for up to `graceMs` (the configured grace by default), the rest go back to the queue. */
@@ -20,30 +14,9 @@ interface RunningWorker {
 async function startWorker(input: ConfigInput, { logger }: { logger?: Logger } = {}): Promise<RunningWorker> {
   const { config, file } = await loadServeConfig(input);
   const log = logger ?? jsonLogger(config.logLevel);
-  const registry = new ModelRegistry();
-  const health = new HealthState();
-  const metrics = new Metrics({ processMetrics: false });
-  const repository = new ModelRepository({
-    dir: config.modelRepository,
-    metrics,
+  const { registry, health, repository, services, models, app } = assemble(config, file, {
     logger: log,
-    threads: config.onnxThreads,
-  });
-  const services = buildJobServices(config, { registry, repository, metrics, logger: log });
-  const models = buildModels(config, file, { registry, repository, health, metrics, logger: log });
-  const app = createApp({
-    registry,
-    routing: models.routing,
-    llmRepository: models.llmRepository,
-    routesConfigured: file !== null,
-    responses: services.responses,
-    repository,
-    health,
-    logger: log,
-    metrics,
-    config,
-    jobs: services.jobs,
-    caches: services.caches,
+    processMetrics: false,
   });
   try {
     await models.load();

@@ -73,7 +73,8 @@ describe("errors in OpenAI's shape", () => {
     ["max_tokens past the context", { max_tokens: 1_000_000 }, "max_tokens"],
     ["a string where a number belongs", { top_p: "high" }, "top_p"],
     ["n too large", { n: 1000 }, "n"],
-    ["five stop strings", { stop: ["a", "b", "c", "d", "e"] }, "stop"],
+    ["257 stop strings", { stop: Array.from({ length: 257 }, (_, i) => `s${i}`) }, "stop"],
+    ["a stop that is not text", { stop: [1] }, "stop"],
     ["top_logprobs too large", { logprobs: true, top_logprobs: 50 }, "top_logprobs"],
     ["logit_bias outside the vocabulary", { logit_bias: { "99999999": 5 } }, "logit_bias"],
     [

@@ -44,6 +44,44 @@ describe("chat completions", () => {
     expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + 8);
   });
 
+  it("serves a request without a model with the first served model, as vLLM and llama-server do", async () => {
+    const post = (path: string, body: object) =>
+      fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    const chat = await post("/v1/chat/completions", { messages: user("Hi"), max_tokens: 2, temperature: 0 });
+    const named = await post("/v1/chat/completions", {
+      model: server.model,
+      messages: user("Hi"),
+      max_tokens: 2,
+      temperature: 0,
+    });
+    expect(chat.status).toBe(200);
+    expect(chat.body.model).toBe(server.model);
+    expect(chat.body.choices[0].message.content).toBe(named.body.choices[0].message.content);
+    for (const [path, body] of [
+      ["/v1/completions", { prompt: "Hi", max_tokens: 2 }],
+      ["/v1/embeddings", { input: "Hi" }],
+      ["/v1/responses", { input: "Hi", max_output_tokens: 2 }],
+      ["/v1/chat/completions/render", { messages: user("Hi") }],
+    ] as const) {
+      const answer = await post(path, body);
+      expect(answer.status, path).toBe(200);
+    }
+  });
+
+  it("accepts more than OpenAI's four stop strings, as vLLM and llama-server do", async () => {
+    const completion = await server.client.chat.completions.create({
+      model: server.model,
+      messages: user("Hello there"),
+      max_tokens: 4,
+      stop: ["zq1", "zq2", "zq3", "zq4", "zq5", "zq6"],
+    });
+    expect(completion.choices[0]!.finish_reason).toBe("length");
+  });
+
   it("streams the role first, then content deltas, then the finish reason, matching the non-streamed text", async () => {
     const whole = await server.client.chat.completions.create({
       model: server.model,

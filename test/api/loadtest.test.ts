@@ -47,7 +47,8 @@ it("runs a 10-request workload and reports consistent statistics", async () => {
   expect(summary.outputTokensPerSecond).toBeCloseTo(summary.outputTokens / summary.durationSeconds, 6);
   expect(summary.goodput).toBeCloseTo(summary.requestsPerSecond, 6); // a lax SLO: everything meets it
   const html = htmlReport([run]);
-  expect(html).toContain("<svg");
+  expect(html).toContain("new uPlot(");
+  expect(html).toContain("TTFT CDF");
   expect(html).toContain("multi-turn c=3");
 });
 

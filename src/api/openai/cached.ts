@@ -84,20 +84,26 @@ interface CompletionAnswer extends CachedAnswer {
   }[];
 }
 
-/** Each choice as one role chunk, one content chunk and one finish chunk, then usage if asked: OpenAI's order. */
-async function replayChat(write: WriteChunk, answer: ChatAnswer, includeUsage: boolean): Promise<void> {
+/**
+ * The chunks of a replayed stream: every one carries the answer's id, created, model and fingerprint, and
+ * `usage: null` while the client asked for usage, which comes in a last chunk with no choices (OpenAI's order).
+ */
+function chunksOf(answer: CachedAnswer, object: string, includeUsage: boolean) {
   const head = {
     id: answer.id,
     created: answer.created,
     model: answer.model,
     system_fingerprint: answer.system_fingerprint,
   };
-  const chunk = (choices: unknown[]) => ({
-    ...head,
-    object: "chat.completion.chunk",
-    choices,
-    ...(includeUsage ? { usage: null } : {}),
-  });
+  return {
+    chunk: (choices: unknown[]) => ({ ...head, object, choices, ...(includeUsage ? { usage: null } : {}) }),
+    usageChunk: { ...head, object, choices: [], usage: answer.usage },
+  };
+}
+
+/** Each choice as one role chunk, one content chunk and one finish chunk, then usage if asked: OpenAI's order. */
+async function replayChat(write: WriteChunk, answer: ChatAnswer, includeUsage: boolean): Promise<void> {
+  const { chunk, usageChunk } = chunksOf(answer, "chat.completion.chunk", includeUsage);
   for (const choice of answer.choices) {
     const { index } = choice;
     await write(chunk([{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }]));
@@ -111,26 +117,15 @@ async function replayChat(write: WriteChunk, answer: ChatAnswer, includeUsage: b
     await write(chunk([{ index, delta, logprobs: choice.logprobs, finish_reason: null }]));
     await write(chunk([{ index, delta: {}, logprobs: null, finish_reason: choice.finish_reason }]));
   }
-  if (includeUsage) await write({ ...head, object: "chat.completion.chunk", choices: [], usage: answer.usage });
+  if (includeUsage) await write(usageChunk);
 }
 
 async function replayCompletion(write: WriteChunk, answer: CompletionAnswer, includeUsage: boolean): Promise<void> {
-  const head = {
-    id: answer.id,
-    created: answer.created,
-    model: answer.model,
-    system_fingerprint: answer.system_fingerprint,
-  };
-  const chunk = (choices: unknown[]) => ({
-    ...head,
-    object: "text_completion",
-    choices,
-    ...(includeUsage ? { usage: null } : {}),
-  });
+  const { chunk, usageChunk } = chunksOf(answer, "text_completion", includeUsage);
   for (const choice of answer.choices) {
     const { index } = choice;
     await write(chunk([{ index, text: choice.text, logprobs: choice.logprobs, finish_reason: null }]));
     await write(chunk([{ index, text: "", logprobs: null, finish_reason: choice.finish_reason }]));
   }
-  if (includeUsage) await write({ ...head, object: "text_completion", choices: [], usage: answer.usage });
+  if (includeUsage) await write(usageChunk);
 }

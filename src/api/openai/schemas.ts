@@ -4,7 +4,12 @@
 // stays accepted wherever OpenAI accepts it.
 import { z } from "zod";
 
-const Stop = z.union([z.string(), z.array(z.string()).max(4)]).nullish();
+// OpenAI allows 4 stop sequences; vLLM and llama-server any number, which agent frameworks rely on.
+const Stop = z
+  .union([z.string(), z.array(z.string()).max(256)], {
+    error: "stop must be a string or an array of up to 256 strings",
+  })
+  .nullish();
 const LogitBias = z
   .record(z.string().regex(/^\d+$/, "logit_bias keys must be token ids"), z.number().min(-100).max(100))
   .nullish();

@@ -1,22 +1,11 @@
 // The split's decision function: weighted shares over 1,000 requests (sticky keys, and random draws of a seeded
 // generator), sticky keys that never change variant, and a rollout's ramp that only moves keys to the candidate.
+import { mulberry32 } from "../../../models/weights.js";
 import { describe, expect, it } from "vitest";
 import { parseRoutes } from "../../../src/routing/config.js";
 import { Route } from "../../../src/routing/route.js";
 import { pickWeighted, stickyPoint } from "../../../src/routing/split.js";
 import type { RouteRequest } from "../../../src/routing/types.js";
-
-/** mulberry32: a seeded uniform generator, so the random draws of these tests are the same every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const request = (fields: Partial<RouteRequest> = {}): RouteRequest => ({
   model: "assistant",
@@ -67,7 +56,7 @@ describe("a weighted split", () => {
 
   it("lands within 3 points of its weights over 1,000 requests without a key (random draws)", () => {
     for (const seed of [1, 2, 3]) {
-      const r = route(split, seeded(seed));
+      const r = route(split, mulberry32(seed));
       const got = shares(Array.from({ length: 1000 }, () => r.choose(request(), noServing).variant));
       expect(Math.abs(got.a! - 0.7)).toBeLessThanOrEqual(0.03);
       expect(Math.abs(got.b! - 0.2)).toBeLessThanOrEqual(0.03);
@@ -76,8 +65,8 @@ describe("a weighted split", () => {
   });
 
   it("never switches a sticky key's variant, by user or by header, and falls back to a draw without a key", () => {
-    const byUser = route({ ...split, sticky: "user" }, seeded(7));
-    const byHeader = route({ ...split, sticky: "header:x-session-id" }, seeded(7));
+    const byUser = route({ ...split, sticky: "user" }, mulberry32(7));
+    const byHeader = route({ ...split, sticky: "header:x-session-id" }, mulberry32(7));
     for (let i = 0; i < 300; i++) {
       const key = `key-${i}`;
       const first = byUser.choose(request({ user: key }), noServing).variant;
