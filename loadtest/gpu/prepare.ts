@@ -164,9 +164,12 @@ function filesPart(root: string, stage: string): { fingerprint: string; build: (
   for (const path of [addon, join(uiDir, "index.html")])
     if (!existsSync(path)) throw new Error(`${path} is missing: run npm ci first`);
   const shared = SHARED_MODELS.map((name) => join(root, "..", "shared", "models", name));
-  const uiFiles = readdirSync(uiDir, { recursive: true, encoding: "utf8" }).sort();
+  const uiFiles = readdirSync(uiDir, { recursive: true, encoding: "utf8" })
+    .filter((path) => statSync(join(uiDir, path)).isFile())
+    .sort();
+  const ui = uiFiles.flatMap((path) => [path, readFileSync(join(uiDir, path))]);
   return {
-    fingerprint: sha(readFileSync(addon), uiFiles.join(","), VOCABS.join(","), SHARED_MODELS.join(",")),
+    fingerprint: sha(readFileSync(addon), ...ui, VOCABS.join(","), SHARED_MODELS.join(",")),
     build: () => {
       const files = join(stage, "files");
       const copy = (from: string, to: string) => {
