@@ -16,6 +16,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 function machine(environment: Readonly<Record<string, string>>): string {
   const parts = [environment.gpu ?? "no GPU", environment.driver && `driver ${environment.driver}`];
   parts.push(environment.nvcc && `nvcc ${environment.nvcc}`, environment.cores && `${environment.cores} cores`);
+  parts.push(environment.cpu);
   return parts.filter(Boolean).join(", ");
 }
 

@@ -78,6 +78,7 @@ environment() {
   {
     echo "mode: $mode"
     echo "cores: $(nproc)"
+    echo "cpu: $(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
     echo "kernel: $(uname -r)"
     if command -v nvidia-smi >/dev/null; then
       echo "gpu: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | head -n 1)"
@@ -105,6 +106,18 @@ unpack() {
     echo "node $("$node" --version), packages $(ls "$root/node_modules" | wc -l)"
 }
 
+# The CPU backend's instruction sets: this machine's, as node-llama-cpp's per-CPU builds pick them at run time
+# (GGML_NATIVE is refused beside loadable backends). AMX is left out: a VM may not grant it. With AVX2 alone, the
+# CPU kernels' sums depend on the batch, and a sequence decoded among others no longer matches its solo run.
+cpu_options() {
+  local flags pair
+  flags=" $(grep -m 1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+  for pair in sse4_2:SSE42 avx:AVX f16c:F16C fma:FMA bmi2:BMI2 avx2:AVX2 avx_vnni:AVX_VNNI avx512f:AVX512 \
+    avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+    if [[ $flags == *" ${pair%%:*} "* ]]; then echo "-DGGML_${pair#*:}=ON"; else echo "-DGGML_${pair#*:}=OFF"; fi
+  done
+}
+
 # The source is unpacked again only when the pack's differs, so a second dry run reuses its build.
 build_llama() {
   local stamp
@@ -120,7 +133,7 @@ build_llama() {
   # Shared libraries, with the backends as loadable modules as in node-llama-cpp's builds (GGML_BACKEND_DL; it
   # rules out GGML_NATIVE); no OpenMP, as there; no web UI and no OpenSSL for llama-server, which needs neither.
   cmake -S "$work/llama.cpp" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
-    -DGGML_BACKEND_DL=ON -DGGML_NATIVE=OFF -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF \
+    -DGGML_BACKEND_DL=ON -DGGML_NATIVE=OFF $(cpu_options) -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF \
     -DGGML_CUDA=$cuda -DCMAKE_CUDA_ARCHITECTURES="${LOOM_GPU_CUDA_ARCH:-90}" -DGGML_CUDA_NCCL=OFF \
     -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF \
     -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF \
