@@ -4,16 +4,15 @@
 // usage: [LLAMA_SERVER_BIN=/tmp/llama-peer/build/bin/llama-server] npm run bench -- [--threads N]
 //        [--concurrency 1,8,32] [--workloads uniform,shared-prefix] [--max-tokens 64] [--rounds 1]
 //        [--kv-layout unified|per-sequence]
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { PRESETS } from "../models/presets.js";
-import { synthModel } from "../models/synth-model.js";
 import { defaultThreads } from "../src/backend/llama/threads.js";
+import { BENCH_MODEL_NAME, benchModel } from "./bench-model.js";
 import { htmlReport } from "./report-html.js";
 import { summaryTable } from "./report-table.js";
-import { root, startLlamaServer, startLoom, type ServerProcess } from "./server-process.js";
-import { runSideBySide, warmUp } from "./side-by-side.js";
+import { runWorkload, type RunResult } from "./runner.js";
+import { root, type ServerProcess, startLlamaServer, startLoom } from "./server-process.js";
 import type { WorkloadName } from "./workloads.js";
 
 const { values } = parseArgs({
@@ -30,13 +29,8 @@ const { values } = parseArgs({
 const threads = Number(values.threads ?? defaultThreads());
 const kvTokens = Number(values["kv-tokens"]);
 const maxRunning = 32;
-const modelPath = join(root, "models", "smollm2-135m.gguf");
-const modelName = "smollm2-135m";
-
-if (!existsSync(modelPath)) {
-  console.error(`making ${modelPath} (about a minute)`);
-  synthModel({ preset: PRESETS["smollm2-135m"], name: modelName, out: modelPath });
-}
+const modelPath = benchModel();
+const modelName = BENCH_MODEL_NAME;
 const servers: ServerProcess[] = [];
 try {
   servers.push(
@@ -56,31 +50,61 @@ try {
   const peer = process.env.LLAMA_SERVER_BIN;
   if (peer) {
     servers.push(
-      await startLlamaServer(peer, modelPath, 18081, { threads, parallel: maxRunning, kvTokens, alias: modelName }),
+      await startLlamaServer(peer, modelPath, 18081, {
+        threads,
+        parallel: maxRunning,
+        contextTokens: kvTokens,
+        alias: modelName,
+      }),
     );
   }
   console.error(
     `threads ${threads}, KV context ${kvTokens} tokens, ${maxRunning} parallel sequences; servers: ${servers.map((s) => `${s.name} ${s.url}`).join(", ")}`,
   );
-  await warmUp(servers, modelName);
-  const { runs, levels } = await runSideBySide({
-    servers,
-    model: modelName,
-    workloads: values.workloads.split(",") as WorkloadName[],
-    concurrency: values.concurrency.split(",").map(Number),
-    rounds: Number(values.rounds),
-    maxTokens: Number(values["max-tokens"]),
-    onProgress: (line) => process.stderr.write(`\r${line}   `),
-    onRun: () => process.stderr.write("\n"),
-  });
+  const maxTokens = Number(values["max-tokens"]);
+  for (const s of servers) {
+    await runWorkload({
+      target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true },
+      workload: "uniform",
+      concurrency: 2,
+      requests: 2,
+      workloadOptions: { seed: 99, maxTokens: 8 },
+      slo: { ttftMs: 1000, tpotMs: 100 },
+    });
+  }
+  const runs: RunResult[] = [];
+  const pairs: { loom: RunResult; peer: RunResult | undefined }[] = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const workload of values.workloads.split(",") as WorkloadName[]) {
+      for (const concurrency of values.concurrency.split(",").map(Number)) {
+        // Alternate which server goes first, so neither always runs on a machine the other just warmed or heated.
+        const order = (round + concurrency) % 2 === 0 ? servers : [...servers].reverse();
+        const measured = new Map<string, RunResult>();
+        for (const s of order) {
+          const run = await runWorkload({
+            target: { url: s.url, model: modelName, endpoint: "chat", ignoreEos: true },
+            workload,
+            concurrency,
+            requests: Math.max(8, concurrency * 4),
+            workloadOptions: { seed: round, maxTokens },
+            slo: { ttftMs: 1000, tpotMs: 100 },
+            onProgress: (line) => process.stderr.write(`\r[${s.name} ${workload} c=${concurrency}] ${line}   `),
+          });
+          process.stderr.write("\n");
+          const labelled = { ...run, label: `${s.name} ${run.label}` };
+          runs.push(labelled);
+          measured.set(s.name, labelled);
+        }
+        pairs.push({ loom: measured.get("loom")!, peer: measured.get("llama-server") });
+      }
+    }
+  }
   console.log(summaryTable(runs));
   if (servers.length === 2) {
     console.log("\nLoom / llama-server            out tok/s ratio   TTFT p50 ratio (lower is better)");
-    for (const { workload, concurrency, byServer } of levels) {
-      const loom = byServer.loom!.summary;
-      const other = byServer["llama-server"]!.summary;
+    for (const { loom, peer } of pairs) {
       console.log(
-        `${`${workload} c=${concurrency}`.padEnd(30)}${(loom.outputTokensPerSecond / other.outputTokensPerSecond).toFixed(2).padStart(17)}${(loom.ttftMs.p50 / other.ttftMs.p50).toFixed(2).padStart(17)}`,
+        `${`${loom.workload} c=${loom.concurrency}`.padEnd(30)}${(loom.summary.outputTokensPerSecond / peer!.summary.outputTokensPerSecond).toFixed(2).padStart(17)}${(loom.summary.ttftMs.p50 / peer!.summary.ttftMs.p50).toFixed(2).padStart(17)}`,
       );
     }
   }

@@ -16,6 +16,7 @@ import { PRESETS } from "../models/presets.js";
 import { synthModel } from "../models/synth-model.js";
 import { summaryTable } from "./report-table.js";
 import { runWorkload, type RunResult } from "./runner.js";
+import { metricSum } from "./scrape.js";
 import { root, type ServerProcess, startLoom, startServerProcess } from "./server-process.js";
 import { percentile } from "./stats.js";
 
@@ -96,14 +97,8 @@ async function prefixCounters(servers: readonly ServerProcess[]): Promise<{ hits
   let hits = 0;
   let queries = 0;
   for (const s of servers) {
-    const text = await (await fetch(`${s.url}/metrics`)).text();
-    const sum = (name: string) =>
-      text
-        .split("\n")
-        .filter((line) => line.startsWith(`${name}{`))
-        .reduce((total, line) => total + Number(line.split(" ").at(-1)), 0);
-    hits += sum("vllm:prefix_cache_hits_total");
-    queries += sum("vllm:prefix_cache_queries_total");
+    hits += await metricSum(s.url, "vllm:prefix_cache_hits_total");
+    queries += await metricSum(s.url, "vllm:prefix_cache_queries_total");
   }
   return { hits, queries };
 }

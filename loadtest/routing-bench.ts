@@ -19,6 +19,7 @@ import { PRESETS } from "../models/presets.js";
 import { synthModel } from "../models/synth-model.js";
 import { summaryTable } from "./report-table.js";
 import { type RunResult, runWorkload } from "./runner.js";
+import { metricSum } from "./scrape.js";
 import { root, type ServerProcess, startServerProcess } from "./server-process.js";
 import { percentile } from "./stats.js";
 import { conversation } from "./workloads.js";
@@ -70,15 +71,6 @@ async function stop(server: ServerProcess): Promise<void> {
   });
 }
 
-/** Sum of a metric's series matching the labels, from /metrics. */
-async function metric(url: string, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
-    .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
-}
-
 const workload = { seed: 18, maxTokens, promptWords: dry ? 8 : 48 };
 
 async function run(url: string, model: string, label: string, seed = workload.seed): Promise<RunResult> {
@@ -118,9 +110,9 @@ routes:
       .filter((b) => b.label === label)
       .flatMap((b) => b.run.records.flatMap((r) => (r.ttftMs === null ? [] : [r.ttftMs])));
   const shadows = {
-    completed: await metric(server.url, "loom:shadow_requests_total", { outcome: "completed" }),
-    skipped: await metric(server.url, "loom:shadow_requests_total", { outcome: "skipped" }),
-    dropped: await metric(server.url, "loom:shadow_requests_total", { outcome: "dropped" }),
+    completed: await metricSum(server.url, "loom:shadow_requests_total", { outcome: "completed" }),
+    skipped: await metricSum(server.url, "loom:shadow_requests_total", { outcome: "skipped" }),
+    dropped: await metricSum(server.url, "loom:shadow_requests_total", { outcome: "dropped" }),
   };
   await stop(server);
   const plain = percentile(ttfts("plain"), 99);
@@ -171,13 +163,13 @@ routes:
   - name: cascade
     cascade: { targets: [fast@1, slow@1], min_confidence: ${threshold}, stream_prefix_tokens: ${PREFIX_TOKENS} }
 `);
-  const slowTokens = () => metric(server.url, "vllm:generation_tokens_total", { model_name: "slow@1" });
+  const slowTokens = () => metricSum(server.url, "vllm:generation_tokens_total", { model_name: "slow@1" });
   const before = await slowTokens();
   const alone = await run(server.url, "slow-only", "slow only");
   const middle = await slowTokens();
   const cascade = await run(server.url, "cascade", "cascade");
   const after = await slowTokens();
-  const escalations = await metric(server.url, "loom:cascade_escalations_total", { route: "cascade" });
+  const escalations = await metricSum(server.url, "loom:cascade_escalations_total", { route: "cascade" });
   await stop(server);
   return { runs: [alone, cascade], threshold, slowAlone: middle - before, slowCascade: after - middle, escalations };
 }

@@ -61,32 +61,27 @@ export function startLoom(model: string, port: number, args: readonly string[]):
   );
 }
 
-export interface LlamaServerOptions {
+/** What Loom and its llama-server peer are given alike, so the two serve the same model with the same resources. */
+export interface PeerShape {
   readonly threads: number;
-  /** Slots: the most sequences decoding at once (-np). */
+  /** Sequences decoded together: llama-server's -np, Loom's --max-running. */
   readonly parallel: number;
-  /** KV cells in all (-c), split evenly among the slots. */
-  readonly kvTokens: number;
+  /** Total KV context: llama-server's -c (split evenly among its slots), Loom's --kv-tokens. */
+  readonly contextTokens: number;
+  /** The model name clients ask for (--alias). */
   readonly alias: string;
-  /** Further flags, such as -ngl 99. */
-  readonly extraArgs?: readonly string[];
 }
 
-/** llama.cpp's llama-server at `bin`, with the settings a side-by-side with Loom shares (threads, slots, KV). */
+/** llama.cpp's llama-server (`bin`, see build-llama-server.sh) on `port`, with /metrics, plus `extra` flags. */
 export function startLlamaServer(
   bin: string,
   model: string,
   port: number,
-  { threads, parallel, kvTokens, alias, extraArgs = [] }: LlamaServerOptions,
+  shape: PeerShape,
+  extra: readonly string[] = [],
 ): Promise<ServerProcess> {
-  return startServerProcess(
-    "llama-server",
-    bin,
-    [
-      ...["-m", model, "--host", "127.0.0.1", "--port", String(port)],
-      ...["-t", String(threads), "-tb", String(threads), "-np", String(parallel), "-c", String(kvTokens)],
-      ...["--alias", alias, "--no-webui", ...extraArgs],
-    ],
-    port,
-  );
+  const { threads, parallel, contextTokens, alias } = shape;
+  const args = ["-m", model, "--host", "127.0.0.1", "--port", String(port), "-t", String(threads)];
+  args.push("-tb", String(threads), "-np", String(parallel), "-c", String(contextTokens), "--alias", alias);
+  return startServerProcess("llama-server", bin, [...args, "--metrics", "--no-webui", ...extra], port);
 }

@@ -2,8 +2,15 @@
 // requests. A conversation is one request, or several turns where each turn extends the last (multi-turn).
 import { mulberry32 } from "../models/weights.js";
 
-export type WorkloadName = "uniform" | "shared-prefix" | "multi-tenant" | "multi-turn" | "mixed";
-export const WORKLOADS: readonly WorkloadName[] = ["uniform", "shared-prefix", "multi-tenant", "multi-turn", "mixed"];
+export type WorkloadName = "uniform" | "shared-prefix" | "multi-tenant" | "multi-turn" | "mixed" | "copy";
+export const WORKLOADS: readonly WorkloadName[] = [
+  "uniform",
+  "shared-prefix",
+  "multi-tenant",
+  "multi-turn",
+  "mixed",
+  "copy",
+];
 
 export interface Turn {
   readonly user: string;
@@ -68,6 +75,21 @@ export function conversation(name: WorkloadName, index: number, options: Workloa
           maxTokens: options.maxTokens,
         })),
       };
+    case "copy": {
+      // The output copies the prompt (editing, extraction, quoting): a passage twice, asked for again, its first
+      // words given, so an instruction model repeats it and a base model continues the repetition.
+      const passage = words(random, options.promptWords ?? 120);
+      const opening = passage.split(" ").slice(0, 8).join(" ");
+      return {
+        system: null,
+        turns: [
+          {
+            user: `Repeat the text word for word.\n\n${passage}\n\n${passage}\n\n${opening}`,
+            maxTokens: options.maxTokens,
+          },
+        ],
+      };
+    }
     case "mixed": {
       // Log-uniform prompt lengths (16..1024 words) and output lengths (8..2*maxTokens), as real traffic is skewed.
       const logUniform = (low: number, high: number) =>

@@ -9,6 +9,7 @@
         "src/lora.cpp",
         "src/sampler.cpp",
         "src/context.cpp",
+        "src/decode-calls.cpp",
         "src/kv-introspect.cpp",
         "src/chat-templates.cpp",
         "src/chat-parser.cpp",

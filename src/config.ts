@@ -2,6 +2,7 @@
 // zod schema (type, range and default). The CLI's parser and help (cli.ts), the environment mapping and the config
 // schema are all built from it, so they cannot drift apart. A leaf module.
 import { z } from "zod";
+import { DECODING_OPTIONS } from "./config-decoding.js";
 import { JOB_OPTIONS } from "./config-jobs.js";
 import { ROUTING_OPTIONS } from "./config-routing.js";
 
@@ -250,6 +251,7 @@ export const SERVE_OPTIONS = {
     env: "LOOM_OFFLINE",
     help: "take a model URI only from the model cache, never from the network",
   }),
+  ...DECODING_OPTIONS,
   ...JOB_OPTIONS,
   ...ROUTING_OPTIONS,
 } as const;

@@ -54,6 +54,11 @@ export interface SamplingParams {
   readonly logprobs: number | null;
   /** A GBNF grammar that constrains every sampled token, or a chat-layer grammar with its triggers. */
   readonly grammar: string | GrammarConstraint | null;
+  /**
+   * False keeps this request out of speculative decoding (it never verifies drafts); true lets the server speculate
+   * when it is configured to. Output is the same either way: greedy text exactly, sampled text in distribution.
+   */
+  readonly speculative: boolean;
 }
 
 const DEFAULT_SAMPLING_PARAMS: SamplingParams = {
@@ -73,6 +78,7 @@ const DEFAULT_SAMPLING_PARAMS: SamplingParams = {
   ignoreEos: false,
   logprobs: null,
   grammar: null,
+  speculative: true,
 };
 
 /**

@@ -2,10 +2,11 @@
 // what its defaults do on this machine (on a GPU: every layer offloaded, the KV cache sized from free device memory);
 // then Loom and llama-server side by side on the same model with the same KV cells, slots and CPU threads, each
 // with every layer on the GPU by its own default (Loom) or -ngl 99 (llama-server), runs alternating at every
-// workload and concurrency level. Writes a BenchResult (results.ts) as JSON after every level, also when a server
-// fails; on SIGTERM (run.sh's time limit) it stops the servers and exits with what it has.
+// workload and concurrency level (loadtest/side-by-side.ts). Writes a BenchResult (results.ts) as JSON after every
+// level, also when a server fails; on SIGTERM (run.sh's time limit) it exits with what it has, and the servers,
+// started from this process, are stopped by its exit.
 // usage: tsx loadtest/gpu/bench.ts --model FILE --out FILE [--llama-server BIN] [--concurrency 1,16,64]
-//        [--workloads uniform,shared-prefix] [--max-tokens 64] [--rounds 1] [--kv-tokens N] [--threads N]
+//        [--workloads uniform,shared-prefix] [--max-tokens 64] [--kv-tokens N] [--threads N]
 //        [--deadline EPOCH_SECONDS]   (--kv-tokens default: 2048 per slot; slots: the highest concurrency)
 import { once } from "node:events";
 import { statSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import { parseArgs } from "node:util";
 import { defaultThreads } from "../../src/backend/llama/threads.js";
 import { runWorkload } from "../runner.js";
 import { type ServerProcess, startLlamaServer, startLoom } from "../server-process.js";
-import { type Level, runSideBySide, warmUp } from "../side-by-side.js";
+import { type Cell, runSideBySide, type Variant } from "../side-by-side.js";
 import type { WorkloadName } from "../workloads.js";
 import type { BenchResult, DefaultsRun, LevelResult } from "./results.js";
 
@@ -26,7 +27,6 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,16,64" },
     workloads: { type: "string", default: "uniform,shared-prefix" },
     "max-tokens": { type: "string", default: "64" },
-    rounds: { type: "string", default: "1" },
     "kv-tokens": { type: "string" },
     threads: { type: "string" },
     deadline: { type: "string" },
@@ -55,35 +55,23 @@ function servingLine(server: ServerProcess): Record<string, unknown> | null {
   return null;
 }
 
-/** The servers running now: the ones a SIGTERM stops before the process exits. */
-const running = new Set<ServerProcess>();
-
-async function started(server: Promise<ServerProcess>): Promise<ServerProcess> {
-  const s = await server;
-  running.add(s);
-  return s;
-}
-
-async function stop(servers: readonly ServerProcess[]): Promise<void> {
-  await Promise.all(
-    servers.map(async (s) => {
-      if (s.process.exitCode !== null) return;
-      s.process.kill("SIGTERM");
-      await once(s.process, "exit");
-      running.delete(s);
-    }),
-  );
+async function stop(server: ServerProcess): Promise<void> {
+  if (server.process.exitCode !== null) return;
+  server.process.kill("SIGTERM");
+  await once(server.process, "exit");
 }
 
 async function defaultsRun(): Promise<DefaultsRun> {
-  const loom = await started(startLoom(modelPath, 18090, ["--served-model-name", modelName]));
+  const loom = await startLoom(modelPath, 18090, ["--served-model-name", modelName]);
   try {
+    const target = { url: loom.url, model: modelName, endpoint: "chat" as const, ignoreEos: true };
     const serving = servingLine(loom);
     progress(`loom with its defaults: ${JSON.stringify(serving)}`);
-    await warmUp([loom], modelName);
+    const warmUp = { workload: "uniform" as const, concurrency: 2, requests: 2, slo: { ttftMs: 1000, tpotMs: 100 } };
+    await runWorkload({ ...warmUp, target, workloadOptions: { seed: 99, maxTokens: 8 } });
     const level = Math.min(4, maxRunning);
     const run = await runWorkload({
-      target: { url: loom.url, model: modelName, endpoint: "chat", ignoreEos: true },
+      target,
       workload: "uniform",
       concurrency: level,
       requests: 2 * level,
@@ -92,7 +80,7 @@ async function defaultsRun(): Promise<DefaultsRun> {
     });
     return { serving, concurrency: level, summary: run.summary };
   } finally {
-    await stop([loom]);
+    await stop(loom);
   }
 }
 
@@ -104,7 +92,6 @@ const result: { -readonly [K in keyof BenchResult]: BenchResult[K] } = {
     maxRunning,
     threads,
     maxTokens: Number(values["max-tokens"]),
-    rounds: Number(values.rounds),
     workloads: values.workloads.split(",") as WorkloadName[],
     concurrency,
   },
@@ -116,66 +103,82 @@ const result: { -readonly [K in keyof BenchResult]: BenchResult[K] } = {
   errors,
 };
 const save = () => writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
-const levelResult = ({ workload, concurrency: c, round, byServer }: Level): LevelResult => ({
+const levelResult = ({ workload, concurrency: c, runs }: Cell): LevelResult => ({
   workload,
   concurrency: c,
-  round,
-  loom: byServer.loom!.summary,
-  llamaServer: byServer["llama-server"]?.summary ?? null,
+  loom: runs.find((r) => r.variant === "loom")!.run.summary,
+  llamaServer: runs.find((r) => r.variant === "llama-server")?.run.summary ?? null,
 });
 process.once("SIGTERM", () => {
   errors.push("stopped by SIGTERM (the run's time limit): the levels after the last one listed did not finish");
   save();
-  for (const s of running) s.process.kill("SIGKILL");
   process.exit(1);
 });
+
+const loomArgs = ["--served-model-name", modelName, "--kv-tokens", String(kvTokens)];
+loomArgs.push("--max-running", String(maxRunning), "--threads", String(threads));
+const loomVariant: Variant = {
+  name: "loom",
+  start: async (port) => {
+    const server = await startLoom(modelPath, port, loomArgs);
+    result.loomServing = servingLine(server);
+    return server;
+  },
+};
+// Loom offloads every layer by default where a GPU exists; llama-server is told the same.
+const peerArgs = ["-ngl", "99"];
+const peer = values["llama-server"];
+const peerVariant: Variant | undefined =
+  peer === undefined
+    ? undefined
+    : {
+        name: "llama-server",
+        start: (port) =>
+          startLlamaServer(
+            peer,
+            modelPath,
+            port,
+            { threads, parallel: maxRunning, contextTokens: kvTokens, alias: modelName },
+            peerArgs,
+          ),
+      };
+
+/** The side-by-side of these variants, each level saved as it ends. */
+async function sideBySide(variants: readonly Variant[]): Promise<void> {
+  progress(`side by side: ${variants.map((v) => v.name).join(", ")}; ${JSON.stringify(result.settings)}`);
+  const { skipped } = await runSideBySide({
+    variants,
+    modelName,
+    endpoint: "chat",
+    workloads: result.settings.workloads,
+    concurrencies: concurrency,
+    requests: (c) => Math.max(8, c * 4),
+    workloadOptions: { maxTokens: result.settings.maxTokens },
+    textChecks: 0,
+    basePort: 18091,
+    ...(deadlineMs === undefined ? {} : { deadlineMs }),
+    onCell: (cell) => {
+      result.levels = [...result.levels, levelResult(cell)];
+      save();
+    },
+  });
+  result.skipped = skipped;
+}
 
 try {
   result.defaults = await defaultsRun().catch((error: Error) => {
     errors.push(`Loom with its defaults: ${error.message}`);
     return { error: error.message };
   });
-  const loomArgs = ["--served-model-name", modelName, "--kv-tokens", String(kvTokens)];
-  loomArgs.push("--max-running", String(maxRunning), "--threads", String(threads));
-  const servers = [await started(startLoom(modelPath, 18091, loomArgs))];
-  result.serverArgs = { loom: loomArgs };
-  result.loomServing = servingLine(servers[0]!);
+  result.serverArgs = { loom: loomArgs, ...(peerVariant ? { "llama-server": peerArgs } : {}) };
   try {
-    if (values["llama-server"]) {
-      // Loom offloads every layer by default where a GPU exists; llama-server is told the same.
-      const extraArgs = ["-ngl", "99"];
-      const peer = { threads, parallel: maxRunning, kvTokens, alias: modelName, extraArgs };
-      await started(startLlamaServer(values["llama-server"], modelPath, 18092, peer)).then(
-        (server) => {
-          servers.push(server);
-          result.serverArgs = { ...result.serverArgs, "llama-server": extraArgs };
-        },
-        (error: Error) => errors.push(`llama-server did not start, Loom runs alone: ${error.message}`),
-      );
-    }
-    progress(`side by side: ${servers.map((s) => s.name).join(", ")}; ${JSON.stringify(result.settings)}`);
-    await warmUp(servers, modelName);
-    const sideBySide = await runSideBySide({
-      servers,
-      model: modelName,
-      workloads: result.settings.workloads,
-      concurrency,
-      rounds: result.settings.rounds,
-      maxTokens: result.settings.maxTokens,
-      ...(deadlineMs === undefined ? {} : { deadlineMs }),
-      onLevel: (level) => {
-        result.levels = [...result.levels, levelResult(level)];
-        save();
-      },
-      onRun: ({ label, summary: s }) =>
-        progress(
-          `${label}: ${s.completed}/${s.requests} done, ` +
-            `${s.outputTokensPerSecond.toFixed(1)} out tok/s, TTFT p50 ${s.ttftMs.p50.toFixed(0)} ms`,
-        ),
-    });
-    result.skipped = sideBySide.skipped;
-  } finally {
-    await stop(servers);
+    await sideBySide(peerVariant ? [loomVariant, peerVariant] : [loomVariant]);
+  } catch (error) {
+    if (!peerVariant || result.levels.length > 0) throw error;
+    // Loom's numbers on their own are still worth the GPU minutes when llama-server cannot start.
+    errors.push(`side by side with llama-server: ${(error as Error).message}; Loom runs alone`);
+    result.serverArgs = { loom: loomArgs };
+    await sideBySide([loomVariant]);
   }
 } catch (error) {
   errors.push((error as Error).message);

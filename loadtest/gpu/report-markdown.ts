@@ -39,13 +39,12 @@ function defaultsSection(bench: BenchResult): string[] {
   ];
 }
 
-function levelRow({ workload, concurrency, round, loom, llamaServer: peer }: LevelResult): string[] {
+function levelRow({ workload, concurrency, loom, llamaServer: peer }: LevelResult): string[] {
   const ratio = (a: number, b: number | undefined) => (b === undefined ? "-" : fixed(a / b, 2));
   const done = (s: Summary | null) => (s === null ? "-" : `${s.completed}/${s.requests}`);
   return [
     workload,
     String(concurrency),
-    String(round + 1),
     fixed(loom.outputTokensPerSecond),
     peer ? fixed(peer.outputTokensPerSecond) : "-",
     ratio(loom.outputTokensPerSecond, peer?.outputTokensPerSecond),
@@ -59,7 +58,7 @@ function levelRow({ workload, concurrency, round, loom, llamaServer: peer }: Lev
 
 function sideBySideSection(bench: BenchResult): string[] {
   const { kvTokens, maxRunning, threads, maxTokens } = bench.settings;
-  const header = ["workload", "c", "round", "Loom out tok/s", "llama-server out tok/s", "Loom / llama-server"];
+  const header = ["workload", "c", "Loom out tok/s", "llama-server out tok/s", "Loom / llama-server"];
   header.push("Loom TTFT p50", "llama-server TTFT p50", "Loom TPOT p50", "llama-server TPOT p50", "completed");
   const peerArgs = (bench.serverArgs["llama-server"] ?? []).join(" ");
   const serving = bench.loomServing;

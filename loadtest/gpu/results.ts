@@ -11,11 +11,10 @@ export interface DefaultsRun {
   readonly summary: Summary;
 }
 
-/** One workload at one concurrency level of one round, each server's run summarized. */
+/** One workload at one concurrency level, each server's run summarized. */
 export interface LevelResult {
   readonly workload: WorkloadName;
   readonly concurrency: number;
-  readonly round: number;
   readonly loom: Summary;
   readonly llamaServer: Summary | null;
 }
@@ -28,7 +27,6 @@ export interface BenchResult {
     readonly maxRunning: number;
     readonly threads: number;
     readonly maxTokens: number;
-    readonly rounds: number;
     readonly workloads: readonly WorkloadName[];
     readonly concurrency: readonly number[];
   };
@@ -38,11 +36,7 @@ export interface BenchResult {
   readonly serverArgs: Readonly<Record<string, readonly string[]>>;
   readonly levels: readonly LevelResult[];
   /** Levels left out because the run's deadline had passed. */
-  readonly skipped: readonly {
-    readonly workload: WorkloadName;
-    readonly concurrency: number;
-    readonly round: number;
-  }[];
+  readonly skipped: readonly { readonly workload: WorkloadName; readonly concurrency: number }[];
   /** What failed: a server that did not start, a run that threw. */
   readonly errors: readonly string[];
 }

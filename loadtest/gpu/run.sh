@@ -26,10 +26,10 @@ work=${LOOM_GPU_WORK:-/tmp/loom-gpu-bench}
 out=${OUT:-$root/loadtest/results/gpu}
 started=$(date +%s)
 if [ "${1:-}" = "--dry-run" ]; then
-  mode=dry-run cuda=OFF expect=none preset=tiny concurrency=1,2 max_tokens=16 rounds=1
+  mode=dry-run cuda=OFF expect=none preset=tiny concurrency=1,2 max_tokens=16
   deadline=$((started + ${LOOM_GPU_DEADLINE_S:-86400})) tests_limit=86400
 else
-  mode=gpu cuda=ON expect=cuda preset=llama-3.2-1b concurrency=1,16,64 max_tokens=64 rounds=2
+  mode=gpu cuda=ON expect=cuda preset=llama-3.2-1b concurrency=1,16,64 max_tokens=64
   deadline=$((started + ${LOOM_GPU_DEADLINE_S:-420})) tests_limit=120
 fi
 [ -f "$pack/manifest.json" ] || { echo "run.sh: $pack is missing: run npm run bench:gpu -- --prepare" >&2; exit 2; }
@@ -185,7 +185,7 @@ if [ $linked = 0 ] && [ -e "$model" ]; then
   [ $limit -ge 30 ] || limit=30
   phase bench timeout $limit "$node" "$tsx" loadtest/gpu/bench.ts --model "$model" \
     --llama-server "$build/bin/llama-server" --concurrency $concurrency --max-tokens $max_tokens \
-    --rounds $rounds --deadline $deadline --out "$work/bench.json"
+    --deadline $deadline --out "$work/bench.json"
 fi
 "$node" "$tsx" loadtest/gpu/report.ts --mode $mode --work "$work" --out "$out" \
   --total-seconds $(($(date +%s) - started)) || failed=1

@@ -8,6 +8,7 @@
 #include <queue>
 
 #include "addon.h"
+#include "decode-calls.h"
 #include "ggml-backend.h"
 #include "kv-introspect.h"
 #include "lora.h"
@@ -16,8 +17,12 @@
 
 namespace loom {
 
-ContextState::ContextState(std::shared_ptr<ModelHandle> m, llama_context* c, int32_t capacity)
-    : model(std::move(m)), ctx(c), batch(llama_batch_init(capacity, 0, 1)), batchCapacity(capacity) {}
+ContextState::ContextState(std::shared_ptr<ModelHandle> m, llama_context* c, int32_t capacity, bool invariant)
+    : model(std::move(m)),
+      ctx(c),
+      batch(llama_batch_init(static_cast<int32_t>(llama_n_batch(c)), 0, 1)),
+      batchCapacity(capacity),
+      batchInvariant(invariant) {}
 
 ContextState::~ContextState() {
   llama_batch_free(batch);
@@ -71,7 +76,7 @@ void applyKvOps(llama_context* ctx, const std::vector<int32_t>& ops) {
 }
 
 struct StepRequest {
-  std::vector<int32_t> tokens, positions, seqIds, outputRows, topLogprobs, kvOps;
+  std::vector<int32_t> tokens, positions, seqIds, outputRows, topLogprobs, kvOps, draftsAfter;
   std::vector<std::shared_ptr<SamplerChain>> samplers;
   bool setAdapters = false;
   std::vector<std::shared_ptr<LoraHandle>> adapters;
@@ -132,30 +137,31 @@ class StepWorker : public PromiseWorker {
       }
       state_->activeAdapters = request_.adapters;
     }
-    const int32_t n = static_cast<int32_t>(request_.tokens.size());
-    if (n > 0) decodeRows(n);
+    if (!request_.tokens.empty()) decodeRows();
     kvSpanCells_ = kvSpanCells(ctx);
   }
 
-  void decodeRows(int32_t n) {
+  void decodeRows() {
     const size_t nOut = request_.outputRows.size();
     sampled_.assign(nOut, -1);
     sampledLogprobs_.assign(nOut, NAN);
     topCounts_.assign(nOut, 0);
     topTokensPerOutput_.assign(nOut, {});
     topLogprobsPerOutput_.assign(nOut, {});
+    skipped_.assign(nOut, false);
+    outputIndex_.assign(request_.tokens.size(), -1);
+    for (size_t j = 0; j < nOut; j++) outputIndex_[request_.outputRows[j]] = static_cast<int32_t>(j);
+    const bool perSequenceStreams = llama_n_ctx_seq(state_->ctx) != llama_n_ctx(state_->ctx);
     // In a unified pool, decode rows (one token of their sequence) go through llama_decode apart from prefill
     // chunks. In one micro-batch of 64 or more rows, the CPU flash-attention kernel tiles query rows, and a tile
     // holding many sequences' decode rows can skip no KV tile of the unified pool, so it attends densely over
     // every cell; on their own, decode rows take the per-row kernel, which skips other sequences' cells. With a
     // stream per sequence llama.cpp already splits the batch into equal-length micro-batches itself.
-    const int32_t split = llama_n_ctx_seq(state_->ctx) == llama_n_ctx(state_->ctx) ? leadingDecodeRows() : 0;
-    if (split > 0 && split < n) {
-      decodeAndSample(0, split);
-      decodeAndSample(split, n);
-    } else {
-      decodeAndSample(0, n);
-    }
+    const CallPolicy policy = state_->batchInvariant ? CallPolicy::BatchInvariant
+                              : perSequenceStreams   ? CallPolicy::Whole
+                                                     : CallPolicy::DecodeRowsFirst;
+    const StepRows rows{request_.tokens, request_.positions, request_.seqIds, request_.outputRows};
+    for (const DecodeCall& call : planDecodeCalls(rows, policy, perSequenceStreams)) decodeAndSample(call);
     for (size_t j = 0; j < nOut; j++) {
       topTokens_.insert(topTokens_.end(), topTokensPerOutput_[j].begin(), topTokensPerOutput_[j].end());
       topLogprobValues_.insert(topLogprobValues_.end(), topLogprobsPerOutput_[j].begin(), topLogprobsPerOutput_[j].end());
@@ -163,30 +169,17 @@ class StepWorker : public PromiseWorker {
     }
   }
 
-  // The length of the batch's leading run of rows whose sequence has no other row in the batch.
-  int32_t leadingDecodeRows() const {
-    std::unordered_map<int32_t, int32_t> rowsPerSeq;
-    for (int32_t seq : request_.seqIds) rowsPerSeq[seq]++;
-    int32_t count = 0;
-    while (count < static_cast<int32_t>(request_.seqIds.size()) && rowsPerSeq[request_.seqIds[count]] == 1) count++;
-    return count;
-  }
-
-  // Decodes rows [from, to) of the request as one llama batch, then samples the output rows among them.
-  void decodeAndSample(int32_t from, int32_t to) {
+  // Decodes one call, removes its pad rows' cells, then samples the step's output rows among its rows.
+  void decodeAndSample(const DecodeCall& call) {
     llama_context* ctx = state_->ctx;
     llama_batch& batch = state_->batch;
-    batch.n_tokens = to - from;
-    for (int32_t i = from; i < to; i++) {
-      const int32_t k = i - from;
-      batch.token[k] = request_.tokens[i];
-      batch.pos[k] = request_.positions[i];
+    batch.n_tokens = static_cast<int32_t>(call.size());
+    for (size_t k = 0; k < call.size(); k++) {
+      batch.token[k] = call[k].token;
+      batch.pos[k] = call[k].pos;
       batch.n_seq_id[k] = 1;
-      batch.seq_id[k][0] = request_.seqIds[i];
-      batch.logits[k] = 0;
-    }
-    for (int32_t row : request_.outputRows) {
-      if (row >= from && row < to) batch.logits[row - from] = 1;
+      batch.seq_id[k][0] = call[k].seq;
+      batch.logits[k] = call[k].logits;
     }
 
     const auto decodeStart = Clock::now();
@@ -196,26 +189,40 @@ class StepWorker : public PromiseWorker {
     if (rc == 2) throw CodedError("LOOM_DECODE_ABORTED", "decode was aborted");
     if (rc == -1) throw CodedError("LOOM_INVALID_BATCH", withLlamaReason("llama_decode rejected the batch"));
     if (rc != 0) throw CodedError("LOOM_DECODE_FAILED", withLlamaReason("llama_decode failed with code " + std::to_string(rc)));
+    for (const CallRow& pad : call) {
+      if (pad.row < 0) llama_memory_seq_rm(llama_get_memory(ctx), pad.seq, pad.pos, -1);
+    }
 
     const auto sampleStart = Clock::now();
-    const int32_t nVocab = llama_vocab_n_tokens(state_->model->vocab());
-    for (size_t j = 0; j < request_.outputRows.size(); j++) {
-      const int32_t row = request_.outputRows[j];
-      if (row < from || row >= to) continue;
-      const float* logits = llama_get_logits_ith(ctx, row - from);
-      if (!logits) {
-        errors_.push_back({static_cast<int32_t>(j), "LOOM_DECODE_FAILED", withLlamaReason("no logits for output row")});
-        continue;
-      }
-      try {
-        sampled_[j] = request_.samplers[j]->sample(logits, nVocab, state_->scratch);
-      } catch (const CodedError& e) {
-        errors_.push_back({static_cast<int32_t>(j), e.code(), e.what()});
-      }
-      const int32_t topN = request_.topLogprobs.empty() ? -1 : request_.topLogprobs[j];
-      if (topN >= 0) computeLogprobs(logits, nVocab, sampled_[j], topN, sampledLogprobs_[j], topTokensPerOutput_[j], topLogprobsPerOutput_[j]);
+    for (size_t k = 0; k < call.size(); k++) {
+      const int32_t j = call[k].row < 0 ? -1 : outputIndex_[call[k].row];
+      if (j >= 0) sampleOutput(j, static_cast<int32_t>(k));
     }
     sampleMs_ += msSince(sampleStart);
+  }
+
+  // Samples output j from row k of the last call. A row followed by draft rows (speculative decoding) verifies the
+  // draft in the next row: when the token sampled here differs from it, the rows after are not sampled (token -1),
+  // so a sequence's sampler sees exactly the tokens it would have seen decoding one token a step.
+  void sampleOutput(int32_t j, int32_t k) {
+    if (skipped_[j]) return;
+    const int32_t nVocab = llama_vocab_n_tokens(state_->model->vocab());
+    const float* logits = llama_get_logits_ith(state_->ctx, k);
+    if (!logits) {
+      errors_.push_back({j, "LOOM_DECODE_FAILED", withLlamaReason("no logits for output row")});
+      return;
+    }
+    try {
+      sampled_[j] = request_.samplers[j]->sample(logits, nVocab, state_->scratch);
+    } catch (const CodedError& e) {
+      errors_.push_back({j, e.code(), e.what()});
+    }
+    const int32_t topN = request_.topLogprobs.empty() ? -1 : request_.topLogprobs[j];
+    if (topN >= 0) computeLogprobs(logits, nVocab, sampled_[j], topN, sampledLogprobs_[j], topTokensPerOutput_[j], topLogprobsPerOutput_[j]);
+    const int32_t drafts = request_.draftsAfter.empty() ? 0 : request_.draftsAfter[j];
+    if (drafts > 0 && sampled_[j] != request_.tokens[request_.outputRows[j] + 1]) {
+      for (int32_t d = 1; d <= drafts; d++) skipped_[j + d] = true;
+    }
   }
 
   Napi::Value Resolve(Napi::Env env) override {
@@ -256,6 +263,8 @@ class StepWorker : public PromiseWorker {
   std::vector<std::vector<int32_t>> topTokensPerOutput_;
   std::vector<std::vector<float>> topLogprobsPerOutput_;
   std::vector<RowError> errors_;
+  std::vector<bool> skipped_;
+  std::vector<int32_t> outputIndex_;  // per step row: its output index, or -1
   double decodeMs_ = 0, sampleMs_ = 0;
   int64_t kvSpanCells_ = -1;
 };
@@ -480,8 +489,9 @@ std::unique_ptr<CpuThreadpools> attachThreadpools(llama_context* ctx, const llam
 
 class CreateWorker : public PromiseWorker {
  public:
-  CreateWorker(Napi::Env env, std::shared_ptr<ModelHandle> model, llama_context_params params, uint32_t poll)
-      : PromiseWorker(env), model_(std::move(model)), params_(params), poll_(poll) {}
+  CreateWorker(Napi::Env env, std::shared_ptr<ModelHandle> model, llama_context_params params, uint32_t poll,
+               bool batchInvariant)
+      : PromiseWorker(env), model_(std::move(model)), params_(params), poll_(poll), batchInvariant_(batchInvariant) {}
 
  protected:
   void Run() override {
@@ -494,7 +504,9 @@ class CreateWorker : public PromiseWorker {
       throw CodedError("LOOM_CONTEXT_FAILED", what + ": " + e.what());
     }
     if (!ctx) throw CodedError("LOOM_CONTEXT_FAILED", withLlamaReason(what + " (not enough memory?)"));
-    state_ = std::make_shared<ContextState>(model_, ctx, static_cast<int32_t>(llama_n_batch(ctx)));
+    // Batch-invariant steps add up to one pad row per sequence, and their calls must not be cut further.
+    const int32_t capacity = static_cast<int32_t>(llama_n_batch(ctx)) - (batchInvariant_ ? params_.n_seq_max : 0);
+    state_ = std::make_shared<ContextState>(model_, ctx, capacity, batchInvariant_);
     state_->threadpools = attachThreadpools(ctx, params_, poll_);
   }
   Napi::Value Resolve(Napi::Env env) override {
@@ -503,7 +515,8 @@ class CreateWorker : public PromiseWorker {
         env, holder, [](Napi::Env, std::shared_ptr<ContextState>* p) { delete p; });
     Napi::Object context = addonData(env).contextClass.New({external});
     context.Set("kvTokens", llama_n_ctx(state_->ctx));
-    context.Set("batchTokens", llama_n_batch(state_->ctx));
+    context.Set("batchTokens", state_->batchCapacity);
+    context.Set("batchInvariant", state_->batchInvariant);
     context.Set("microBatchTokens", llama_n_ubatch(state_->ctx));
     context.Set("maxSequences", llama_n_seq_max(state_->ctx));
     context.Set("cellsPerSequence", llama_n_ctx_seq(state_->ctx));
@@ -517,8 +530,27 @@ class CreateWorker : public PromiseWorker {
   std::shared_ptr<ModelHandle> model_;
   llama_context_params params_;
   uint32_t poll_;
+  bool batchInvariant_;
   std::shared_ptr<ContextState> state_;
 };
+
+// draftsAfter[j] = d: output rows j+1..j+d are the next rows of output j's sequence, each verifying one draft.
+void checkDraftRuns(Napi::Env env, const StepRequest& request) {
+  const auto& drafts = request.draftsAfter;
+  if (drafts.empty()) return;
+  const size_t nOut = request.outputRows.size();
+  if (drafts.size() != nOut) throwCoded(env, "LOOM_INVALID_BATCH", "draftsAfter must have one entry per output row");
+  for (size_t j = 0; j < nOut; j++) {
+    if (drafts[j] < 0 || j + drafts[j] >= nOut) throwCoded(env, "LOOM_INVALID_BATCH", "draftsAfter runs past the output rows");
+    for (int32_t d = 1; d <= drafts[j]; d++) {
+      const int32_t row = request.outputRows[j + d];
+      if (row != request.outputRows[j] + d || request.seqIds[row] != request.seqIds[request.outputRows[j]] ||
+          (j + d < nOut && drafts[j + d] != drafts[j] - d)) {
+        throwCoded(env, "LOOM_INVALID_BATCH", "draftsAfter must name consecutive output rows of one sequence");
+      }
+    }
+  }
+}
 
 StepRequest parseStep(Napi::Env env, const ContextState& state, Napi::Object batch) {
   StepRequest request;
@@ -549,6 +581,8 @@ StepRequest parseStep(Napi::Env env, const ContextState& state, Napi::Object bat
       throwCoded(env, "LOOM_INVALID_BATCH", "outputRows must be increasing row indices of the batch");
     }
   }
+  request.draftsAfter = int32Vector(env, batch.Get("draftsAfter"), "draftsAfter", true);
+  checkDraftRuns(env, request);
   if (!request.topLogprobs.empty() && request.topLogprobs.size() != request.outputRows.size()) {
     throwCoded(env, "LOOM_INVALID_BATCH", "topLogprobs must have one entry per output row");
   }
@@ -632,7 +666,20 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
     if (!(value >= 0 && value <= 100)) throwCoded(env, "LOOM_INVALID_ARGUMENT", "threadPoll must be in [0, 100]");
     poll = static_cast<uint32_t>(value);
   }
-  return queue<CreateWorker>(env, model, contextParams(env, options), poll);
+  llama_context_params params = contextParams(env, options);
+  const bool batchInvariant = options.Get("batchInvariant").IsBoolean() && options.Get("batchInvariant").As<Napi::Boolean>().Value();
+  if (batchInvariant) {
+    // Measured batch-invariant only with flash attention (decode-calls.cpp); without it, attention is a matmul
+    // whose kernel follows the rows per stream.
+    if (params.flash_attn_type == LLAMA_FLASH_ATTN_TYPE_DISABLED) {
+      throwCoded(env, "LOOM_INVALID_ARGUMENT", "batchInvariant needs flash attention (flashAttention on or auto)");
+    }
+    params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_ENABLED;
+    params.n_batch += params.n_seq_max;
+    params.n_ubatch = params.n_batch;
+    params.n_outputs_max = params.n_batch;
+  }
+  return queue<CreateWorker>(env, model, params, poll, batchInvariant);
 }
 
 Napi::Value Context::Step(const Napi::CallbackInfo& info) {

@@ -23,11 +23,12 @@ struct ContextState {
   std::vector<std::shared_ptr<LoraHandle>> activeAdapters;  // llama.cpp keeps raw pointers to these
   llama_context* ctx = nullptr;
   llama_batch batch{};
-  int32_t batchCapacity = 0;
+  int32_t batchCapacity = 0;  // rows a step may send
+  bool batchInvariant = false;  // deterministic mode: see decode-calls.cpp
   std::vector<llama_token_data> scratch;
   std::mutex mutex;
 
-  ContextState(std::shared_ptr<ModelHandle> m, llama_context* c, int32_t capacity);
+  ContextState(std::shared_ptr<ModelHandle> m, llama_context* c, int32_t capacity, bool invariant);
   ~ContextState();
   ContextState(const ContextState&) = delete;
   ContextState& operator=(const ContextState&) = delete;

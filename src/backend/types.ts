@@ -23,6 +23,12 @@ export interface Batch {
   readonly outputRows: Int32Array;
   /** One sampler per output row. */
   readonly samplers: readonly SequenceSampler[];
+  /**
+   * Speculative decoding, per output row: how many of the next output rows (the next rows of its sequence) verify
+   * drafts. Such a row's sampled token is compared with the next row's input token (the draft): on a mismatch the
+   * rows after it are not sampled (token -1, no error), so the sequence's sampler sees only the tokens it keeps.
+   */
+  readonly draftsAfter?: Int32Array;
   /** Per output row: -1 no logprobs, 0 the sampled token's only, N also the top N. */
   readonly topLogprobs?: Int32Array;
   /** KV operations applied before decoding, in order (see KvOpCode). */
@@ -39,7 +45,7 @@ export interface RowError {
 }
 
 export interface StepResult {
-  /** One per output row; -1 where that row failed (see errors). */
+  /** One per output row; -1 where that row failed (see errors) or was not sampled (see Batch.draftsAfter). */
   readonly tokens: Int32Array;
   /** Log-probability of each sampled token; NaN where not asked for. */
   readonly sampledLogprobs: Float32Array;

@@ -16,7 +16,9 @@ import type { ChatFormat } from "../serving/llm/chat.js";
 import { LlamaChatFormat } from "../serving/llm/llama-chat-format.js";
 import { LlmServing } from "../serving/llm/llm-serving.js";
 import { defaultKvTokens, gpuLayersFor } from "./device.js";
+import { deterministicSetup, deterministicSteps } from "./deterministic.js";
 import { chooseKvLayout, KV_LAYOUTS } from "./kv-layout.js";
+import { type LoadedSpeculation, loadSpeculation } from "./speculation.js";
 
 function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
@@ -53,6 +55,7 @@ export async function loadLlmServing(
   const gpuLayers = gpuLayersFor(config.gpuLayers, gpuDevices());
   const model = await LlamaModel.load(config.model, { gpuLayers });
   let context: LlamaContext | undefined;
+  let spec: LoadedSpeculation = {};
   try {
     const memory =
       config.kvTokens === undefined
@@ -66,13 +69,17 @@ export async function loadLlmServing(
     const sized = { ...config, kvTokens: memory.kvTokens };
     admit?.(model.info, sized.kvTokens);
     const chatFormat = chatFormatOf(model, templateOverride, config.chatTemplateFile);
-    const kvLayout = chooseKvLayout(config.kvLayout, { ...sized, contextLengthTrain: model.info.contextLengthTrain });
+    const deterministic = config.deterministic ? deterministicSetup(config) : null;
+    const kvLayout =
+      deterministic?.kvLayout ??
+      chooseKvLayout(config.kvLayout, { ...sized, contextLengthTrain: model.info.contextLengthTrain });
     const layout = KV_LAYOUTS[kvLayout.name];
     context = await model.createContext({
       kvTokens: sized.kvTokens,
       ...layout.contextOptions(sized),
       batchTokens: config.maxBatchTokens,
       flashAttention: config.flashAttention,
+      ...deterministic?.contextOptions,
       ...(config.threads === undefined ? {} : { threads: config.threads }),
       ...(config.threadsBatch === undefined ? {} : { threadsBatch: config.threadsBatch }),
     });
@@ -80,11 +87,19 @@ export async function loadLlmServing(
     const tooLong = layout.checkMaxModelLen(maxModelLen, sized, context);
     if (tooLong !== null) throw new ConfigError(tooLong);
     const { kv, shape } = layout.build(sized, context);
+    const maxRunning = Math.min(config.maxRunning, context.maxSequences);
+    spec = await loadSpeculation(config, {
+      vocabSize: model.info.vocabSize,
+      kvTokens: sized.kvTokens,
+      maxRunning,
+      gpuLayers,
+    });
     const scheduler = new Scheduler({
       kv,
-      shape,
+      shape: deterministic ? deterministicSteps : shape,
+      ...(spec.speculation ? { speculation: spec.speculation } : {}),
       maxBatchTokens: config.maxBatchTokens,
-      maxRunning: Math.min(config.maxRunning, context.maxSequences),
+      maxRunning,
       maxModelLen,
       endOfGenerationTokens: model.info.endOfGenerationTokens,
     });
@@ -102,6 +117,7 @@ export async function loadLlmServing(
       scheduler,
       kv,
       resolveAdapter: (adapterId) => adapters.resolve(adapterId),
+      ...(spec.drafter ? { drafter: spec.drafter } : {}),
       ...(metrics
         ? {
             onStep: (step: StepObservation) =>
@@ -144,6 +160,7 @@ export async function loadLlmServing(
       ...(metrics ? { metrics } : {}),
     });
   } catch (error) {
+    await spec.drafter?.close();
     await context?.dispose();
     model.dispose();
     throw error;

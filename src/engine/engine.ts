@@ -4,11 +4,13 @@
 import type { AdapterHandle, Batch, LlmBackend } from "../backend/types.js";
 import type { KvAllocator, KvStats } from "../kv/types.js";
 import type { Scheduler, SchedulerStats } from "../scheduler/scheduler.js";
+import type { DraftDemand } from "../scheduler/speculation.js";
 import { Sequence, type FinishReason } from "../scheduler/sequence.js";
 import type { SequenceEvent, StepPlan } from "../scheduler/step-plan.js";
 import { EventChannel } from "./event-channel.js";
 import type { StepEvent } from "./events.js";
 import type { Request } from "./request.js";
+import { type StepCounts, StepCounters } from "./step-counters.js";
 import { toBatch } from "./to-batch.js";
 
 /** What one step did, for step-level metrics. */
@@ -33,22 +35,20 @@ export interface EngineOptions {
   readonly kv: KvAllocator;
   readonly now?: () => number;
   readonly onStep?: (step: StepObservation) => void;
+  /** Runs before each plan when the scheduler's drafter needs its drafts computed (speculative decoding). */
+  readonly drafter?: DraftPreparer;
 }
 
-export interface EngineStats extends SchedulerStats {
+export interface EngineStats extends SchedulerStats, StepCounts {
   readonly kv: KvStats;
-  readonly numSteps: number;
-  /** Tokens computed by steps: prefill (including recompute) and decode. */
-  readonly numComputedTokens: number;
-  readonly numGeneratedTokens: number;
-  readonly lastStepTokens: number;
-  readonly lastStepMs: number;
-  /** Wall time inside backend.step (decode and sampling on the worker thread). */
-  readonly totalStepMs: number;
-  /** Wall time planning, building batches and applying results on the event loop. */
-  readonly totalSchedulerMs: number;
-  /** The KV span the last step left (StepResult.kvSpanCells). */
-  readonly kvSpanCells: number;
+}
+
+/** A drafter that computes its drafts between steps (a draft model), for the plan that verifies them. */
+export interface DraftPreparer {
+  /** Computes the drafts `demand` asks for; never rejects (a failed draft is no draft). */
+  prepare(demand: readonly DraftDemand[]): Promise<void>;
+  /** Frees what the drafter holds; the engine calls it once its loop has stopped. */
+  close(): Promise<void>;
 }
 
 interface Tracked {
@@ -72,16 +72,8 @@ export class Engine {
   #failure: Error | null = null;
   #nextSeqId = 0;
   #loop: Promise<void>;
-  #counters = {
-    numSteps: 0,
-    numComputedTokens: 0,
-    numGeneratedTokens: 0,
-    lastStepTokens: 0,
-    lastStepMs: 0,
-    totalStepMs: 0,
-    totalSchedulerMs: 0,
-    kvSpanCells: -1,
-  };
+  readonly #counters = new StepCounters();
+  readonly #drafter: DraftPreparer | null;
 
   constructor({
     backend,
@@ -90,7 +82,9 @@ export class Engine {
     now = () => performance.now(),
     onStep,
     resolveAdapter = () => null,
+    drafter,
   }: EngineOptions) {
+    this.#drafter = drafter ?? null;
     this.#resolveAdapter = resolveAdapter;
     this.#backend = backend;
     this.#scheduler = scheduler;
@@ -164,7 +158,7 @@ export class Engine {
   }
 
   stats(): EngineStats {
-    return { ...this.#scheduler.stats(), kv: this.#kv.stats(), ...this.#counters };
+    return { ...this.#scheduler.stats(), kv: this.#kv.stats(), ...this.#counters.snapshot() };
   }
 
   /** Resolves once every submitted request has finished. */
@@ -179,10 +173,13 @@ export class Engine {
     this.#closed = true;
     this.#wakeUp();
     await this.#loop;
+    await this.#drafter?.close();
   }
 
   async #run(): Promise<void> {
     while (!this.#closed) {
+      const draftStart = this.#now();
+      await this.#drafter?.prepare(this.#scheduler.draftDemand());
       const planStart = this.#now();
       const plan = this.#scheduler.plan(planStart);
       this.#dispatchFinished(plan);
@@ -194,6 +191,7 @@ export class Engine {
       }
       const stepStart = this.#now();
       let events: SequenceEvent[];
+      const held = StepCounters.tokensHeld(plan);
       try {
         const result = await this.#backend.step(this.#withAdapters(toBatch(plan), plan.adapterId));
         this.#appliedAdapterId = plan.adapterId;
@@ -205,13 +203,9 @@ export class Engine {
       const stepEnd = this.#now();
       this.#dispatch(events);
       const schedulerMs = stepStart - planStart + (this.#now() - stepEnd);
-      this.#count(plan, schedulerMs, stepEnd - stepStart);
-      this.#onStep?.({
-        numTokens: plan.numTokens,
-        numSequences: plan.chunks.length,
-        stepMs: stepEnd - stepStart,
-        schedulerMs,
-      });
+      const stepMs = stepEnd - stepStart + (planStart - draftStart);
+      this.#counters.count(plan, { generated: StepCounters.tokensHeld(plan) - held, schedulerMs, stepMs });
+      this.#onStep?.({ numTokens: plan.numTokens, numSequences: plan.chunks.length, stepMs, schedulerMs });
     }
   }
 
@@ -221,17 +215,6 @@ export class Engine {
     const adapter = this.#resolveAdapter(adapterId);
     if (!adapter) throw new Error(`adapter ${adapterId} is not loaded`);
     return { ...batch, adapters: [adapter.handle], adapterScales: Float32Array.of(adapter.scale) };
-  }
-
-  #count(plan: StepPlan, schedulerMs: number, stepMs: number): void {
-    const c = this.#counters;
-    if (plan.numTokens > 0) c.numSteps++;
-    c.numComputedTokens += plan.numTokens;
-    c.numGeneratedTokens += plan.chunks.filter((ch) => ch.sample).length;
-    c.lastStepTokens = plan.numTokens;
-    c.lastStepMs = stepMs;
-    c.totalStepMs += stepMs;
-    c.totalSchedulerMs += schedulerMs;
   }
 
   #dispatchFinished(plan: StepPlan): void {

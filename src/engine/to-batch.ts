@@ -3,7 +3,8 @@ import { KV_OP_WIDTH, KvOpCode, type Batch, type SequenceSampler } from "../back
 import type { KvOp } from "../kv/types.js";
 import type { StepPlan } from "../scheduler/step-plan.js";
 
-function encodeKvOps(ops: readonly KvOp[]): Int32Array {
+/** KvOps as Batch.kvOps: five integers each (see KvOpCode). */
+export function encodeKvOps(ops: readonly KvOp[]): Int32Array {
   const out = new Int32Array(ops.length * KV_OP_WIDTH);
   ops.forEach((op, i) => {
     out.set(
@@ -17,8 +18,8 @@ function encodeKvOps(ops: readonly KvOp[]): Int32Array {
 }
 
 /**
- * Rows in chunk order, filler rows (token 0, no output) between them by slot: chunks are in slot order whenever there
- * are fillers.
+ * Rows in chunk order, a verify chunk's draft rows right after its own, filler rows (token 0, no output) between
+ * chunks by slot: chunks are in slot order whenever there are fillers.
  */
 export function toBatch(plan: StepPlan): Batch {
   const numRows = plan.numTokens + plan.fillers.length;
@@ -28,6 +29,7 @@ export function toBatch(plan: StepPlan): Batch {
   const outputRows: number[] = [];
   const samplers: SequenceSampler[] = [];
   const topLogprobs: number[] = [];
+  const draftsAfter: number[] = [];
   let row = 0;
   let filler = 0;
   const fillersBelow = (slot: number) => {
@@ -36,18 +38,20 @@ export function toBatch(plan: StepPlan): Batch {
       seqIds[row] = plan.fillers[filler]!.slot;
     }
   };
-  for (const { seq, fromIndex, numTokens, sample } of plan.chunks) {
+  for (const { seq, fromIndex, numTokens, sample, draft } of plan.chunks) {
     const slot = seq.table!.slot;
     fillersBelow(slot);
-    for (let i = fromIndex; i < fromIndex + numTokens; i++, row++) {
-      tokens[row] = seq.tokens[i]!;
-      positions[row] = i;
+    for (let i = 0; i < numTokens + draft.length; i++, row++) {
+      tokens[row] = i < numTokens ? seq.tokens[fromIndex + i]! : draft[i - numTokens]!;
+      positions[row] = fromIndex + i;
       seqIds[row] = slot;
     }
-    if (sample) {
-      outputRows.push(row - 1);
+    if (!sample) continue;
+    for (let d = draft.length; d >= 0; d--) {
+      outputRows.push(row - 1 - d);
       samplers.push(seq.sampler);
       topLogprobs.push(seq.params.logprobs ?? -1);
+      draftsAfter.push(d);
     }
   }
   fillersBelow(Infinity);
@@ -58,6 +62,7 @@ export function toBatch(plan: StepPlan): Batch {
     samplers,
     outputRows: Int32Array.from(outputRows),
     ...(topLogprobs.some((n) => n >= 0) ? { topLogprobs: Int32Array.from(topLogprobs) } : {}),
+    ...(draftsAfter.some((n) => n > 0) ? { draftsAfter: Int32Array.from(draftsAfter) } : {}),
     ...(plan.kvOps.length > 0 ? { kvOps: encodeKvOps(plan.kvOps) } : {}),
   };
 }

@@ -143,6 +143,17 @@ export class KvManager implements KvAllocator {
     return true;
   }
 
+  /** Rejected drafts: their cells go, and blocks wholly past `numTokens` return to the free queue. */
+  truncate(table: BlockTable, numTokens: number): void {
+    const seq = table as SeqTable;
+    this.#ops.push({ kind: "remove", slot: seq.slot, fromPos: numTokens, toPos: -1 });
+    while (seq.blockIds.length > Math.max(this.blocksFor(numTokens), seq.numCommittedBlocks)) {
+      const id = seq.blockIds.pop()!;
+      this.#pool.block(id).holders.delete(seq.slot);
+      this.#pool.release(id);
+    }
+  }
+
   /** Registers the sequence's newly full, computed blocks in the prefix cache. */
   commit(table: BlockTable, tokens: ArrayLike<number>, numComputedTokens: number): void {
     if (!this.#prefixCaching) return;

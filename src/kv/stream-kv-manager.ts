@@ -115,6 +115,13 @@ export class StreamKvManager implements KvAllocator, GapFiller {
     return true;
   }
 
+  truncate(table: BlockTable, numTokens: number): void {
+    const seq = table as StreamTable;
+    this.#ops.push({ kind: "remove", slot: seq.slot, fromPos: numTokens, toPos: -1 });
+    const keep = Math.max(Math.ceil(numTokens / this.blockSize), this.#streams[seq.slot]!.hashes.length);
+    seq.blockIds.length = Math.min(seq.blockIds.length, keep);
+  }
+
   commit(table: BlockTable, tokens: ArrayLike<number>, numComputedTokens: number): void {
     if (!this.#prefixCaching) return;
     const seq = table as StreamTable;

@@ -69,6 +69,11 @@ export interface KvAllocator {
   admit(params: AdmitParams): Admission | null;
   /** Ensures room for `numTokens` tokens; false (and nothing allocated) when memory lacks. */
   grow(table: BlockTable, numTokens: number): boolean;
+  /**
+   * Drops the sequence's cells at positions from `numTokens` on, and the blocks past those positions: the rejected
+   * drafts of a speculative step. Never reaches below the committed (computed) tokens.
+   */
+  truncate(table: BlockTable, numTokens: number): void;
   /** Registers the sequence's newly full, computed blocks in the prefix cache. */
   commit(table: BlockTable, tokens: ArrayLike<number>, numComputedTokens: number): void;
   /** The one release path of a sequence's memory, whatever the reason it ends or is preempted. */

@@ -1,6 +1,6 @@
 // The engine's gauges and cumulative counters in Prometheus: running and waiting sequences, KV usage and blocks,
-// the prefix cache, preemptions, tokens as they are made, and vLLM's two info gauges. They are read from a stats
-// callback per model at scrape time, so nothing below serving needs to know prom-client.
+// the prefix cache, preemptions, tokens as they are made, speculative decoding, and vLLM's two info gauges. They are
+// read from a stats callback per model at scrape time, so nothing below serving needs to know prom-client.
 import { Counter, Gauge, type Registry } from "prom-client";
 
 /** The numbers a model's engine reports; a structural copy of EngineStats, so ops imports nothing above it. */
@@ -28,6 +28,13 @@ export interface ModelStatsSnapshot {
     readonly prefixCacheQueries: number;
     readonly prefixCacheHits: number;
   };
+  /** Speculative decoding's cumulative counts; null (or absent) when the model does not speculate. */
+  readonly specDecode?: {
+    readonly numDrafts: number;
+    readonly numDraftTokens: number;
+    readonly numAcceptedTokens: number;
+    readonly numAcceptedPerPosition: readonly number[];
+  } | null;
 }
 
 export class EngineMetrics {
@@ -90,6 +97,19 @@ export class EngineMetrics {
     "Tokens sampled by engine steps, counted as they are made (vllm:generation_tokens_total counts them at the end).",
   );
 
+  // vLLM's speculative decoding counters (vllm/v1/spec_decode/metrics.py), with the same meanings.
+  readonly #specDrafts = this.#counter("vllm:spec_decode_num_drafts_total", "Verified drafts (verify chunks).");
+  readonly #specDraftTokens = this.#counter("vllm:spec_decode_num_draft_tokens_total", "Draft tokens verified.");
+  readonly #specAccepted = this.#counter("vllm:spec_decode_num_accepted_tokens_total", "Draft tokens accepted.");
+  readonly #specAcceptedPerPos = this.#own(
+    new Counter({
+      name: "vllm:spec_decode_num_accepted_tokens_per_pos_total",
+      help: "Accepted draft tokens per position within the draft (0 first).",
+      labelNames: ["model_name", "position"],
+      registers: [],
+    }),
+  );
+
   constructor(registry: Registry) {
     for (const metric of this.#metrics) registry.registerMetric(metric);
   }
@@ -149,13 +169,23 @@ export class EngineMetrics {
       this.#advance(this.#prefixHits, model, "prefixHits", s.kv.prefixCacheHits);
       this.#advance(this.#preemptions, model, "preemptions", s.numPreemptions);
       this.#advance(this.#stepGenerationTokens, model, "stepGenerationTokens", s.numGeneratedTokens);
+      if (s.specDecode) this.#collectSpecDecode(model, s.specDecode);
     }
   }
 
-  #advance(counter: Counter<string>, model: string, key: string, total: number): void {
+  #collectSpecDecode(model: string, spec: NonNullable<ModelStatsSnapshot["specDecode"]>): void {
+    this.#advance(this.#specDrafts, model, "specDrafts", spec.numDrafts);
+    this.#advance(this.#specDraftTokens, model, "specDraftTokens", spec.numDraftTokens);
+    this.#advance(this.#specAccepted, model, "specAccepted", spec.numAcceptedTokens);
+    spec.numAcceptedPerPosition.forEach((total, position) =>
+      this.#advance(this.#specAcceptedPerPos, model, `specAccepted@${position}`, total, { position: String(position) }),
+    );
+  }
+
+  #advance(counter: Counter<string>, model: string, key: string, total: number, labels = {}): void {
     const id = `${model}\u0000${key}`;
     const delta = total - (this.#lastTotals.get(id) ?? 0);
-    if (delta > 0) counter.inc({ model_name: model }, delta);
+    if (delta > 0) counter.inc({ model_name: model, ...labels }, delta);
     this.#lastTotals.set(id, total);
   }
 

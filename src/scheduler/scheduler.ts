@@ -3,8 +3,10 @@
 import type { StepResult } from "../backend/types.js";
 import type { KvAllocator } from "../kv/types.js";
 import { type AdapterTurn, adapterGroups, chooseAdapterGroup } from "./adapter-rotation.js";
+import { applyStep, type StepOutcomes } from "./apply-step.js";
 import type { FinishReason, Sequence } from "./sequence.js";
-import { logprobsOfRow, type SequenceEvent, type StepPlan } from "./step-plan.js";
+import type { DraftDemand, DraftRoom, SpecDecodeStats, Speculation } from "./speculation.js";
+import type { SequenceEvent, StepPlan } from "./step-plan.js";
 import { type DraftChunk, packedSteps, type StepDraft, type StepShape } from "./step-shape.js";
 import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
 
@@ -21,6 +23,8 @@ export interface SchedulerOptions {
   readonly endOfGenerationTokens: Iterable<number>;
   /** Waiting this long raises a sequence's priority by one level. */
   readonly agingMs?: number;
+  /** Speculative decoding: decoding sequences verify drafts (see speculation.ts); none without. */
+  readonly speculation?: Speculation;
 }
 
 export interface SchedulerStats {
@@ -31,6 +35,8 @@ export interface SchedulerStats {
   readonly numFinished: Readonly<Record<FinishReason, number>>;
   /** Adapter ids (0, the base model, left out) with running and with waiting sequences. */
   readonly adapterIds: { readonly running: readonly number[]; readonly waiting: readonly number[] };
+  /** Drafts verified and accepted; null without speculative decoding. */
+  readonly specDecode: SpecDecodeStats | null;
 }
 
 export class Scheduler {
@@ -39,7 +45,10 @@ export class Scheduler {
   readonly #maxBatchTokens: number;
   readonly #maxRunning: number;
   readonly #maxModelLen: number;
-  readonly #eog: ReadonlySet<number>;
+  readonly #speculation: Speculation | null;
+  /** What bounds a sequence's drafts besides the step: its model length and KV memory (drafts never preempt). */
+  readonly #room: DraftRoom;
+  readonly #outcomes: StepOutcomes;
   readonly #waiting: WaitingQueue;
   /** In admission order: the oldest first, so preemption takes from the end. */
   #running: Sequence[] = [];
@@ -56,6 +65,7 @@ export class Scheduler {
     maxModelLen,
     endOfGenerationTokens,
     agingMs = 10_000,
+    speculation,
   }: SchedulerOptions) {
     for (const [name, value] of [
       ["maxBatchTokens", maxBatchTokens],
@@ -71,7 +81,15 @@ export class Scheduler {
     this.#maxBatchTokens = maxBatchTokens;
     this.#maxRunning = maxRunning;
     this.#maxModelLen = maxModelLen;
-    this.#eog = new Set(endOfGenerationTokens);
+    this.#speculation = speculation ?? null;
+    this.#room = { maxModelLen, grow: (seq, numTokens) => kv.grow(seq.table!, numTokens) };
+    this.#outcomes = {
+      kv,
+      speculation: this.#speculation,
+      endOfGeneration: new Set(endOfGenerationTokens),
+      maxModelLen,
+      finish: (seq, reason, message) => this.#finish(seq, reason, message),
+    };
     this.#waiting = new WaitingQueue(agedPriorityOrder(agingMs));
   }
 
@@ -98,10 +116,7 @@ export class Scheduler {
   /** Ends a sequence between steps. A waiting one ends now; a running one retires at the next plan(). */
   abort(seq: Sequence, reason: FinishReason, message: string | null = null): SequenceEvent[] {
     if (seq.status === "finished") return [];
-    if (seq.status === "waiting") {
-      this.#finish(seq, reason, message);
-      return [{ type: "finished", seq, reason, message }];
-    }
+    if (seq.status === "waiting") return [this.#finish(seq, reason, message)];
     seq.pendingFinish ??= { reason, message };
     return [];
   }
@@ -135,7 +150,7 @@ export class Scheduler {
     this.#turn = { adapterId, numSteps: this.#turn?.adapterId === adapterId ? this.#turn.numSteps + 1 : 1 };
     const fillers = this.#shape.finish(step, (chunk) => this.#extend(step, chunk));
     const { chunks, preempted } = step;
-    const numTokens = chunks.reduce((n, c) => n + c.numTokens, 0);
+    const numTokens = chunks.reduce((n, c) => n + c.numTokens + c.draft.length, 0);
     return { chunks, kvOps: this.#kv.takeOps(), fillers, adapterId, numTokens, preempted, finished };
   }
 
@@ -145,6 +160,7 @@ export class Scheduler {
     const firstTake = (seq: Sequence) => this.#shape.firstTake(seq.numPendingTokens, step.budget);
     const decoding = this.#running.filter((s) => s.numPendingTokens === 1 && s.adapterId === adapterId);
     const prefilling = this.#running.filter((s) => s.numPendingTokens > 1 && s.adapterId === adapterId);
+    let draftRows = this.#speculation?.stepBudget(decoding.length, prefilling.length > 0 || this.#admits()) ?? 0;
     for (const seq of [...decoding, ...prefilling]) {
       if (seq.status !== "running") continue; // preempted earlier in this plan
       const take = firstTake(seq);
@@ -152,6 +168,9 @@ export class Scheduler {
       if (!this.#growOrPreempt(seq, seq.numComputedTokens + take, step)) continue;
       this.#schedule(step, seq, take);
     }
+    // Drafts once every running sequence has its row: a draft must not take the row of a sequence after it.
+    for (const chunk of draftRows > 0 ? step.chunks : [])
+      if (chunk.sample) draftRows -= this.#speculation!.addDraft(step, chunk, draftRows, this.#room);
 
     for (const seq of this.#waiting.ordered(nowMs)) {
       if (step.budget === 0 || this.#running.length >= this.#maxRunning) break;
@@ -173,6 +192,19 @@ export class Scheduler {
     }
   }
 
+  // Whether a waiting sequence may be admitted (so the step would prefill).
+  #admits(): boolean {
+    return this.#waiting.length > 0 && this.#running.length < this.#maxRunning;
+  }
+
+  /** The drafts the next plan would ask for, for drafters that must prepare them (a draft model). */
+  draftDemand(): DraftDemand[] {
+    if (!this.#speculation) return [];
+    const decoding = this.#running.filter((s) => s.numPendingTokens === 1 && !s.pendingFinish);
+    const prefills = this.#running.some((s) => s.numPendingTokens > 1) || this.#admits();
+    return this.#speculation.demand(decoding, prefills, this.#room);
+  }
+
   // Gives a planned prefill chunk as much more of its prompt as the budget allows.
   #extend(step: StepDraft, chunk: DraftChunk): void {
     const { seq } = chunk;
@@ -192,36 +224,17 @@ export class Scheduler {
     return chooseAdapterGroup(adapterGroups(ready, this.#lastServedMs), this.#turn) ?? 0;
   }
 
-  /** Advances the planned sequences by the step's result. Output row j of the result is the j-th sampling chunk. */
+  /**
+   * Advances the planned sequences by the step's result. Output rows of the result are the sampling chunks' rows in
+   * order: one per chunk, plus one per draft token of a verify chunk.
+   */
   apply(plan: StepPlan, result: StepResult): SequenceEvent[] {
-    const events: SequenceEvent[] = [];
-    let outputIndex = 0;
-    for (const chunk of plan.chunks) {
-      const { seq } = chunk;
-      const row = chunk.sample ? outputIndex++ : -1;
-      if (seq.status !== "running") continue;
-      seq.numComputedTokens += chunk.numTokens;
-      this.#kv.commit(seq.table!, seq.tokens, seq.numComputedTokens);
-      if (row < 0 || seq.pendingFinish) continue;
-      const error = result.errors.find((e) => e.outputIndex === row);
-      if (error) {
-        events.push(this.#finishEvent(seq, "error", error.message));
-        continue;
-      }
-      const token = result.tokens[row]!;
-      seq.tokens.push(token);
-      const stopped = (!seq.params.ignoreEos && this.#eog.has(token)) || seq.params.stopTokenIds.includes(token);
-      if (!stopped) events.push({ type: "token", seq, token, ...logprobsOfRow(result, row) });
-      if (stopped) events.push(this.#finishEvent(seq, "stop", null));
-      else if (seq.numOutputTokens >= seq.params.maxTokens || seq.tokens.length >= this.#maxModelLen)
-        events.push(this.#finishEvent(seq, "length", null));
-    }
-    return events;
+    return applyStep(plan, result, this.#outcomes);
   }
 
   /** The whole step failed: its sequences end with an error; everyone else carries on. */
   failStep(plan: StepPlan, message: string): SequenceEvent[] {
-    return plan.chunks.filter((c) => c.seq.status === "running").map((c) => this.#finishEvent(c.seq, "error", message));
+    return plan.chunks.filter((c) => c.seq.status === "running").map((c) => this.#finish(c.seq, "error", message));
   }
 
   stats(): SchedulerStats {
@@ -234,16 +247,12 @@ export class Scheduler {
         running: [...new Set(this.#running.map((s) => s.adapterId).filter((id) => id !== 0))],
         waiting: [...new Set([...this.#waiting].map((s) => s.adapterId).filter((id) => id !== 0))],
       },
+      specDecode: this.#speculation?.stats() ?? null,
     };
   }
 
-  #finishEvent(seq: Sequence, reason: FinishReason, message: string | null): SequenceEvent {
-    this.#finish(seq, reason, message);
-    return { type: "finished", seq, reason, message };
-  }
-
-  // The one release path: whatever the reason, a finished sequence's blocks go back here.
-  #finish(seq: Sequence, reason: FinishReason, message: string | null): void {
+  // The one release path: whatever the reason, a finished sequence's blocks go back here. Returns its event.
+  #finish(seq: Sequence, reason: FinishReason, message: string | null): SequenceEvent {
     if (seq.table) this.#kv.free(seq.table);
     seq.table = null;
     seq.status = "finished";
@@ -252,10 +261,12 @@ export class Scheduler {
     this.#numFinished[reason]++;
     this.#running = this.#running.filter((s) => s !== seq);
     this.#waiting.remove(seq);
+    return { type: "finished", seq, reason, message };
   }
 
   #schedule(step: StepDraft, seq: Sequence, take: number): void {
-    step.chunks.push({ seq, fromIndex: seq.numComputedTokens, numTokens: take, sample: take === seq.numPendingTokens });
+    const sample = take === seq.numPendingTokens;
+    step.chunks.push({ seq, fromIndex: seq.numComputedTokens, numTokens: take, sample, draft: [] });
     step.budget -= take;
   }
 

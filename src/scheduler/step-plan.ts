@@ -10,6 +10,11 @@ export interface PlannedChunk {
   readonly numTokens: number;
   /** The chunk reaches the end of the known tokens, so its last row's logits are sampled. */
   readonly sample: boolean;
+  /**
+   * Draft tokens verified after the chunk (speculative decoding), at the positions after it, each row's logits
+   * sampled; empty for a plain chunk. Not counted in numTokens.
+   */
+  readonly draft: readonly number[];
 }
 
 export interface StepPlan {
@@ -19,6 +24,7 @@ export interface StepPlan {
   readonly fillers: readonly FillerRow[];
   /** The one adapter id (0: the base model) of every chunk; llama.cpp applies adapters to a whole decode. */
   readonly adapterId: number;
+  /** Rows computed: every chunk's tokens and drafts. */
   readonly numTokens: number;
   /** Sequences sent back to the waiting queue by this plan (their blocks freed, to be recomputed). */
   readonly preempted: readonly Sequence[];

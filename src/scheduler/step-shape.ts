@@ -23,10 +23,17 @@ export interface StepShape {
   finish(step: StepDraft, extend: (chunk: DraftChunk) => void): FillerRow[];
 }
 
-/** One shared pool: each sequence takes all the budget allows in planning order, rows in any order. */
+/**
+ * One shared pool: each sequence takes all the budget allows in planning order. Single-row chunks lead, so a verify
+ * chunk (speculative decoding) does not cut the run of decode rows the backend decodes on their own.
+ */
 export const packedSteps: StepShape = {
   firstTake: (pending, budget) => Math.min(pending, budget),
-  finish: () => [],
+  finish(step) {
+    const rows = (chunk: DraftChunk) => chunk.numTokens + chunk.draft.length;
+    step.chunks.sort((a, b) => Number(rows(a) > 1) - Number(rows(b) > 1));
+    return [];
+  },
 };
 
 /**

@@ -1,13 +1,15 @@
 // A real engine over a real LlamaContext, sized for tests, and a helper that runs one request to its end.
 import type { LlamaContext } from "../../src/backend/llama/llama-context.js";
 import type { LlamaModel } from "../../src/backend/llama/llama-model.js";
-import { Engine } from "../../src/engine/engine.js";
+import { type DraftPreparer, Engine } from "../../src/engine/engine.js";
 import type { StepEvent } from "../../src/engine/events.js";
 import type { Request } from "../../src/engine/request.js";
+import { deterministicSetup, deterministicSteps } from "../../src/compose/deterministic.js";
 import { KV_LAYOUTS } from "../../src/compose/kv-layout.js";
 import type { KvAllocator } from "../../src/kv/types.js";
 import { samplingParams, type SamplingParams } from "../../src/sampling-params.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
+import type { Speculation } from "../../src/scheduler/speculation.js";
 
 export interface TestEngine {
   readonly engine: Engine;
@@ -18,7 +20,8 @@ export interface TestEngine {
 
 /**
  * A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning
- * cells.
+ * cells. `speculation` plans verify chunks; `deterministic` composes as --deterministic does (a stream per sequence,
+ * batch-invariant steps, no filler rows).
  */
 export async function startEngine(
   model: LlamaModel,
@@ -29,26 +32,41 @@ export async function startEngine(
     maxRunning = 32,
     retainedTokens = Infinity,
     perSequence = false,
+    speculation,
+    drafter,
+    deterministic = false,
+  }: {
+    kvTokens?: number;
+    blockSize?: number;
+    maxBatchTokens?: number;
+    maxRunning?: number;
+    retainedTokens?: number;
+    perSequence?: boolean;
+    speculation?: Speculation;
+    drafter?: DraftPreparer;
+    deterministic?: boolean;
   } = {},
 ): Promise<TestEngine> {
   const params = { kvTokens, maxRunning, blockSize, enablePrefixCaching: true, prefixCacheTokens: retainedTokens };
-  const layout = KV_LAYOUTS[perSequence ? "per-sequence" : "unified"];
+  const layout = KV_LAYOUTS[perSequence || deterministic ? "per-sequence" : "unified"];
   const context = await model.createContext({
     kvTokens,
     ...layout.contextOptions(params),
     threads: 1,
     batchTokens: maxBatchTokens,
+    ...(deterministic ? deterministicSetup({ kvLayout: "auto", flashAttention: "auto" }).contextOptions : {}),
   });
   const { kv, shape } = layout.build(params, context);
   const scheduler = new Scheduler({
     kv,
-    shape,
+    shape: deterministic ? deterministicSteps : shape,
+    ...(speculation ? { speculation } : {}),
     maxBatchTokens,
     maxRunning,
     maxModelLen: context.cellsPerSequence,
     endOfGenerationTokens: model.info.endOfGenerationTokens,
   });
-  const engine = new Engine({ backend: context, scheduler, kv });
+  const engine = new Engine({ backend: context, scheduler, kv, ...(drafter ? { drafter } : {}) });
   return {
     engine,
     kv,

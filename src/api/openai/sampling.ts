@@ -76,6 +76,7 @@ export function toSamplingParams(
     stop: stop.filter((s) => s.length > 0),
     stopTokenIds: body.stop_token_ids ?? [],
     ignoreEos: body.ignore_eos ?? false,
+    speculative: body.speculative ?? true,
     logprobs: extra.logprobs,
   });
 }

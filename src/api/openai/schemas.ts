@@ -97,6 +97,8 @@ const SamplingFields = {
   timeout: z.number().positive().max(86_400).nullish(),
   /** Loom's extension: the scale of the LoRA adapter named in `model` (1 by default). */
   lora_scale: z.number().min(0).max(4).nullish(),
+  /** Loom's extension: false keeps the request out of speculative decoding (the output is the same either way). */
+  speculative: z.boolean().nullish(),
   response_format: ResponseFormat.nullish(),
 };
 

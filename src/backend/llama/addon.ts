@@ -142,6 +142,11 @@ export interface NativeContextOptions {
   pooling?: "none" | "mean" | "cls" | "last";
   /** How hard idle CPU compute threads poll for work, 0 (sleep) to 100 (spin). */
   threadPoll?: number;
+  /**
+   * Deterministic mode: a row's logits do not depend on the other rows of its step (native/src/decode-calls.cpp);
+   * needs flash attention, which it turns on.
+   */
+  batchInvariant?: boolean;
 }
 
 export interface NativeContext {

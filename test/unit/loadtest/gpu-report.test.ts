@@ -78,22 +78,21 @@ describe("reportMarkdown", () => {
         maxRunning: 64,
         threads: 15,
         maxTokens: 64,
-        rounds: 1,
         workloads: ["uniform"],
         concurrency: [1, 64],
       },
       defaults: { error: "out of memory" },
       loomServing: { kv_layout: "per-sequence", devices: ["CUDA0 (NVIDIA H200)"] },
       serverArgs: { loom: [], "llama-server": ["-ngl", "99"] },
-      levels: [{ workload: "uniform", concurrency: 1, round: 0, loom, llamaServer: peer }],
-      skipped: [{ workload: "uniform", concurrency: 64, round: 0 }],
+      levels: [{ workload: "uniform", concurrency: 1, loom, llamaServer: peer }],
+      skipped: [{ workload: "uniform", concurrency: 64 }],
       errors: ["Loom with its defaults: out of memory"],
     },
   };
 
   it("puts each level's throughputs, their ratio and latencies in one row", () => {
     const markdown = reportMarkdown(report);
-    expect(markdown).toContain("| uniform | 1 | 1 | 32.5 | 13.0 | 2.50 | 50 ms | 100 ms | 10 ms | 20 ms | 1/1 / 1/1 |");
+    expect(markdown).toContain("| uniform | 1 | 32.5 | 13.0 | 2.50 | 50 ms | 100 ms | 10 ms | 20 ms | 1/1 / 1/1 |");
     expect(markdown).toContain("Not run (deadline): uniform c=64.");
     expect(markdown).toContain("Loom did not serve with its defaults: out of memory");
     expect(markdown).toContain("NVIDIA H200, 143771 MiB, driver 580.159.03, nvcc 13.0, 16 cores");

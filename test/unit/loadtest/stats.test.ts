@@ -80,4 +80,18 @@ describe("workloads", () => {
     expect(mixed.every((t) => t.maxTokens >= 8 && t.maxTokens <= 128)).toBe(true);
     expect(new Set(mixed.map((t) => t.maxTokens)).size).toBeGreaterThan(10);
   });
+
+  it("copy: the prompt holds a passage twice and ends with its opening words, for prompt lookup to find", () => {
+    const options = { seed: 3, maxTokens: 16, promptWords: 40 };
+    const { system, turns } = conversation("copy", 5, options);
+    expect(system).toBeNull();
+    expect(turns).toHaveLength(1);
+    const [instruction, first, second, opening] = turns[0]!.user.split("\n\n");
+    expect(instruction).toMatch(/^Repeat/);
+    expect(first!.split(" ")).toHaveLength(40);
+    expect(second).toBe(first);
+    expect(opening).toBe(first!.split(" ").slice(0, 8).join(" "));
+    expect(conversation("copy", 5, options)).toEqual({ system, turns });
+    expect(conversation("copy", 6, options).turns[0]!.user).not.toBe(turns[0]!.user);
+  });
 });

@@ -1,7 +1,8 @@
 // Random workloads (fast-check) against a model of llama.cpp's cells, for both KV layouts: every plan stays within
 // the budget and the running cap, every sequence's cells hold exactly its tokens (prefix copies included), the
 // pool never overflows, outputs equal the solo computation, all blocks return at the end and retention stays in
-// its budget; with a stream per sequence, every running sequence has a row in every step, in slot order.
+// its budget; with a stream per sequence, every running sequence has a row in every step, in slot order. With
+// speculative decoding (drafts right for a random number of tokens), the same holds: rejected drafts leave no cell.
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { StreamKvManager } from "../../../src/kv/stream-kv-manager.js";
@@ -11,7 +12,8 @@ import { packedSteps, slotRunSteps } from "../../../src/scheduler/step-shape.js"
 import type { StepPlan } from "../../../src/scheduler/step-plan.js";
 import type { Sequence } from "../../../src/scheduler/sequence.js";
 import { CellPool } from "../../helpers/cell-pool.js";
-import { EOS, makeSeq, nextToken, simulateStep, tinyKv } from "../../helpers/scheduler.js";
+import { Speculation } from "../../../src/scheduler/speculation.js";
+import { EOS, makeSeq, nextToken, scriptedDrafter, simulateStep, tinyKv } from "../../helpers/scheduler.js";
 
 const request = fc.record({
   sharedPrefix: fc.integer({ min: 0, max: 40 }),
@@ -20,6 +22,8 @@ const request = fc.record({
   priority: fc.integer({ min: 0, max: 2 }),
   arriveAtStep: fc.integer({ min: 0, max: 20 }),
   abortAtStep: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+  /** How many tokens of each draft are right, when the run speculates. */
+  draftRight: fc.integer({ min: 0, max: 6 }),
 });
 
 type Request = typeof request extends fc.Arbitrary<infer R> ? R : never;
@@ -34,16 +38,29 @@ function runRequests(
     maxLen,
     cells,
     onPlan,
+    speculate,
   }: {
     maxBatchTokens: number;
     maxRunning: number;
     maxLen: number;
     cells: CellPool;
     onPlan: (plan: StepPlan, s: Scheduler) => void;
+    speculate: boolean;
   },
 ): void {
   const shape = kv instanceof StreamKvManager ? slotRunSteps(kv) : packedSteps;
-  const s = new Scheduler({ kv, shape, maxBatchTokens, maxRunning, maxModelLen: maxLen, endOfGenerationTokens: [EOS] });
+  const right = new Map<Sequence, number>();
+  const drafter = scriptedDrafter((seq) => right.get(seq) ?? 0);
+  const speculation = new Speculation({ drafter, numSpeculativeTokens: 4, maxStepRows: 12 });
+  const s = new Scheduler({
+    kv,
+    shape,
+    maxBatchTokens,
+    maxRunning,
+    maxModelLen: maxLen,
+    endOfGenerationTokens: [EOS],
+    ...(speculate ? { speculation } : {}),
+  });
   const seqs: { seq: Sequence; abortAtStep: number | undefined; arriveAtStep: number }[] = [];
   requests.forEach((r, i) => {
     const tokens = [
@@ -51,8 +68,14 @@ function runRequests(
       ...Array.from({ length: r.uniqueLength }, (_, k) => 1000 * (i + 1) + k),
     ];
     if (tokens.length + 1 > maxLen - kv.blockSize) return;
+    const seq = makeSeq(tokens, {
+      priority: r.priority,
+      arrivalMs: r.arriveAtStep,
+      params: { maxTokens: r.maxTokens },
+    });
+    right.set(seq, r.draftRight);
     seqs.push({
-      seq: makeSeq(tokens, { priority: r.priority, arrivalMs: r.arriveAtStep, params: { maxTokens: r.maxTokens } }),
+      seq,
       abortAtStep: r.abortAtStep,
       arriveAtStep: r.arriveAtStep,
     });
@@ -63,7 +86,7 @@ function runRequests(
     if (!s.hasWork && seqs.every((e) => e.arriveAtStep <= step)) break;
     const plan = s.plan(step);
     expect(plan.numTokens + plan.fillers.length).toBeLessThanOrEqual(maxBatchTokens);
-    expect(plan.numTokens).toBe(plan.chunks.reduce((n, c) => n + c.numTokens, 0));
+    expect(plan.numTokens).toBe(plan.chunks.reduce((n, c) => n + c.numTokens + c.draft.length, 0));
     expect(s.stats().numRunning).toBeLessThanOrEqual(maxRunning);
     onPlan(plan, s);
     s.apply(plan, simulateStep(plan, cells));
@@ -89,7 +112,8 @@ it("keeps every invariant of the unified pool under random arrivals, sharing, pr
       fc.integer({ min: 8, max: 64 }),
       fc.integer({ min: 1, max: 6 }),
       fc.option(fc.integer({ min: 0, max: 64 }), { nil: undefined }),
-      (requests, numBlocks, maxBatchTokens, maxRunning, retainedTokens) => {
+      fc.boolean(),
+      (requests, numBlocks, maxBatchTokens, maxRunning, retainedTokens, speculate) => {
         const blockSize = 4;
         const kv = tinyKv(numBlocks, blockSize, 12, retainedTokens);
         const cells = new CellPool(numBlocks * blockSize);
@@ -99,6 +123,7 @@ it("keeps every invariant of the unified pool under random arrivals, sharing, pr
           maxLen: numBlocks * blockSize,
           cells,
           onPlan: () => expect(cells.used).toBeLessThanOrEqual(numBlocks * blockSize),
+          speculate,
         });
         expect(kv.numBlocksInUse).toBe(0);
         const stats = kv.stats();
@@ -117,7 +142,8 @@ it("keeps every invariant of per-sequence streams, with every running sequence i
       fc.integer({ min: 4, max: 24 }),
       fc.integer({ min: 2, max: 64 }),
       fc.integer({ min: 1, max: 12 }),
-      (requests, blocksPerSlot, maxBatchTokens, maxRunning) => {
+      fc.boolean(),
+      (requests, blocksPerSlot, maxBatchTokens, maxRunning, speculate) => {
         const blockSize = 4;
         const kv = new StreamKvManager({ numSlots: maxRunning, cellsPerSlot: blocksPerSlot * blockSize, blockSize });
         const cells = new CellPool(maxRunning * blocksPerSlot * blockSize);
@@ -131,6 +157,7 @@ it("keeps every invariant of per-sequence streams, with every running sequence i
             expect(slots).toEqual([...slots].sort((x, y) => x - y));
             if (maxBatchTokens >= maxRunning) expect(plan.chunks.length).toBe(s.stats().numRunning);
           },
+          speculate,
         });
         // Streams do not share cells: each holds its own copy of a prefix.
         let held = 0;
