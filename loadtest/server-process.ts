@@ -9,6 +9,8 @@ export interface ServerProcess {
   readonly name: string;
   readonly url: string;
   readonly process: ChildProcess;
+  /** The last 16 KB the server wrote to stderr (Loom's JSON log lines, llama-server's log). */
+  stderrTail(): string;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -37,16 +39,16 @@ export async function startServerProcess(
   process.on("exit", () => child.kill("SIGTERM"));
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    stderr = (stderr + d.toString()).slice(-16_000);
   });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHealthy(url, child, timeoutMs);
   } catch (error) {
     child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}\n${stderr}`);
+    throw new Error(`${(error as Error).message}\n${stderr.slice(-4000)}`);
   }
-  return { name, url, process: child };
+  return { name, url, process: child, stderrTail: () => stderr };
 }
 
 /** Loom's CLI in a child process: `loom serve MODEL --port PORT ...args`. */
