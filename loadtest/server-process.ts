@@ -51,12 +51,20 @@ export async function startServerProcess(
   return { name, url, process: child, stderrTail: () => stderr };
 }
 
-/** Loom's CLI in a child process: `loom serve MODEL --port PORT ...args`. */
-export function startLoom(model: string, port: number, args: readonly string[]): Promise<ServerProcess> {
+/**
+ * Loom's CLI in a child process: `loom serve MODEL --port PORT ...args`, from this checkout or from `checkout` (the
+ * root of another one, with its own node_modules and addon: a build before a change, for a before/after run).
+ */
+export function startLoom(
+  model: string,
+  port: number,
+  args: readonly string[],
+  checkout: string = root,
+): Promise<ServerProcess> {
   return startServerProcess(
     "loom",
     process.execPath,
-    [join(root, "bin", "loom.mjs"), "serve", model, "--port", String(port), ...args],
+    [join(checkout, "bin", "loom.mjs"), "serve", model, "--port", String(port), ...args],
     port,
   );
 }
