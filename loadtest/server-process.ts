@@ -9,6 +9,8 @@ export interface ServerProcess {
   readonly name: string;
   readonly url: string;
   readonly process: ChildProcess;
+  /** The last 16 KB the server wrote to stderr (Loom's JSON log lines, llama-server's log). */
+  stderrTail(): string;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -37,24 +39,32 @@ export async function startServerProcess(
   process.on("exit", () => child.kill("SIGTERM"));
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
+    stderr = (stderr + d.toString()).slice(-16_000);
   });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHealthy(url, child, timeoutMs);
   } catch (error) {
     child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}\n${stderr}`);
+    throw new Error(`${(error as Error).message}\n${stderr.slice(-4000)}`);
   }
-  return { name, url, process: child };
+  return { name, url, process: child, stderrTail: () => stderr };
 }
 
-/** Loom's CLI in a child process: `loom serve MODEL --port PORT ...args`. */
-export function startLoom(model: string, port: number, args: readonly string[]): Promise<ServerProcess> {
+/**
+ * Loom's CLI in a child process: `loom serve MODEL --port PORT ...args`, from this checkout or from `checkout` (the
+ * root of another one, with its own node_modules and addon: a build before a change, for a before/after run).
+ */
+export function startLoom(
+  model: string,
+  port: number,
+  args: readonly string[],
+  checkout: string = root,
+): Promise<ServerProcess> {
   return startServerProcess(
     "loom",
     process.execPath,
-    [join(root, "bin", "loom.mjs"), "serve", model, "--port", String(port), ...args],
+    [join(checkout, "bin", "loom.mjs"), "serve", model, "--port", String(port), ...args],
     port,
   );
 }

@@ -32,6 +32,10 @@ export interface SideBySideOptions {
   readonly textChecks: number;
   /** Variant i listens on basePort + i. */
   readonly basePort: number;
+  /** performance.now() in ms after which no further cell starts; the cells left are listed as skipped. */
+  readonly deadlineMs?: number;
+  /** Called as each cell ends: a caller can keep what is done if it is stopped. */
+  readonly onCell?: (cell: Cell) => void;
 }
 
 /** One variant's run of one cell, with the draft tokens it verified and accepted (0 and 0 without speculation). */
@@ -57,6 +61,8 @@ export interface TextCheck {
 
 export interface SideBySideResult {
   readonly cells: readonly Cell[];
+  /** Cells not run because the deadline had passed. */
+  readonly skipped: readonly { readonly workload: WorkloadName; readonly concurrency: number }[];
   /** Per workload, when textChecks > 0 and at least two variants are sameText. */
   readonly sameText: Readonly<Partial<Record<WorkloadName, TextCheck>>>;
 }
@@ -141,14 +147,20 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
     const warmUp = { workload: "uniform" as const, concurrency: 2, requests: 2, slo: SLO };
     for (const target of targets) await runWorkload({ ...warmUp, target, workloadOptions: { seed: 99, maxTokens: 8 } });
     const cells: Cell[] = [];
+    const skipped: { workload: WorkloadName; concurrency: number }[] = [];
     for (const workload of options.workloads) {
       for (const concurrency of options.concurrencies) {
+        if (options.deadlineMs !== undefined && performance.now() > options.deadlineMs) {
+          skipped.push({ workload, concurrency });
+          continue;
+        }
         // Alternate which variant goes first, so none always runs on a machine another just warmed or heated.
         const order = servers.map((_, i) => i);
         if (cells.length % 2 === 1) order.reverse();
         const runs: VariantRun[] = [];
         for (const i of order) runs[i] = await measure(servers[i]!, targets[i]!, options, workload, concurrency);
         cells.push({ workload, concurrency, runs });
+        options.onCell?.(cells.at(-1)!);
       }
     }
     const checked = options.variants.flatMap((v, i) =>
@@ -157,7 +169,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
     const sameText: Partial<Record<WorkloadName, TextCheck>> = {};
     if (checked.length >= 2 && options.textChecks > 0)
       for (const workload of options.workloads) sameText[workload] = await checkText(checked, options, workload);
-    return { cells, sameText };
+    return { cells, skipped, sameText };
   } finally {
     for (const s of servers) s.process.kill("SIGTERM");
   }

@@ -40,6 +40,19 @@ export const PRESETS = {
     ropeFreqBase: 100000,
     weightType: GgmlType.Q8_0,
   },
+  // Llama-3.2-1B's shape (Llama 3's 128k vocabulary; the output matrix is its own tensor here, not tied to the
+  // embeddings, so 1.5B parameters and 1.6 GB): the GPU benchmark model (npm run bench:gpu).
+  "llama-3.2-1b": {
+    vocab: "llama-bpe",
+    embeddingSize: 2048,
+    layers: 16,
+    heads: 32,
+    kvHeads: 8,
+    ffnSize: 8192,
+    contextLength: 131072,
+    ropeFreqBase: 500000,
+    weightType: GgmlType.Q8_0,
+  },
   // The shape of the chat-family models (models/chat-families.ts), which take their family's vocabulary: as small as
   // llama.cpp runs, since large vocabularies (152k for Qwen) make the embedding and output matrices most of the file.
   "chat-tiny": {
