@@ -32,6 +32,7 @@ import { completionRoutes } from "./openai/completions.js";
 import { embeddingRoutes } from "./openai/embeddings.js";
 import { fileRoutes } from "./openai/files.js";
 import { modelRoutes } from "./openai/models.js";
+import { openApiRoutes } from "./openapi/routes.js";
 import { renderRoutes } from "./openai/render.js";
 import { responseRoutes } from "./openai/responses/routes.js";
 import { kserveRoutes } from "./kserve/v2.js";
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use("*", cors());
   app.route("/", healthRoutes(health));
   if (metrics) app.route("/", metricsRoutes(metrics));
+  app.route("/", openApiRoutes());
   // The page itself is open (it asks for the key); the numbers and requests behind it need one like /v1 does.
   if (config.ui) app.route("/", uiRoutes());
   // Any key opens the API when keys are set; only an admin key (when there are any) opens adapter loading.

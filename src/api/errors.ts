@@ -2,7 +2,13 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
-import { JobsUnavailableError, NotFoundError, PayloadTooLargeError } from "../jobs/errors.js";
+import {
+  JobsUnavailableError,
+  NotFoundError,
+  PayloadTooLargeError,
+  storeFullOf,
+  storeUnavailableOf,
+} from "../jobs/errors.js";
 import type { Logger } from "../ops/logger.js";
 import {
   AdapterNotFoundError,
@@ -89,8 +95,11 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(504, error.message, { type: "timeout_error", code: "request_timeout" });
   if (error instanceof NotFoundError) return new ApiError(404, error.message, { param: error.param });
   if (error instanceof PayloadTooLargeError) return new ApiError(413, error.message, { code: "file_too_large" });
-  if (error instanceof JobsUnavailableError)
-    return new ApiError(503, error.message, { code: "jobs_unavailable", retryAfterSeconds: 5 });
+  const unavailable = error instanceof JobsUnavailableError ? error : storeUnavailableOf(error);
+  if (unavailable) return new ApiError(503, unavailable.message, { code: "jobs_unavailable", retryAfterSeconds: 5 });
+  // RFC 4918's 507: the store cannot hold what the request would write (full, or unable to persist).
+  const full = storeFullOf(error);
+  if (full) return new ApiError(507, full.message, { code: "insufficient_storage" });
   // Anything else is the server's fault, whatever its class (a RangeError from a bug is no client error).
   return new ApiError(500, error instanceof Error ? error.message : String(error), { code: "internal_error" });
 }
@@ -146,7 +155,7 @@ export function toAnthropicError(error: ApiError) {
  * Every route answers errors in its own API's shape, decided by path: Anthropic's under /v1/messages, KServe's
  * ({"error": message}) under /v2, OpenAI's everywhere else.
  */
-function errorBody(path: string, error: ApiError): object {
+export function errorBody(path: string, error: ApiError): object {
   if (path === "/v1/messages" || path.startsWith("/v1/messages/")) return toAnthropicError(error);
   if (path === "/v2" || path.startsWith("/v2/")) return { error: error.message };
   return toOpenAiError(error);

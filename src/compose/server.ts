@@ -1,7 +1,9 @@
 // startServer: the composition root. Config -> listening server -> model servings; close() drains and stops it.
 // The server listens before the model loads, so startup probes can tell loading from dead.
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
+import { answerClientErrors } from "../api/client-errors.js";
 import { setLlamaLogLevel } from "../backend/llama/addon.js";
 import type { Config, ConfigInput } from "../config.js";
 import type { HealthState } from "../ops/health.js";
@@ -50,6 +52,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
     s.once("error", reject);
   });
+  answerClientErrors(server as Server);
   const closeListener = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());

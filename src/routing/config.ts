@@ -135,7 +135,8 @@ export const RouteSpec = z
   });
 export type RouteSpec = z.output<typeof RouteSpec>;
 
-const RouteList = z.array(RouteSpec).superRefine((routes, ctx) => {
+/** The routes of a config file or of PUT /loom/v1/routes; names must be unique. */
+export const RouteList = z.array(RouteSpec).superRefine((routes, ctx) => {
   const seen = new Set<string>();
   routes.forEach((route, i) => {
     if (seen.has(route.name))

@@ -7,7 +7,8 @@ import { z } from "zod";
 import type { LlmRepository } from "../../serving/llm/llm-repository.js";
 import { readBody, parseJson } from "../body.js";
 
-const VersionBody = z.object({ version: z.coerce.number().int().min(1).optional() }).strict();
+/** The optional body of load and unload: which version (the newest, or all of them, without one). */
+export const VersionBody = z.object({ version: z.coerce.number().int().min(1).optional() }).strict();
 
 async function versionOf(body: Uint8Array): Promise<number | undefined> {
   return body.length === 0 ? undefined : VersionBody.parse(parseJson(body)).version;

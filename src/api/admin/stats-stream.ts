@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Metrics } from "../../ops/metrics.js";
 import { type LatencyQuantiles, type StatsSample, StatsSampler } from "../../ops/stats-sampler.js";
 
-const StatsStreamQuery = z.object({
+export const StatsStreamQuery = z.object({
   interval_ms: z.coerce.number().int().min(50).max(60_000).default(1000),
   window_ms: z.coerce.number().int().min(50).max(600_000).default(5000),
 });

@@ -11,7 +11,7 @@ import { attachBinaryInputs, inferResponse, readInferBody } from "./binary.js";
 
 // Elements are checked once, against the model's datatype, when they become a typed array: a zod union per
 // element would cost more than the model's run.
-const InferRequestSchema = z.object({
+export const InferRequestSchema = z.object({
   id: z.string().optional(),
   inputs: z
     .array(

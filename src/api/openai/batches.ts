@@ -12,7 +12,7 @@ const Metadata = z
   .record(z.string().max(64), z.string().max(512))
   .refine((m) => Object.keys(m).length <= 16, "metadata may have at most 16 keys");
 
-const CreateBatchRequest = z.object({
+export const CreateBatchRequest = z.object({
   input_file_id: z.string().min(1),
   endpoint: z.string().min(1),
   completion_window: z.string().min(1),
@@ -20,12 +20,12 @@ const CreateBatchRequest = z.object({
   output_expires_after: z.unknown().optional(),
 });
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   after: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-const BackgroundRequest = z.object({
+export const BackgroundRequest = z.object({
   endpoint: z.string().min(1),
   body: z.record(z.string(), z.unknown()),
   metadata: Metadata.nullish(),

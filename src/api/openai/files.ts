@@ -18,7 +18,7 @@ interface Upload {
   readonly bytes: Buffer;
 }
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   after: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
   purpose: z.string().min(1).optional(),
@@ -71,6 +71,8 @@ function readUpload(c: Context, files: FileService): Promise<Upload> {
     let purpose: string | null = null;
     let tooLarge = false;
     parser.on("file", (name, stream, info) => {
+      // A form cut short mid-file fails the file's own stream too: unheard, that error would end the process.
+      stream.on("error", (error: Error) => reject(badUpload(`the multipart body cannot be read: ${error.message}`)));
       if (name !== "file") return stream.resume();
       filename = info.filename ?? "upload.jsonl";
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));

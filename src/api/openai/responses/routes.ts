@@ -50,7 +50,7 @@ async function consume(
 
 const notFound = (id: string) =>
   new ApiError(404, `No response found with id '${id}'.`, { param: "response_id", code: "not_found" });
-const ListQuery = z.object({
+export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   order: z.enum(["asc", "desc"]).default("desc"),
   after: z.string().optional(),
