@@ -46,14 +46,7 @@ async function routeOnce<S extends Started>(
 ): Promise<Routed<S>> {
   if (route.spec.cascade) {
     const { started, target, variant } = await runCascade(routing, route, request, start);
-    routing.metrics?.decision(route.name, variant, target.id);
-    const events = observe(started.events, {
-      startedAt: performance.now(),
-      keepText: false,
-      onFirst: leave,
-      onEnd: leave,
-    });
-    return { started: { ...started, events }, decision: { route: route.name, variant, target } };
+    return decided(routing, route, started, variant, target, leave);
   }
   const choice = route.choose(request, (spec) => routing.resolve(spec).serving);
   const fallback = route.spec.fallback?.target;
@@ -157,6 +150,18 @@ function toFallback<S extends Started>(
     sticky_key: request.user,
   });
   const started = start(target, options(route, variant, target, "-fallback"));
+  return decided(routing, route, started, variant, target, leave);
+}
+
+/** Counts the route's decision and frees its queue place (`leave`) at the first event or the end. */
+function decided<S extends Started>(
+  routing: Routing,
+  route: Route,
+  started: S,
+  variant: string,
+  target: Target,
+  leave: () => void,
+): Routed<S> {
   routing.metrics?.decision(route.name, variant, target.id);
   const events = observe(started.events, {
     startedAt: performance.now(),
