@@ -29,10 +29,20 @@ export interface GrammarConstraint {
   readonly thinkingEndTags: readonly string[];
 }
 
+/**
+ * Temperatures below this are greedy, as vLLM's _SAMPLING_EPS makes them: dividing logits by a temperature that
+ * float32 cannot hold (6.7e-41 is subnormal) gives infinities, and then no token can be drawn.
+ */
+export const SAMPLING_EPS = 1e-5;
+
+/** Whether a request's temperature means greedy decoding (0, or below SAMPLING_EPS); absent means the default, 1. */
+export const isGreedy = (temperature: number | null | undefined): boolean =>
+  temperature !== undefined && temperature !== null && temperature < SAMPLING_EPS;
+
 export interface SamplingParams {
   /** Sequences generated for the request (OpenAI's n); they share the prompt through the prefix cache. */
   readonly n: number;
-  /** 0 means greedy. */
+  /** 0 (or anything below SAMPLING_EPS) means greedy. */
   readonly temperature: number;
   readonly topP: number;
   /** 0 disables top-k. */

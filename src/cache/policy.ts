@@ -1,5 +1,6 @@
 // Per-request cache control with the standard Cache-Control request directives (RFC 9111): no-cache answers fresh
 // (and stores the answer), no-store neither reads nor writes.
+import { isGreedy } from "../sampling-params.js";
 
 export interface CachePolicy {
   /** May the answer come from the cache? */
@@ -15,12 +16,12 @@ export function cachePolicy(cacheControl: string | undefined): CachePolicy {
 }
 
 /**
- * Whether a generation request always gives the same answer for the same model: greedy (temperature 0) or seeded.
+ * Whether a generation request always gives the same answer for the same model: greedy (temperature 0, or below SAMPLING_EPS) or seeded.
  * Only those are cached; anything else would freeze one sample of a random process.
  */
 export function isDeterministic(body: {
   readonly temperature?: number | null;
   readonly seed?: number | null;
 }): boolean {
-  return body.temperature === 0 || (body.seed !== undefined && body.seed !== null);
+  return isGreedy(body.temperature) || (body.seed !== undefined && body.seed !== null);
 }

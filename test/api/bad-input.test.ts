@@ -73,6 +73,7 @@ describe("errors in OpenAI's shape", () => {
     ["max_tokens past the context", { max_tokens: 1_000_000 }, "max_tokens"],
     ["a string where a number belongs", { top_p: "high" }, "top_p"],
     ["n too large", { n: 1000 }, "n"],
+    ["a subnormal repetition_penalty", { repetition_penalty: 1.5e-323 }, "repetition_penalty"],
     ["257 stop strings", { stop: Array.from({ length: 257 }, (_, i) => `s${i}`) }, "stop"],
     ["a stop that is not text", { stop: [1] }, "stop"],
     ["top_logprobs too large", { logprobs: true, top_logprobs: 50 }, "top_logprobs"],

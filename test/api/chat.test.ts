@@ -72,6 +72,16 @@ describe("chat completions", () => {
     }
   });
 
+  it("decodes greedily below vLLM's sampling epsilon instead of failing on a temperature float32 cannot hold", async () => {
+    const answer = (temperature: number) =>
+      server.client.chat.completions
+        .create({ model: server.model, messages: user("Hello there"), max_tokens: 6, temperature })
+        .then((c) => c.choices[0]!.message.content);
+    const greedy = await answer(0);
+    for (const temperature of [6.7e-41, 1e-30, 9e-6])
+      expect(await answer(temperature), String(temperature)).toBe(greedy);
+  });
+
   it("accepts more than OpenAI's four stop strings, as vLLM and llama-server do", async () => {
     const completion = await server.client.chat.completions.create({
       model: server.model,

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import type { Usage } from "../../engine/events.js";
-import { samplingParams } from "../../sampling-params.js";
+import { isGreedy, samplingParams } from "../../sampling-params.js";
 import type { ChatEvent } from "../../serving/llm/chat.js";
 import { failureOf } from "../../serving/llm/collect.js";
 import type { Routing } from "../../routing/routing.js";
@@ -88,7 +88,7 @@ export function messagesRoutes(routing: Routing): Hono {
         tools: chat.tools.length > 0,
         jsonSchema: chat.format.type === "json_schema",
         logprobs: false,
-        greedy: body.temperature === 0,
+        greedy: isGreedy(body.temperature),
         promptTokens: (serving) => serving.renderChat(chat).promptTokens.length,
       });
       const { started } = await routeAndStart(c, routing, request, (target, options) =>

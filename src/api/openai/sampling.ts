@@ -1,7 +1,7 @@
 // OpenAI request fields to what serving takes: SamplingParams, the request-level fields of a generation, and the
 // request features Loom refuses rather than drops. Ranges were checked by the zod schemas already.
 import type { Context } from "hono";
-import { type SamplingParams, samplingParams } from "../../sampling-params.js";
+import { isGreedy, type SamplingParams, samplingParams } from "../../sampling-params.js";
 import { InvalidRequestError } from "../../serving/errors.js";
 import { REST_OF_CONTEXT } from "../../serving/llm/generation.js";
 import type { LlmServing } from "../../serving/llm/llm-serving.js";
@@ -24,7 +24,12 @@ export function refuseUnsupported(checks: readonly [unknown, string][]): void {
 
 /** The routing fields every OpenAI generation body gives: its model, user, stream and whether it is greedy. */
 export function openAiRouteFields(body: Common) {
-  return { model: body.model, user: body.user ?? null, stream: body.stream === true, greedy: body.temperature === 0 };
+  return {
+    model: body.model,
+    user: body.user ?? null,
+    stream: body.stream === true,
+    greedy: isGreedy(body.temperature),
+  };
 }
 
 declare module "hono" {

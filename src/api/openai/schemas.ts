@@ -86,7 +86,8 @@ const SamplingFields = {
   stop_token_ids: z.array(z.number().int().min(0)).nullish(),
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
-  repetition_penalty: z.number().gt(0).max(2).nullish(),
+  // Logits are divided by it in float32: below 1e-6 they overflow to infinity and no token can be drawn.
+  repetition_penalty: z.number().min(1e-6, "repetition_penalty must be at least 1e-6").max(2).nullish(),
   logit_bias: LogitBias,
   ignore_eos: z.boolean().nullish(),
   stream: z.boolean().nullish(),

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { Usage } from "../../../engine/events.js";
 import type { ResponseStore } from "../../../cache/response-store.js";
-import { samplingParams } from "../../../sampling-params.js";
+import { isGreedy, samplingParams } from "../../../sampling-params.js";
 import { InvalidRequestError, ModelNotFoundError } from "../../../serving/errors.js";
 import type { ChatInput, OutputFormat, ToolChoice } from "../../../serving/llm/chat.js";
 import { REST_OF_CONTEXT } from "../../../serving/llm/generation.js";
@@ -122,7 +122,7 @@ export async function startResponse(c: Context, routing: Routing, p: PreparedRes
     tools: p.chat.tools.length > 0,
     jsonSchema: p.chat.format.type === "json_schema",
     logprobs: false,
-    greedy: body.temperature === 0,
+    greedy: isGreedy(body.temperature),
     promptTokens: (serving) => serving.renderChat(p.chat).promptTokens.length,
   });
   const { started } = await routeAndStart(c, routing, request, (target, options) =>
