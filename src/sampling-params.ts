@@ -33,7 +33,7 @@ export interface GrammarConstraint {
  * Temperatures below this are greedy, as vLLM's _SAMPLING_EPS makes them: dividing logits by a temperature that
  * float32 cannot hold (6.7e-41 is subnormal) gives infinities, and then no token can be drawn.
  */
-export const SAMPLING_EPS = 1e-5;
+const SAMPLING_EPS = 1e-5;
 
 /** Whether a request's temperature means greedy decoding (0, or below SAMPLING_EPS); absent means the default, 1. */
 export const isGreedy = (temperature: number | null | undefined): boolean =>
