@@ -16,8 +16,9 @@ export function cachePolicy(cacheControl: string | undefined): CachePolicy {
 }
 
 /**
- * Whether a generation request always gives the same answer for the same model: greedy (temperature 0, or below SAMPLING_EPS) or seeded.
- * Only those are cached; anything else would freeze one sample of a random process.
+ * Whether a generation request always gives the same answer for the same model: greedy (`isGreedy`: temperature 0
+ * or below vLLM's sampling epsilon) or seeded. Only those are cached; anything else would freeze one sample of a
+ * random process.
  */
 export function isDeterministic(body: {
   readonly temperature?: number | null;
