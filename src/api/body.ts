@@ -80,7 +80,20 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     const body = value as { model?: unknown };
     if (body.model === undefined || body.model === null) body.model = fill();
   }
-  return schema.parse(value);
+  try {
+    return schema.parse(value);
+  } catch (error) {
+    // zod gathers an array's issues with push(...issues): hundreds of thousands of them overflow the stack.
+    if (error instanceof RangeError) throw tooManyIssues();
+    throw error;
+  }
+}
+
+/** A 400 for a body too large in its number of invalid values for the validator to list them. */
+function tooManyIssues(): ApiError {
+  return new ApiError(400, "the request body holds too many invalid values to list; check its arrays' elements", {
+    code: "invalid_request_body",
+  });
 }
 
 declare module "hono" {

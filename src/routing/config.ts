@@ -157,7 +157,14 @@ export class RouteConfigError extends InvalidRequestError {
 export function parseRoutes(value: unknown): RouteSpec[] {
   const list = Array.isArray(value) ? value : (value as { routes?: unknown } | null)?.routes;
   if (!Array.isArray(list)) throw new RouteConfigError("expected a list of routes, or an object with a 'routes' list");
-  const parsed = RouteList.safeParse(list);
+  let parsed: ReturnType<typeof RouteList.safeParse>;
+  try {
+    parsed = RouteList.safeParse(list);
+  } catch (error) {
+    // zod gathers an array's issues with push(...issues): hundreds of thousands of them overflow the stack.
+    if (error instanceof RangeError) throw new RouteConfigError("invalid routes: too many invalid values to list");
+    throw error;
+  }
   if (parsed.success) return parsed.data;
   const where = (path: readonly PropertyKey[]) => {
     const name = (list[path[0] as number] as { name?: unknown } | undefined)?.name;

@@ -93,6 +93,14 @@ describe("errors in OpenAI's shape", () => {
     expect(body.error.param).toBe(param);
   });
 
+  it("answers a body with too many invalid values to list with 400, not a stack overflow", async () => {
+    const prompt = [Array.from({ length: 200_000 }, () => "x")];
+    const { status, body } = await raw("/v1/completions", { json: { model: server.model, prompt } });
+    expect(status).toBe(400);
+    expectOpenAiError(body, "invalid_request_error");
+    expect(body.error.code).toBe("invalid_request_body");
+  });
+
   it("answers bad messages with 400: empty, a wrong role, a non-text part", async () => {
     for (const messages of [
       [],

@@ -84,6 +84,15 @@ routes:
   });
 });
 
+describe("parseRoutes on input with a huge number of invalid values", () => {
+  it("refuses it as a config error instead of overflowing the stack while listing them", () => {
+    const steps = Array.from({ length: 200_000 }, () => "five");
+    const routes = [{ name: "a", rollout: { primary: "m", candidate: "n", steps } }];
+    expect(() => parseRoutes(routes)).toThrow(RouteConfigError);
+    expect(() => parseRoutes(routes)).toThrow(/too many invalid values/);
+  });
+});
+
 describe("parseConfigFile", () => {
   it("names options as their flags do, at the top level and, for a model's own options, in its entry", () => {
     expect(fileKey(SERVE_OPTIONS.maxRunning)).toBe("max_running");
