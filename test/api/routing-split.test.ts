@@ -5,7 +5,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRoutes } from "../../src/routing/config.js";
 import { Route } from "../../src/routing/route.js";
-import { jsonOf, metricValue, post, type RoutingServer, startRoutingServer } from "../helpers/routing.js";
+import { jsonOf, metricValue, post, type RoutingServer, routeRequest, startRoutingServer } from "../helpers/routing.js";
 
 const CONFIG = `
 kv_tokens: 2048
@@ -88,22 +88,9 @@ describe("a server started from a config file", () => {
       { now: () => 0, random: () => 0 },
     );
     const expected = (user: string) =>
-      route.choose(
-        {
-          model: "assistant",
-          user,
-          header: () => undefined,
-          stream: false,
-          tools: false,
-          jsonSchema: false,
-          logprobs: false,
-          greedy: false,
-          promptTokens: () => 0,
-        },
-        () => {
-          throw new Error("no rules here");
-        },
-      ).variant;
+      route.choose(routeRequest({ user }), () => {
+        throw new Error("no rules here");
+      }).variant;
     const seen = new Map<string, string>();
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < 60; i++) {

@@ -8,6 +8,7 @@ import OpenAI from "openai";
 import { type RunningServer, startServer } from "../../src/compose/server.js";
 import type { ConfigInput } from "../../src/config.js";
 import type { Logger } from "../../src/ops/logger.js";
+import type { RouteRequest } from "../../src/routing/types.js";
 import { STORIES_260K, sharedModel, tinyModel } from "./models.js";
 
 export interface LogLine {
@@ -96,3 +97,17 @@ export async function post(url: string, path: string, body: unknown, headers: Re
   }
   return { status: response.status, headers: response.headers, body: json };
 }
+
+/** A routing request for the decision functions alone: route `assistant`, no user, nothing special asked for. */
+export const routeRequest = (fields: Partial<RouteRequest> = {}): RouteRequest => ({
+  model: "assistant",
+  user: null,
+  header: () => undefined,
+  stream: false,
+  tools: false,
+  jsonSchema: false,
+  logprobs: false,
+  greedy: false,
+  promptTokens: () => 0,
+  ...fields,
+});

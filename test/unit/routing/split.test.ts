@@ -5,20 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseRoutes } from "../../../src/routing/config.js";
 import { Route } from "../../../src/routing/route.js";
 import { pickWeighted, stickyPoint } from "../../../src/routing/split.js";
-import type { RouteRequest } from "../../../src/routing/types.js";
-
-const request = (fields: Partial<RouteRequest> = {}): RouteRequest => ({
-  model: "assistant",
-  user: null,
-  header: () => undefined,
-  stream: false,
-  tools: false,
-  jsonSchema: false,
-  logprobs: false,
-  greedy: false,
-  promptTokens: () => 0,
-  ...fields,
-});
+import { routeRequest } from "../../helpers/routing.js";
 
 const noServing = () => {
   throw new Error("no rules on prompt length here");
@@ -47,7 +34,7 @@ describe("a weighted split", () => {
   it("lands within 3 points of its weights over 1,000 sticky users", () => {
     const r = route({ ...split, sticky: "user" });
     const got = shares(
-      Array.from({ length: 1000 }, (_, i) => r.choose(request({ user: `user-${i}` }), noServing).variant),
+      Array.from({ length: 1000 }, (_, i) => r.choose(routeRequest({ user: `user-${i}` }), noServing).variant),
     );
     expect(Math.abs(got.a! - 0.7)).toBeLessThanOrEqual(0.03);
     expect(Math.abs(got.b! - 0.2)).toBeLessThanOrEqual(0.03);
@@ -57,7 +44,7 @@ describe("a weighted split", () => {
   it("lands within 3 points of its weights over 1,000 requests without a key (random draws)", () => {
     for (const seed of [1, 2, 3]) {
       const r = route(split, mulberry32(seed));
-      const got = shares(Array.from({ length: 1000 }, () => r.choose(request(), noServing).variant));
+      const got = shares(Array.from({ length: 1000 }, () => r.choose(routeRequest(), noServing).variant));
       expect(Math.abs(got.a! - 0.7)).toBeLessThanOrEqual(0.03);
       expect(Math.abs(got.b! - 0.2)).toBeLessThanOrEqual(0.03);
       expect(Math.abs(got.c! - 0.1)).toBeLessThanOrEqual(0.03);
@@ -69,15 +56,15 @@ describe("a weighted split", () => {
     const byHeader = route({ ...split, sticky: "header:x-session-id" }, mulberry32(7));
     for (let i = 0; i < 300; i++) {
       const key = `key-${i}`;
-      const first = byUser.choose(request({ user: key }), noServing).variant;
+      const first = byUser.choose(routeRequest({ user: key }), noServing).variant;
       const header = (name: string) => (name === "x-session-id" ? key : undefined);
-      const firstByHeader = byHeader.choose(request({ header }), noServing).variant;
+      const firstByHeader = byHeader.choose(routeRequest({ header }), noServing).variant;
       for (let again = 0; again < 5; again++) {
-        expect(byUser.choose(request({ user: key }), noServing).variant).toBe(first);
-        expect(byHeader.choose(request({ header }), noServing).variant).toBe(firstByHeader);
+        expect(byUser.choose(routeRequest({ user: key }), noServing).variant).toBe(first);
+        expect(byHeader.choose(routeRequest({ header }), noServing).variant).toBe(firstByHeader);
       }
     }
-    const draws = new Set(Array.from({ length: 50 }, () => byUser.choose(request(), noServing).variant));
+    const draws = new Set(Array.from({ length: 50 }, () => byUser.choose(routeRequest(), noServing).variant));
     expect(draws.size).toBeGreaterThan(1);
   });
 
