@@ -10,6 +10,7 @@
         "src/sampler.cpp",
         "src/context.cpp",
         "src/decode-calls.cpp",
+        "src/compute.cpp",
         "src/kv-introspect.cpp",
         "src/chat-templates.cpp",
         "src/chat-parser.cpp",

@@ -29,11 +29,6 @@ ContextState::~ContextState() {
   llama_free(ctx);
 }
 
-CpuThreadpools::~CpuThreadpools() {
-  if (batch && batch != decode) release(batch);
-  if (decode) release(decode);
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -183,7 +178,11 @@ class StepWorker : public PromiseWorker {
     }
 
     const auto decodeStart = Clock::now();
-    const int32_t rc = llama_decode(ctx, batch);
+    int32_t rc;
+    {
+      auto compute = state_->computeLock();
+      rc = llama_decode(ctx, batch);
+    }
     decodeMs_ += msSince(decodeStart);
     if (rc == 1) throw CodedError("LOOM_KV_FULL", "no free KV cells for this batch; the KV manager must reserve cells before decoding");
     if (rc == 2) throw CodedError("LOOM_DECODE_ABORTED", "decode was aborted");
@@ -347,9 +346,12 @@ class EmbedWorker : public PromiseWorker {
         next++;
       }
       if (memory) llama_memory_clear(memory, true);
-      const int32_t rc = llama_model_has_encoder(state_->model->model) && !llama_model_has_decoder(state_->model->model)
-                             ? llama_encode(ctx, batch)
-                             : llama_decode(ctx, batch);
+      const bool encoder = llama_model_has_encoder(state_->model->model) && !llama_model_has_decoder(state_->model->model);
+      int32_t rc;
+      {
+        auto compute = state_->computeLock();
+        rc = encoder ? llama_encode(ctx, batch) : llama_decode(ctx, batch);
+      }
       if (rc != 0) throw CodedError("LOOM_DECODE_FAILED", withLlamaReason("embedding decode failed with code " + std::to_string(rc)));
       for (size_t k = first; k < next; k++) {
         const float* embedding = llama_get_embeddings_seq(ctx, static_cast<int32_t>(k - first));
@@ -462,36 +464,28 @@ void checkPoolFits(const llama_model* model, const llama_context_params& params)
   }
 }
 
-// The CPU backend is loaded at run time, so its threadpool functions are looked up through the backend registry.
-std::unique_ptr<CpuThreadpools> attachThreadpools(llama_context* ctx, const llama_context_params& params, uint32_t poll) {
-  ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
-  if (!cpu) return nullptr;
-  ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
-  auto create = reinterpret_cast<decltype(ggml_threadpool_new)*>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new"));
-  auto release = reinterpret_cast<decltype(ggml_threadpool_free)*>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free"));
-  if (!create || !release) return nullptr;
-  auto pools = std::make_unique<CpuThreadpools>();
-  pools->release = release;
-  ggml_threadpool_params decodeParams = ggml_threadpool_params_default(params.n_threads);
-  decodeParams.poll = poll;
-  pools->decode = create(&decodeParams);
-  if (params.n_threads_batch == params.n_threads) {
-    pools->batch = pools->decode;
-  } else {
-    ggml_threadpool_params batchParams = ggml_threadpool_params_default(params.n_threads_batch);
-    batchParams.poll = poll;
-    pools->batch = create(&batchParams);
-  }
-  if (!pools->decode || !pools->batch) return nullptr;
-  llama_attach_threadpool(ctx, pools->decode, pools->batch);
-  return pools;
+// Persistent CPU threadpools for ctx: the process-wide ones when `shared`, its own otherwise. Without them (no CPU
+// backend functions) ggml makes a threadpool per graph.
+void attachThreadpools(ContextState& state, const llama_context_params& params, uint32_t poll, bool shared) {
+  auto decode = cpuThreadpool(params.n_threads, poll, shared);
+  auto batch = params.n_threads_batch == params.n_threads ? decode : cpuThreadpool(params.n_threads_batch, poll, shared);
+  if (!decode || !batch) return;
+  state.decodePool = std::move(decode);
+  state.batchPool = std::move(batch);
+  state.sharedCompute = shared;
+  llama_attach_threadpool(state.ctx, state.decodePool->get(), state.batchPool->get());
 }
 
 class CreateWorker : public PromiseWorker {
  public:
   CreateWorker(Napi::Env env, std::shared_ptr<ModelHandle> model, llama_context_params params, uint32_t poll,
-               bool batchInvariant)
-      : PromiseWorker(env), model_(std::move(model)), params_(params), poll_(poll), batchInvariant_(batchInvariant) {}
+               bool batchInvariant, bool sharedCompute)
+      : PromiseWorker(env),
+        model_(std::move(model)),
+        params_(params),
+        poll_(poll),
+        batchInvariant_(batchInvariant),
+        sharedCompute_(sharedCompute) {}
 
  protected:
   void Run() override {
@@ -507,7 +501,7 @@ class CreateWorker : public PromiseWorker {
     // Batch-invariant steps add up to one pad row per sequence, and their calls must not be cut further.
     const int32_t capacity = static_cast<int32_t>(llama_n_batch(ctx)) - (batchInvariant_ ? params_.n_seq_max : 0);
     state_ = std::make_shared<ContextState>(model_, ctx, capacity, batchInvariant_);
-    state_->threadpools = attachThreadpools(ctx, params_, poll_);
+    attachThreadpools(*state_, params_, poll_, sharedCompute_);
   }
   Napi::Value Resolve(Napi::Env env) override {
     auto* holder = new std::shared_ptr<ContextState>(state_);
@@ -523,6 +517,7 @@ class CreateWorker : public PromiseWorker {
     context.Set("threads", llama_n_threads(state_->ctx));
     context.Set("threadsBatch", llama_n_threads_batch(state_->ctx));
     context.Set("embeddings", params_.embeddings);
+    context.Set("sharedCompute", state_->sharedCompute);
     return context;
   }
 
@@ -531,6 +526,7 @@ class CreateWorker : public PromiseWorker {
   llama_context_params params_;
   uint32_t poll_;
   bool batchInvariant_;
+  bool sharedCompute_;
   std::shared_ptr<ContextState> state_;
 };
 
@@ -679,7 +675,11 @@ Napi::Value Context::Create(const Napi::CallbackInfo& info) {
     params.n_ubatch = params.n_batch;
     params.n_outputs_max = params.n_batch;
   }
-  return queue<CreateWorker>(env, model, params, poll, batchInvariant);
+  // Contexts of models on the CPU share one threadpool and take turns computing (compute.h); sharedCompute: false
+  // gives a context pools of its own (a model offloaded to a GPU, whose contexts may compute concurrently).
+  Napi::Value shared = options.Get("sharedCompute");
+  const bool sharedCompute = !shared.IsBoolean() || shared.As<Napi::Boolean>().Value();
+  return queue<CreateWorker>(env, model, params, poll, batchInvariant, sharedCompute);
 }
 
 Napi::Value Context::Step(const Napi::CallbackInfo& info) {

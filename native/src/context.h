@@ -5,21 +5,16 @@
 #include <vector>
 
 #include "common.h"
-#include "ggml-cpu.h"
+#include "compute.h"
 
 namespace loom {
 
-// Persistent CPU threadpools: without them ggml makes and joins a threadpool for every graph it computes.
-struct CpuThreadpools {
-  ggml_threadpool* decode = nullptr;
-  ggml_threadpool* batch = nullptr;
-  void (*release)(ggml_threadpool*) = nullptr;
-  ~CpuThreadpools();
-};
-
 struct ContextState {
   std::shared_ptr<ModelHandle> model;
-  std::unique_ptr<CpuThreadpools> threadpools;  // outlives ctx: declared before it, destroyed after llama_free
+  // Persistent CPU threadpools (without them ggml makes and joins one for every graph), attached to ctx; they
+  // outlive it (llama_free runs in the destructor's body) and may be shared with other contexts (compute.h).
+  std::shared_ptr<Threadpool> decodePool, batchPool;
+  bool sharedCompute = false;  // on the process-wide pools: every graph compute holds lockSharedCompute()
   std::vector<std::shared_ptr<LoraHandle>> activeAdapters;  // llama.cpp keeps raw pointers to these
   llama_context* ctx = nullptr;
   llama_batch batch{};
@@ -31,6 +26,10 @@ struct ContextState {
   ContextState(std::shared_ptr<ModelHandle> m, llama_context* c, int32_t capacity, bool invariant);
   ~ContextState();
   ContextState(const ContextState&) = delete;
+  // Held around a graph compute: the process-wide compute lock on shared pools, nothing otherwise.
+  std::unique_lock<std::mutex> computeLock() const {
+    return sharedCompute ? lockSharedCompute() : std::unique_lock<std::mutex>();
+  }
   ContextState& operator=(const ContextState&) = delete;
 };
 

@@ -36,6 +36,11 @@ export interface Batch {
   /** Replaces the active adapter set before decoding; absent leaves it as it is. */
   readonly adapters?: readonly AdapterHandle[];
   readonly adapterScales?: Float32Array;
+  /**
+   * The step's turn at compute shared with other models (lower first, vLLM's convention): the lowest priority of
+   * the sequences it carries. Default 0.
+   */
+  readonly priority?: number;
 }
 
 export interface RowError {

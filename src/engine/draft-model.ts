@@ -45,6 +45,8 @@ export class DraftModelDrafter implements Drafter, DraftPreparer {
   #drafts = new Map<Sequence, number[]>();
   /** Cells to remove with the next draft step: stale drafts, and the slots of sequences that left. */
   readonly #removals: { slot: number; fromPos: number }[] = [];
+  /** The draft steps' turn at shared compute: that of the most urgent sequence drafted for. */
+  #priority = 0;
 
   constructor({ backend, greedy, numSlots, maxBatchTokens, release }: DraftModelOptions) {
     this.#release = release;
@@ -67,6 +69,7 @@ export class DraftModelDrafter implements Drafter, DraftPreparer {
   async prepare(demand: readonly DraftDemand[]): Promise<void> {
     this.#drafts = new Map();
     this.#releaseFinished();
+    this.#priority = demand.reduce((p, { seq }) => Math.min(p, seq.priority), Infinity);
     let budget = this.#maxBatchTokens;
     let groups: RowGroup[] = [];
     for (const { seq, numTokens } of demand) {
@@ -129,6 +132,7 @@ export class DraftModelDrafter implements Drafter, DraftPreparer {
       outputRows: Int32Array.from(outputRows),
       samplers: outputRows.map(() => this.#greedy),
       kvOps: encodeKvOps(removals.map(({ slot, fromPos }) => ({ kind: "remove", slot, fromPos, toPos: -1 }))),
+      ...(this.#priority === Infinity ? {} : { priority: this.#priority }),
     };
     const result = await this.#backend.step(batch).catch(() => null);
     if (result && result.errors.length === 0) return result.tokens;

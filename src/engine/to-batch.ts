@@ -19,7 +19,8 @@ export function encodeKvOps(ops: readonly KvOp[]): Int32Array {
 
 /**
  * Rows in chunk order, a verify chunk's draft rows right after its own, filler rows (token 0, no output) between
- * chunks by slot: chunks are in slot order whenever there are fillers.
+ * chunks by slot: chunks are in slot order whenever there are fillers. Its priority (the turn at shared compute) is
+ * its most urgent sequence's.
  */
 export function toBatch(plan: StepPlan): Batch {
   const numRows = plan.numTokens + plan.fillers.length;
@@ -55,6 +56,8 @@ export function toBatch(plan: StepPlan): Batch {
     }
   }
   fillersBelow(Infinity);
+  let priority = Infinity;
+  for (const { seq } of plan.chunks) priority = Math.min(priority, seq.priority);
   return {
     tokens,
     positions,
@@ -64,5 +67,6 @@ export function toBatch(plan: StepPlan): Batch {
     ...(topLogprobs.some((n) => n >= 0) ? { topLogprobs: Int32Array.from(topLogprobs) } : {}),
     ...(draftsAfter.some((n) => n > 0) ? { draftsAfter: Int32Array.from(draftsAfter) } : {}),
     ...(plan.kvOps.length > 0 ? { kvOps: encodeKvOps(plan.kvOps) } : {}),
+    ...(priority === Infinity ? {} : { priority }),
   };
 }

@@ -143,6 +143,11 @@ export interface NativeContextOptions {
   /** How hard idle CPU compute threads poll for work, 0 (sleep) to 100 (spin). */
   threadPoll?: number;
   /**
+   * Share the process-wide CPU threadpool and take turns computing with the other contexts that share it (default
+   * true); false gives the context threadpools of its own.
+   */
+  sharedCompute?: boolean;
+  /**
    * Deterministic mode: a row's logits do not depend on the other rows of its step (native/src/decode-calls.cpp);
    * needs flash attention, which it turns on.
    */
@@ -159,6 +164,8 @@ export interface NativeContext {
   readonly threads: number;
   readonly threadsBatch: number;
   readonly embeddings: boolean;
+  /** Whether the context computes on the process-wide CPU threadpool (see NativeContextOptions.sharedCompute). */
+  readonly sharedCompute: boolean;
   step(batch: Batch): Promise<StepResult>;
   inspect(seqIds?: Int32Array): Promise<KvUsage>;
   embed(inputs: readonly Int32Array[]): Promise<Float32Array[]>;

@@ -1,5 +1,6 @@
 // LlamaContext: the llama.cpp backend of the engine. One unified KV pool or a stream per sequence; every call
-// runs on a worker thread, one at a time and in call order.
+// runs on a worker thread, one at a time and in call order. A context of a model on the CPU computes (step,
+// embed) only in its turn of the process-wide ComputeArbiter.
 import type { SamplingParams } from "../../sampling-params.js";
 import type { Batch, KvUsage, LlmBackend, StepResult } from "../types.js";
 import {
@@ -9,6 +10,7 @@ import {
   type NativeSampler,
   type NativeSamplerOptions,
 } from "./addon.js";
+import { type ComputeArbiter, cpuCompute } from "./compute-arbiter.js";
 import type { LlamaModel } from "./llama-model.js";
 import { defaultThreads } from "./threads.js";
 
@@ -51,12 +53,15 @@ function grammarOptions(grammar: SamplingParams["grammar"]): NativeSamplerOption
 export class LlamaContext implements LlmBackend {
   readonly model: LlamaModel;
   readonly #native: NativeContext;
+  /** The turns this context computes in; null when it computes on threadpools of its own (a GPU model). */
+  readonly #compute: ComputeArbiter | null;
   #tail: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
   private constructor(model: LlamaModel, native: NativeContext) {
     this.model = model;
     this.#native = native;
+    this.#compute = native.sharedCompute ? cpuCompute : null;
   }
 
   /** Rejects with code LOOM_CONTEXT_FAILED when the pool does not fit in memory. */
@@ -67,6 +72,7 @@ export class LlamaContext implements LlmBackend {
       ...options,
       threads,
       threadsBatch: options.threadsBatch ?? threads,
+      sharedCompute: options.sharedCompute ?? model.onCpu,
     });
     return new LlamaContext(model, native);
   }
@@ -92,10 +98,17 @@ export class LlamaContext implements LlmBackend {
   get threadsBatch(): number {
     return this.#native.threadsBatch;
   }
+  /** Whether this context takes turns at the process-wide CPU compute with the other contexts on the CPU. */
+  get sharedCompute(): boolean {
+    return this.#compute !== null;
+  }
 
   /** Applies the batch's KV ops and adapters, decodes, and samples each output row with its sampler. */
   step(batch: Batch): Promise<StepResult> {
-    return this.#serial(() => this.#native.step(batch));
+    // A step of KV ops alone computes no graph and needs no turn.
+    const compute = batch.tokens.length > 0 ? this.#compute : null;
+    if (!compute) return this.#serial(() => this.#native.step(batch));
+    return this.#serial(() => compute.run(batch.priority ?? 0, () => this.#native.step(batch)));
   }
 
   inspect(seqIds: Int32Array = new Int32Array(0)): Promise<KvUsage> {
@@ -104,7 +117,9 @@ export class LlamaContext implements LlmBackend {
 
   /** Pooled embeddings, one per input; needs a context created with embeddings: true. */
   embed(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
-    return this.#serial(() => this.#native.embed(inputs));
+    const compute = this.#compute;
+    if (!compute) return this.#serial(() => this.#native.embed(inputs));
+    return this.#serial(() => compute.run(0, () => this.#native.embed(inputs)));
   }
 
   /** Built on the calling thread, so a bad grammar fails here, for its own request only. */

@@ -1,6 +1,6 @@
 // LlamaModel: a loaded GGUF model, its metadata and tokenizer, and the factory of its contexts and adapters.
 import type { ModelInfo } from "../types.js";
-import { loadAddon, type NativeLoraAdapter, type NativeModel } from "./addon.js";
+import { gpuDevices, loadAddon, type NativeLoraAdapter, type NativeModel } from "./addon.js";
 import { LlamaContext, type ContextOptions } from "./llama-context.js";
 
 export interface LoadModelOptions {
@@ -19,11 +19,17 @@ export interface TokenizeOptions {
 export class LlamaModel {
   readonly path: string;
   readonly info: ModelInfo;
+  /**
+   * No layer offloaded (gpuLayers 0, or no GPU to offload to): its contexts compute on the CPU backend, on the
+   * process-wide threadpool, taking turns with every other such context (compute-arbiter.ts).
+   */
+  readonly onCpu: boolean;
   readonly #native: NativeModel;
   readonly #eog: ReadonlySet<number>;
 
-  private constructor(path: string, native: NativeModel) {
+  private constructor(path: string, native: NativeModel, onCpu: boolean) {
     this.path = path;
+    this.onCpu = onCpu;
     this.#native = native;
     this.info = native.info();
     this.#eog = new Set(this.info.endOfGenerationTokens);
@@ -32,9 +38,11 @@ export class LlamaModel {
   /** Loads a GGUF file off the event loop. Rejects with code LOOM_MODEL_NOT_FOUND or LOOM_MODEL_INVALID. */
   static async load(path: string, options: LoadModelOptions = {}): Promise<LlamaModel> {
     const { addon } = loadAddon();
+    const gpuLayers = options.gpuLayers ?? 0;
     return new LlamaModel(
       path,
-      await addon.Model.load(path, { gpuLayers: options.gpuLayers ?? 0, useMmap: options.useMmap ?? true }),
+      await addon.Model.load(path, { gpuLayers, useMmap: options.useMmap ?? true }),
+      gpuLayers === 0 || gpuDevices().length === 0,
     );
   }
 
