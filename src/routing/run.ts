@@ -90,7 +90,7 @@ function startObserved<S extends Started>(
 ): () => Routed<S> {
   return () => {
     const breaker = route.breaker(choice.spec.target);
-    routing.shadows.yieldTo(target.serving);
+    const primaryBusy = routing.shadows.yieldTo(target.serving);
     const startedAt = performance.now();
     let started: S;
     try {
@@ -101,7 +101,10 @@ function startObserved<S extends Started>(
       throw error;
     }
     routing.metrics?.decision(route.name, choice.variant, target.id);
-    const compareShadow = routing.shadows.launch(route, request, start);
+    const compareShadow = routing.shadows.launch(route, request, start, {
+      serving: target.serving,
+      busy: primaryBusy,
+    });
     const events = observe(started.events, {
       startedAt,
       keepText: compareShadow !== null,

@@ -1,7 +1,9 @@
 // Shadows: a sampled share of a route's requests also runs on a candidate whose answer nobody gets, for offline
 // comparison. A shadow runs only into spare capacity: it starts only when its model has nothing waiting and KV
-// memory to spare, runs at the lowest priority (admitted last, preempted first), and is cancelled as soon as a
-// request that clients wait for finds that model busy. When both have finished, the pair is recorded: a
+// memory to spare, runs at the lowest priority (admitted last, preempted first, last turn at shared compute), and
+// is cancelled as soon as a request that clients wait for finds that model busy. Models on the CPU share one
+// compute (they take turns stepping), so for them capacity is the process's: a shadow on one does not start while
+// any of them has requests waiting, and a busy one cancels the shadows on all of them. When both have finished, the pair is recorded: a
 // `shadow_comparison` log line (latency, tokens, whether greedy outputs match, a similarity score) and metrics.
 import type { LlmServing } from "../serving/llm/llm-serving.js";
 import { compareOutputs } from "./compare.js";
@@ -24,24 +26,37 @@ export class Shadows {
     this.#routing = routing;
   }
 
-  /** Cancels the shadows on `serving` when it has requests waiting: clients' requests come first. */
-  yieldTo(serving: LlmServing): void {
-    const running = this.#running.get(serving);
-    if (!running || running.size === 0 || serving.engine.stats().numWaiting === 0) return;
-    for (const controller of running) controller.abort();
+  /**
+   * Before a client's request starts on `serving`: when it has requests waiting, cancels the shadows on it and on
+   * the models it shares compute with (clients' requests come first). Returns whether it had requests waiting, for
+   * launch().
+   */
+  yieldTo(serving: LlmServing): boolean {
+    if (serving.engine.stats().numWaiting === 0) return false;
+    for (const [other, running] of this.#running) {
+      if (other !== serving && !(other.sharesCompute && serving.sharesCompute)) continue;
+      for (const controller of running) controller.abort();
+    }
+    return true;
   }
 
   /**
-   * Maybe starts the route's shadow of a request; returns what the primary's end is to be handed to (for the
-   * comparison), or null when no shadow runs.
+   * Maybe starts the route's shadow of a request, once its primary has started on `primary` (whose queue held
+   * requests before it when `primaryBusy`, what yieldTo() returned); returns what the primary's end is to be handed
+   * to (for the comparison), or null when no shadow runs.
    */
-  launch<S extends Started>(route: Route, request: RouteRequest, start: Start<S>): ((end: ObservedEnd) => void) | null {
+  launch<S extends Started>(
+    route: Route,
+    request: RouteRequest,
+    start: Start<S>,
+    primary: { readonly serving: LlmServing; readonly busy: boolean },
+  ): ((end: ObservedEnd) => void) | null {
     const spec = route.spec.shadow;
     const routing = this.#routing;
     if (!spec || routing.random() >= spec.sample) return null;
     const target = routing.resolve(spec.target);
     const { metrics } = routing;
-    if (!this.#spare(target.serving) || (this.#perRoute.get(route.name) ?? 0) >= spec.max_concurrent) {
+    if (!this.#spare(target.serving, primary) || (this.#perRoute.get(route.name) ?? 0) >= spec.max_concurrent) {
       metrics?.shadow(route.name, target.id, "skipped");
       return null;
     }
@@ -109,9 +124,14 @@ export class Shadows {
     };
   }
 
-  #spare(serving: LlmServing): boolean {
-    const { numWaiting, kv } = serving.engine.stats();
-    return numWaiting === 0 && (kv.numBlocks === 0 || kv.numUsedBlocks / kv.numBlocks < MAX_KV_USAGE);
+  #spare(target: LlmServing, primary: { readonly serving: LlmServing; readonly busy: boolean }): boolean {
+    const { kv } = target.engine.stats();
+    if (kv.numBlocks > 0 && kv.numUsedBlocks / kv.numBlocks >= MAX_KV_USAGE) return false;
+    // The primary's own request waits in its queue now: its queue counts as it was before.
+    const busy = (serving: LlmServing) =>
+      serving === primary.serving ? primary.busy : serving.engine.stats().numWaiting > 0;
+    if (busy(target)) return false;
+    return !target.sharesCompute || !this.#routing.registry.list().some((s) => s.sharesCompute && busy(s));
   }
 
   #track(serving: LlmServing, route: string, controller: AbortController, delta: 1 | -1): void {

@@ -124,6 +124,31 @@ describe("a shadow", () => {
     await long.body?.cancel();
     expect((await client).status).toBe(200);
   });
+
+  it("is skipped while another model sharing the CPU compute has requests waiting", async () => {
+    // Every model here runs on the CPU, so they take turns at one compute: tiny's waiting client leaves no spare
+    // capacity for a shadow on story@2, although story@2 itself is idle.
+    expect(server.registry.get("story@2").sharesCompute && server.registry.get("tiny@1").sharesCompute).toBe(true);
+    const long = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "tiny", prompt: PROMPT, max_tokens: 3000, ignore_eos: true, stream: true }),
+    });
+    await waitFor(async () => server.registry.get("tiny@1").engine.stats().numRunning === 1);
+    const client = post(server.url, "/v1/completions", { model: "tiny", prompt: PROMPT, max_tokens: 2 });
+    await waitFor(async () => server.registry.get("tiny@1").engine.stats().numWaiting === 1);
+    const skipped = { route: "mirrored", outcome: "skipped" };
+    const before = await metricValue(server.url, "loom:shadow_requests_total", skipped);
+    expect(textOf(await chat("mirrored"))).toBe(textOf(await chat("story@1")));
+    expect(await metricValue(server.url, "loom:shadow_requests_total", skipped)).toBe(before + 1);
+    await long.body?.cancel();
+    expect((await client).status).toBe(200);
+    // With nothing waiting anywhere, the shadow runs again.
+    const completed = { route: "mirrored", outcome: "completed" };
+    const done = await metricValue(server.url, "loom:shadow_requests_total", completed);
+    await chat("mirrored");
+    await waitFor(async () => (await metricValue(server.url, "loom:shadow_requests_total", completed)) === done + 1);
+  });
 });
 
 describe("a cascade", () => {

@@ -106,6 +106,14 @@ export class LlmServing {
     return { single: this.#context.threads, batch: this.#context.threadsBatch };
   }
 
+  /**
+   * Whether this model's engine takes turns at the process's CPU compute with every other model on the CPU (its
+   * steps then wait while theirs run): their queues decide together whether there is capacity to spare.
+   */
+  get sharesCompute(): boolean {
+    return this.#context.sharedCompute;
+  }
+
   /** A chat as this model's prompt tokens, with the grammar its output format needs and its output parser. */
   renderChat(input: ChatInput): RenderedChat {
     return this.#chatFormat.render(input);
