@@ -3,8 +3,9 @@
 // memory to spare, runs at the lowest priority (admitted last, preempted first, last turn at shared compute), and
 // is cancelled as soon as a request that clients wait for finds that model busy. Models on the CPU share one
 // compute (they take turns stepping), so for them capacity is the process's: a shadow on one does not start while
-// any of them has requests waiting, and a busy one cancels the shadows on all of them. When both have finished, the pair is recorded: a
-// `shadow_comparison` log line (latency, tokens, whether greedy outputs match, a similarity score) and metrics.
+// any of them has requests waiting, and a busy one cancels the shadows on all of them. When both have finished,
+// the pair is recorded: a `shadow_comparison` log line (latency, tokens, whether greedy outputs match, a similarity
+// score) and metrics.
 import type { LlmServing } from "../serving/llm/llm-serving.js";
 import { compareOutputs } from "./compare.js";
 import { type ObservedEnd, observe } from "./observe.js";

@@ -76,13 +76,6 @@ export class ComputeArbiter {
     }
   }
 
-  /** Waiting computes with a priority value below `priority` (more urgent than it). */
-  waitingBelow(priority: number): number {
-    let count = 0;
-    while (count < this.#waiters.length && this.#waiters[count]!.priority < priority) count++;
-    return count;
-  }
-
   stats(): ComputeArbiterStats {
     return {
       inFlight: this.#inFlight,

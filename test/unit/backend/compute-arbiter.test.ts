@@ -33,8 +33,6 @@ it("hands turns out by priority, then in arrival order", async () => {
     compute("batch-2", 10),
     compute("interactive-2", 0),
   ];
-  expect(arbiter.waitingBelow(1000)).toBe(4);
-  expect(arbiter.waitingBelow(10)).toBe(2);
   expect(arbiter.stats()).toMatchObject({ inFlight: 1, waiting: 5 });
   finishHolder();
   await Promise.all([holder, ...all]);
