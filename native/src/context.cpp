@@ -465,14 +465,14 @@ void checkPoolFits(const llama_model* model, const llama_context_params& params)
 }
 
 // Persistent CPU threadpools for ctx: the process-wide ones when `shared`, its own otherwise. Without them (no CPU
-// backend functions) ggml makes a threadpool per graph.
+// backend functions) ggml makes a threadpool per graph; a shared context still computes under the lock.
 void attachThreadpools(ContextState& state, const llama_context_params& params, uint32_t poll, bool shared) {
+  state.sharedCompute = shared;
   auto decode = cpuThreadpool(params.n_threads, poll, shared);
   auto batch = params.n_threads_batch == params.n_threads ? decode : cpuThreadpool(params.n_threads_batch, poll, shared);
   if (!decode || !batch) return;
   state.decodePool = std::move(decode);
   state.batchPool = std::move(batch);
-  state.sharedCompute = shared;
   llama_attach_threadpool(state.ctx, state.decodePool->get(), state.batchPool->get());
 }
 
