@@ -11,6 +11,7 @@
         "src/context.cpp",
         "src/decode-calls.cpp",
         "src/compute.cpp",
+        "src/heap.cpp",
         "src/kv-introspect.cpp",
         "src/chat-templates.cpp",
         "src/chat-parser.cpp",

@@ -12,6 +12,7 @@
 #include "lora.h"
 #include "model.h"
 #include "sampler.h"
+#include "heap.h"
 #include "schema-grammar.h"
 
 namespace loom {
@@ -56,6 +57,7 @@ Napi::Value SetLogLevel(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
+  limitMallocArenas();
   installLogHandler();
   auto* data = new AddonData();
   env.SetInstanceData(data);

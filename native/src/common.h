@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "heap.h"
 #include "llama.h"
 
 namespace loom {
@@ -26,7 +27,10 @@ struct LoraHandle {
   std::shared_ptr<ModelHandle> model;  // an adapter must be freed before its model
   llama_adapter_lora* adapter;
   LoraHandle(std::shared_ptr<ModelHandle> m, llama_adapter_lora* a) : model(std::move(m)), adapter(a) {}
-  ~LoraHandle() { llama_adapter_lora_free(adapter); }
+  ~LoraHandle() {
+    llama_adapter_lora_free(adapter);
+    returnFreedMemory();
+  }
   LoraHandle(const LoraHandle&) = delete;
   LoraHandle& operator=(const LoraHandle&) = delete;
 };

@@ -10,6 +10,7 @@
 #include "addon.h"
 #include "decode-calls.h"
 #include "ggml-backend.h"
+#include "heap.h"
 #include "kv-introspect.h"
 #include "lora.h"
 #include "model.h"
@@ -133,6 +134,7 @@ class StepWorker : public PromiseWorker {
       state_->activeAdapters = request_.adapters;
     }
     if (!request_.tokens.empty()) decodeRows();
+    if (request_.setAdapters && !request_.tokens.empty()) returnFreedMemory();
     kvSpanCells_ = kvSpanCells(ctx);
   }
 

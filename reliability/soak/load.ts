@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly concurrency: number;
   /** Send batches (the server has Redis and the jobs routes). */
   readonly batches: boolean;
+  /** Only these scenarios (by name), to tell which kind of request a memory trend comes from; all when absent. */
+  readonly only?: readonly string[];
 }
 
 /** Latencies (ms) and errors since the last `drain()`; totals for the whole run. */
@@ -68,7 +70,12 @@ export class MixedLoad {
       { name: "adapter-load", timed: false, weight: 5, run: () => this.#adapterLoad() },
     ];
     if (options.batches) scenarios.push({ name: "batch", timed: false, weight: 5, run: () => this.#batch() });
-    this.#scenarios = scenarios;
+    const unknown = options.only?.filter((name) => !scenarios.some((s) => s.name === name)) ?? [];
+    if (unknown.length > 0)
+      throw new Error(
+        `unknown or unavailable scenarios: ${unknown.join(", ")} (of ${scenarios.map((s) => s.name).join(", ")}; batch needs --redis)`,
+      );
+    this.#scenarios = options.only ? scenarios.filter((s) => options.only!.includes(s.name)) : scenarios;
   }
 
   /** Runs `concurrency` workers until stop(). */

@@ -4,7 +4,9 @@
 // with uPlot) and fails when memory or descriptors trend upward after the warm-up, p99 drifts, a request fails, a
 // batch is lost, or a counter is not back at idle after the load.
 // usage: npm run soak -- --minutes 60 [--interval 60] [--warmup 5] [--concurrency 4] [--redis]
-//          [--memory-limit 1 (MB per 10 min)] [--p99-drift 1.5]
+//          [--memory-limit 1 (MB per 10 min)] [--p99-drift 1.5] [--scenarios chat,embedding,...]
+// --scenarios: only these kinds of request (chat, chat-stream, completion, embedding, aborted-stream, adapter-load,
+// batch), to find which one a memory trend comes from.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     warmup: { type: "string" },
     concurrency: { type: "string", default: "4" },
     redis: { type: "boolean", default: false },
+    scenarios: { type: "string" },
     "memory-limit": { type: "string", default: String(DEFAULT_LIMITS.memoryMbPer10Min) },
     "p99-drift": { type: "string", default: String(DEFAULT_LIMITS.p99Drift) },
   },
@@ -50,7 +53,8 @@ void server.launched.exited.then((code) => {
 const baselineFds = openFds(server.pid).length;
 console.log(`soak: ${minutes} min on ${server.url} (pid ${server.pid}), a sample every ${intervalSeconds} s`);
 
-const load = new MixedLoad(server, { concurrency, batches: redis !== null });
+const only = values.scenarios?.split(",").map((name) => name.trim());
+const load = new MixedLoad(server, { concurrency, batches: redis !== null, ...(only ? { only } : {}) });
 const started = Date.now();
 const running = load.run();
 const samples: Sample[] = [];
@@ -129,6 +133,7 @@ const summary = {
   concurrency,
   model: server.model.name,
   batches: redis !== null,
+  scenarios: only ?? "all",
   requests: load.requests,
   errors,
   batchesCompleted: load.batchesCompleted,

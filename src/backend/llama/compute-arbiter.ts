@@ -2,7 +2,10 @@
 // threadpool and a native lock around every graph (native/src/compute.h); the arbiter hands out the turn in JS, so
 // at most one of their computes is in flight and no libuv worker sits blocked on the native lock. Turns go by
 // priority (lower first, vLLM's convention: interactive 0, batch lines 10, shadows 1000), then in arrival order,
-// so engines alternate and a shadow's or batch line's step never goes before a waiting interactive one.
+// so engines alternate and a shadow's or batch line's step never goes before a waiting interactive one. A turn
+// released by a step of higher priority than the first waiter's is held back for one event-loop turn: an engine
+// asks for its next step's turn in the microtasks after its last one settles, so without the pause a shadow or
+// batch step would slip in between every two interactive steps and halve their pace.
 
 /** What the arbiter has done, for tests and diagnostics. */
 export interface ComputeArbiterStats {
@@ -28,6 +31,8 @@ export class ComputeArbiter {
   // Waiters sorted by (priority, order); a handful at most (one per engine, draft and embedding context).
   readonly #waiters: Waiter[] = [];
   #held = false;
+  /** The priority of the turn held now (of the last one when none is). */
+  #heldPriority = 0;
   #inFlight = 0;
   #order = 0;
   #maxInFlight = 0;
@@ -40,8 +45,9 @@ export class ComputeArbiter {
    * caller must call release() exactly once when its compute has settled.
    */
   acquire(priority: number): Promise<void> | null {
-    if (!this.#held) {
-      this.#take();
+    const first = this.#waiters[0];
+    if (!this.#held && (!first || first.priority > priority)) {
+      this.#take(priority);
       return null;
     }
     return new Promise<void>((grant) => {
@@ -56,10 +62,17 @@ export class ComputeArbiter {
   release(): void {
     if (!this.#held) throw new Error("ComputeArbiter.release() without a turn held");
     this.#held = false;
-    const next = this.#waiters.shift();
+    const first = this.#waiters[0];
+    if (!first) return;
+    if (first.priority > this.#heldPriority) setImmediate(() => this.#grantNext());
+    else this.#grantNext();
+  }
+
+  #grantNext(): void {
+    const next = this.#held ? undefined : this.#waiters.shift();
     if (!next) return;
     this.#contended++;
-    this.#take();
+    this.#take(next.priority);
     next.grant();
   }
 
@@ -86,8 +99,9 @@ export class ComputeArbiter {
     };
   }
 
-  #take(): void {
+  #take(priority: number): void {
     this.#held = true;
+    this.#heldPriority = priority;
     this.#grants++;
   }
 }

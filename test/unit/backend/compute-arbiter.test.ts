@@ -48,3 +48,28 @@ it("a compute that fails releases its turn to the next", async () => {
   await expect(next).resolves.toBe("ran");
   expect(arbiter.stats()).toMatchObject({ inFlight: 0, waiting: 0 });
 });
+
+it("an engine's next interactive step keeps the turn ahead of a waiting shadow step", async () => {
+  const arbiter = new ComputeArbiter();
+  const order: string[] = [];
+  const step = (name: string, priority: number) =>
+    arbiter.run(priority, async () => {
+      order.push(name);
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+  // Like the engine's loop: the next step asks for its turn in the microtasks after the last one settles.
+  const engine = (async () => {
+    for (let i = 0; i < 3; i++) await step(`interactive-${i}`, 0);
+  })();
+  const shadow = step("shadow", 1000);
+  await Promise.all([engine, shadow]);
+  expect(order).toEqual(["interactive-0", "interactive-1", "interactive-2", "shadow"]);
+  // Two engines at one priority still alternate.
+  order.length = 0;
+  const engineOf = (name: string) =>
+    (async () => {
+      for (let i = 0; i < 2; i++) await step(`${name}-${i}`, 0);
+    })();
+  await Promise.all([engineOf("a"), engineOf("b")]);
+  expect(order).toEqual(["a-0", "b-0", "a-1", "b-1"]);
+});
