@@ -65,8 +65,7 @@ llama_sampler* buildChain(Napi::Env env, const ModelHandle& model, Napi::Object 
       llama_sampler_chain_add(chain, llama_sampler_init_penalties(nVocab, static_cast<int32_t>(penaltyLastN), repeatPenalty,
                                                                   frequencyPenalty, presencePenalty));
     }
-    // Below vLLM's _SAMPLING_EPS a temperature is greedy: logits divided by a subnormal one are infinite.
-    if (temperature < 1e-5) {
+    if (temperature <= 0) {
       llama_sampler_chain_add(chain, llama_sampler_init_greedy());
     } else {
       if (topK > 0) llama_sampler_chain_add(chain, llama_sampler_init_top_k(static_cast<int32_t>(topK)));

@@ -1,7 +1,7 @@
 // LlamaContext: the llama.cpp backend of the engine. One unified KV pool or a stream per sequence; every call
 // runs on a worker thread, one at a time and in call order. A context of a model on the CPU computes (step,
 // embed) only in its turn of the process-wide ComputeArbiter.
-import type { SamplingParams } from "../../sampling-params.js";
+import { isGreedy, type SamplingParams } from "../../sampling-params.js";
 import type { Batch, KvUsage, LlmBackend, StepResult } from "../types.js";
 import {
   loadAddon,
@@ -19,7 +19,8 @@ export type ContextOptions = NativeContextOptions;
 function toNativeSamplerOptions(params: SamplingParams): NativeSamplerOptions {
   const biasTokens = [...params.logitBias.keys()];
   return {
-    temperature: params.temperature,
+    // The one place that says which temperatures are greedy (vLLM's epsilon); the native chain is greedy at 0.
+    temperature: isGreedy(params.temperature) ? 0 : params.temperature,
     topK: params.topK,
     topP: params.topP,
     minP: params.minP,
