@@ -36,6 +36,26 @@ export const JOB_OPTIONS = {
         "(default: half of --max-running for loom serve, all of it for loom worker)",
     },
   },
+  backgroundStepTokens: {
+    schema: z.number().int().min(0).default(4),
+    cli: {
+      flag: "--background-step-tokens",
+      arg: "N",
+      env: "LOOM_BACKGROUND_STEP_TOKENS",
+      help:
+        "tokens of a step that batch lines and shadows share while interactive requests run or ran within " +
+        "--background-hold-ms, so they fill spare capacity only (0: they wait for a lull)",
+    },
+  },
+  backgroundHoldMs: {
+    schema: z.number().int().min(0).default(5000),
+    cli: {
+      flag: "--background-hold-ms",
+      arg: "MS",
+      env: "LOOM_BACKGROUND_HOLD_MS",
+      help: "how long after the last interactive request batch lines and shadows stay held to --background-step-tokens",
+    },
+  },
   jobLockSeconds: {
     schema: z.number().min(1).default(30),
     cli: {

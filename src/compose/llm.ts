@@ -19,6 +19,7 @@ import { defaultKvTokens, gpuLayersFor } from "./device.js";
 import { deterministicSetup, deterministicSteps } from "./deterministic.js";
 import { chooseKvLayout, KV_LAYOUTS } from "./kv-layout.js";
 import { type LoadedSpeculation, loadSpeculation } from "./speculation.js";
+import { backgroundPolicy } from "./background.js";
 
 function defaultModelName(path: string): string {
   return basename(path).replace(/\.gguf$/i, "");
@@ -102,6 +103,7 @@ export async function loadLlmServing(
       maxRunning,
       maxModelLen,
       endOfGenerationTokens: model.info.endOfGenerationTokens,
+      background: backgroundPolicy(config, context.sharedCompute),
     });
     const [name = defaultModelName(config.model), ...aliases] = config.servedModelName ?? [];
     const adapters = new AdapterRegistry({

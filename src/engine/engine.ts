@@ -8,6 +8,7 @@ import type { DraftDemand } from "../scheduler/speculation.js";
 import { Sequence, type FinishReason } from "../scheduler/sequence.js";
 import type { SequenceEvent, StepPlan } from "../scheduler/step-plan.js";
 import { EventChannel } from "./event-channel.js";
+import { EventDelivery } from "./event-delivery.js";
 import type { StepEvent } from "./events.js";
 import type { Request } from "./request.js";
 import { type StepCounts, StepCounters } from "./step-counters.js";
@@ -67,6 +68,7 @@ export class Engine {
   /** The adapter id whose adapter set the context holds now; the set is only sent when it changes. */
   #appliedAdapterId = 0;
   readonly #requests = new Map<string, Tracked>();
+  readonly #delivery = new EventDelivery<StepEvent>();
   #wake: (() => void) | null = null;
   #closed = false;
   #failure: Error | null = null;
@@ -161,9 +163,10 @@ export class Engine {
     return { ...this.#scheduler.stats(), kv: this.#kv.stats(), ...this.#counters.snapshot() };
   }
 
-  /** Resolves once every submitted request has finished. */
+  /** Resolves once every submitted request has finished and its consumer has been handed every event. */
   async drain(): Promise<void> {
-    while (this.#requests.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const busy = () => this.#requests.size > 0 || this.#delivery.pending > 0;
+    while (busy()) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   /** Aborts everything still running and stops the loop after the step in flight. */
@@ -229,7 +232,7 @@ export class Engine {
       if (!tracked) continue;
       const { seq } = event;
       if (event.type === "token") {
-        tracked.channel.push({
+        this.#delivery.push(tracked.channel, {
           type: "token",
           index: seq.index,
           token: event.token,
@@ -240,7 +243,7 @@ export class Engine {
         continue;
       }
       seq.sampler.dispose();
-      tracked.channel.push({
+      this.#delivery.push(tracked.channel, {
         type: "finished",
         index: seq.index,
         reason: event.reason,
@@ -253,10 +256,11 @@ export class Engine {
         queueMs: seq.firstScheduledMs === null ? null : seq.firstScheduledMs - seq.arrivalMs,
       });
       if (--tracked.remaining === 0) {
-        tracked.channel.end();
+        this.#delivery.end(tracked.channel);
         this.#requests.delete(seq.requestId);
       }
     }
+    this.#delivery.flush();
   }
 
   // A bug in planning must not leave clients hanging: every request fails with the reason, and submit refuses.

@@ -4,40 +4,15 @@ import type { StepResult } from "../backend/types.js";
 import type { KvAllocator } from "../kv/types.js";
 import { type AdapterTurn, adapterGroups, chooseAdapterGroup } from "./adapter-rotation.js";
 import { applyStep, type StepOutcomes } from "./apply-step.js";
+import { BackgroundGate } from "./background.js";
+import type { SchedulerOptions, SchedulerStats } from "./scheduler-options.js";
 import type { FinishReason, Sequence } from "./sequence.js";
-import type { DraftDemand, DraftRoom, SpecDecodeStats, Speculation } from "./speculation.js";
+import type { DraftDemand, DraftRoom, Speculation } from "./speculation.js";
 import type { SequenceEvent, StepPlan } from "./step-plan.js";
 import { type DraftChunk, packedSteps, type StepDraft, type StepShape } from "./step-shape.js";
 import { agedPriorityOrder, WaitingQueue } from "./waiting-queue.js";
 
-export interface SchedulerOptions {
-  readonly kv: KvAllocator;
-  /** How the KV layout wants a step's rows laid out; packed (any order) by default. */
-  readonly shape?: StepShape;
-  /** Token budget of one step (decode tokens plus prefill chunks). */
-  readonly maxBatchTokens: number;
-  /** Cap on running sequences. */
-  readonly maxRunning: number;
-  /** Most tokens (prompt plus output) one sequence may have. */
-  readonly maxModelLen: number;
-  readonly endOfGenerationTokens: Iterable<number>;
-  /** Waiting this long raises a sequence's priority by one level. */
-  readonly agingMs?: number;
-  /** Speculative decoding: decoding sequences verify drafts (see speculation.ts); none without. */
-  readonly speculation?: Speculation;
-}
-
-export interface SchedulerStats {
-  readonly numRunning: number;
-  readonly numWaiting: number;
-  readonly numPreemptions: number;
-  /** Sequences ended so far, by why they ended. */
-  readonly numFinished: Readonly<Record<FinishReason, number>>;
-  /** Adapter ids (0, the base model, left out) with running and with waiting sequences. */
-  readonly adapterIds: { readonly running: readonly number[]; readonly waiting: readonly number[] };
-  /** Drafts verified and accepted; null without speculative decoding. */
-  readonly specDecode: SpecDecodeStats | null;
-}
+export type { SchedulerOptions, SchedulerStats } from "./scheduler-options.js";
 
 export class Scheduler {
   readonly #kv: KvAllocator;
@@ -56,6 +31,7 @@ export class Scheduler {
   readonly #lastServedMs = new Map<number, number>();
   #turn: AdapterTurn | null = null;
   readonly #numFinished: Record<FinishReason, number> = { stop: 0, length: 0, abort: 0, timeout: 0, error: 0 };
+  readonly #background: BackgroundGate;
 
   constructor({
     kv,
@@ -66,6 +42,7 @@ export class Scheduler {
     endOfGenerationTokens,
     agingMs = 10_000,
     speculation,
+    background,
   }: SchedulerOptions) {
     for (const [name, value] of [
       ["maxBatchTokens", maxBatchTokens],
@@ -82,6 +59,7 @@ export class Scheduler {
     this.#maxRunning = maxRunning;
     this.#maxModelLen = maxModelLen;
     this.#speculation = speculation ?? null;
+    this.#background = new BackgroundGate(background ?? null);
     this.#room = { maxModelLen, grow: (seq, numTokens) => kv.grow(seq.table!, numTokens) };
     this.#outcomes = {
       kv,
@@ -138,6 +116,7 @@ export class Scheduler {
       }
     }
     const step: StepDraft = { chunks: [], preempted: [], budget: this.#maxBatchTokens };
+    this.#background.open(nowMs, [...this.#running, ...this.#waiting]);
     let adapterId = this.#chooseAdapter(nowMs);
     this.#planGroup(step, adapterId, nowMs);
     // A group chosen for waiting sequences that cannot be admitted yet (no blocks) must not stall the running ones.
@@ -157,29 +136,29 @@ export class Scheduler {
   // Decode, prefill and admission for the sequences of one adapter group, each taking its first take under the
   // step shape (all it can, or one token when the layout wants every slot in every step; see StepShape).
   #planGroup(step: StepDraft, adapterId: number, nowMs: number): void {
-    const firstTake = (seq: Sequence) => this.#shape.firstTake(seq.numPendingTokens, step.budget);
+    const firstTake = (seq: Sequence, pending = seq.numPendingTokens) =>
+      this.#shape.firstTake(pending, this.#background.cap(seq, step.budget));
     const decoding = this.#running.filter((s) => s.numPendingTokens === 1 && s.adapterId === adapterId);
     const prefilling = this.#running.filter((s) => s.numPendingTokens > 1 && s.adapterId === adapterId);
     let draftRows = this.#speculation?.stepBudget(decoding.length, prefilling.length > 0 || this.#admits()) ?? 0;
     for (const seq of [...decoding, ...prefilling]) {
       if (seq.status !== "running") continue; // preempted earlier in this plan
       const take = firstTake(seq);
+      if (take === 0 && this.#background.isBackground(seq)) continue;
       if (take === 0) break;
       if (!this.#growOrPreempt(seq, seq.numComputedTokens + take, step)) continue;
       this.#schedule(step, seq, take);
     }
     // Drafts once every running sequence has its row: a draft must not take the row of a sequence after it.
     for (const chunk of draftRows > 0 ? step.chunks : [])
-      if (chunk.sample) draftRows -= this.#speculation!.addDraft(step, chunk, draftRows, this.#room);
+      if (chunk.sample) draftRows -= this.#draft(step, chunk, draftRows);
 
     for (const seq of this.#waiting.ordered(nowMs)) {
       if (step.budget === 0 || this.#running.length >= this.#maxRunning) break;
       if (seq.waitsForLeader || seq.adapterId !== adapterId) continue;
-      const admission = this.#kv.admit({
-        tokens: seq.tokens,
-        adapterId: seq.adapterId,
-        maxNewTokens: this.#shape.firstTake(seq.tokens.length, step.budget),
-      });
+      const maxNewTokens = firstTake(seq, seq.tokens.length);
+      if (maxNewTokens === 0) continue; // background held back; foreground behind it still comes in
+      const admission = this.#kv.admit({ tokens: seq.tokens, adapterId: seq.adapterId, maxNewTokens });
       if (!admission) break; // head of line: a later, smaller request does not overtake it
       this.#waiting.remove(seq);
       seq.status = "running";
@@ -208,12 +187,13 @@ export class Scheduler {
   // Gives a planned prefill chunk as much more of its prompt as the budget allows.
   #extend(step: StepDraft, chunk: DraftChunk): void {
     const { seq } = chunk;
-    const more = Math.min(seq.numPendingTokens - chunk.numTokens, step.budget);
+    const more = Math.min(seq.numPendingTokens - chunk.numTokens, this.#background.cap(seq, step.budget));
     if (more === 0 || seq.status !== "running" || !step.chunks.includes(chunk)) return;
     if (!this.#growOrPreempt(seq, chunk.fromIndex + chunk.numTokens + more, step)) return;
     chunk.numTokens += more;
     chunk.sample = chunk.numTokens === seq.numPendingTokens;
     step.budget -= more;
+    this.#background.take(seq, more);
   }
 
   // The adapter group this step serves; with one group (the usual case) simply that one.
@@ -264,10 +244,18 @@ export class Scheduler {
     return { type: "finished", seq, reason, message };
   }
 
+  // Drafts for a sampling chunk within `rows`, and for a background sequence within the background's share.
+  #draft(step: StepDraft, chunk: DraftChunk, rows: number): number {
+    const added = this.#speculation!.addDraft(step, chunk, this.#background.cap(chunk.seq, rows), this.#room);
+    this.#background.take(chunk.seq, added);
+    return added;
+  }
+
   #schedule(step: StepDraft, seq: Sequence, take: number): void {
     const sample = take === seq.numPendingTokens;
     step.chunks.push({ seq, fromIndex: seq.numComputedTokens, numTokens: take, sample, draft: [] });
     step.budget -= take;
+    this.#background.take(seq, take);
   }
 
   // Blocks for `numTokens` of `seq`, preempting the newest lowest-priority running sequences as needed (a victim

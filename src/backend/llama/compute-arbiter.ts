@@ -38,6 +38,8 @@ export class ComputeArbiter {
   #maxInFlight = 0;
   #grants = 0;
   #contended = 0;
+  /** When each priority last asked for a turn (performance.now() ms). */
+  readonly #askedMs = new Map<number, number>();
 
   /**
    * Asks for the turn at `priority` (lower first). Returns null when the turn is granted at once (nobody holds it:
@@ -45,6 +47,7 @@ export class ComputeArbiter {
    * caller must call release() exactly once when its compute has settled.
    */
   acquire(priority: number): Promise<void> | null {
+    this.#askedMs.set(priority, performance.now());
     const first = this.#waiters[0];
     if (!this.#held && (!first || first.priority > priority)) {
       this.#take(priority);
@@ -87,6 +90,17 @@ export class ComputeArbiter {
       this.#inFlight--;
       this.release();
     }
+  }
+
+  /**
+   * When a turn below `priority` was last asked for or held, in performance.now() milliseconds (the engines' clock);
+   * -Infinity if never. Background work elsewhere reads it to stay out of foreground work's way (scheduler/background).
+   */
+  lastAskedBelow(priority: number): number {
+    if (this.#held && this.#heldPriority < priority) return performance.now();
+    let last = Number.NEGATIVE_INFINITY;
+    for (const [asked, ms] of this.#askedMs) if (asked < priority) last = Math.max(last, ms);
+    return last;
   }
 
   stats(): ComputeArbiterStats {
