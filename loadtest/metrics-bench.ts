@@ -77,7 +77,7 @@ try {
     const response = await fetch(`${server.url}/metrics`);
     bytes = (await response.text()).length;
     latencies.push(performance.now() - started);
-    renders.push(Number(/render;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "")?.[1] ?? Number.NaN));
+    renders.push(Number(/app;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "")?.[1] ?? Number.NaN));
     if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   // The floor of a loopback round trip on this machine under the same load: a route that renders nothing.
@@ -92,7 +92,7 @@ try {
     `p50 ${percentile(values, 50).toFixed(2)} ms, p99 ${percentile(values, 99).toFixed(2)} ms, ` +
     `max ${Math.max(...values).toFixed(2)} ms`;
   console.log(`/metrics with ${running_} running sequences, ${scrapes} scrapes, ${bytes} bytes: ${ms(latencies)}`);
-  console.log(`  render in the server (Server-Timing): ${ms(renders)}`);
+  console.log(`  in the server (Server-Timing app;dur): ${ms(renders)}`);
   console.log(`  GET /health/live round trip under the same load: ${ms(probes)}`);
   load.postMessage("stop");
   await stopped;

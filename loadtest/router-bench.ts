@@ -139,7 +139,7 @@ async function interleavedP50(urls: readonly string[], call: (url: string) => Pr
       times[j]!.push(performance.now() - start);
     }
   }
-  return times.map((t) => percentile(t, 0.5));
+  return times.map((t) => percentile(t, 50));
 }
 
 async function overheadAndStreaming() {

@@ -11,9 +11,13 @@ export interface Distribution {
   readonly max: number;
 }
 
-/** The q-th percentile (0..100) of `values`, interpolating between the closest ranks; NaN for no values. */
+/**
+ * The q-th percentile (0..100) of `values`, interpolating between the closest ranks; NaN for no values. A q between
+ * 0 and 1 is refused: it is a quantile passed for a percent (0.5 for the median gave the minimum once, unnoticed).
+ */
 export function percentile(values: readonly number[], q: number): number {
   if (!(q >= 0 && q <= 100)) throw new RangeError(`q must be in [0, 100], got ${q}`);
+  if (q > 0 && q < 1) throw new RangeError(`q is a percent, 0..100: ${q} looks like a quantile (p50 is 50)`);
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = (q / 100) * (sorted.length - 1);

@@ -37,14 +37,14 @@ export const JOB_OPTIONS = {
     },
   },
   backgroundStepTokens: {
-    schema: z.number().int().min(0).default(4),
+    schema: z.number().int().min(1).default(4),
     cli: {
       flag: "--background-step-tokens",
       arg: "N",
       env: "LOOM_BACKGROUND_STEP_TOKENS",
       help:
         "tokens of a step that batch lines and shadows share while interactive requests run or ran within " +
-        "--background-hold-ms, so they fill spare capacity only (0: they wait for a lull)",
+        "--background-hold-ms, so they fill spare capacity only",
     },
   },
   backgroundHoldMs: {
@@ -125,7 +125,7 @@ export const JOB_OPTIONS = {
       flag: "--cache-max-bytes",
       arg: "N",
       env: "LOOM_CACHE_MAX_BYTES",
-      help: "size of the in-process cache when there is no --redis (Redis bounds its own with maxmemory)",
+      help: "size of the in-process cache, in front of Redis with --redis (Redis bounds its own with maxmemory)",
     },
   },
 } as const satisfies Record<string, OptionSpec>;

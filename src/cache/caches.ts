@@ -3,7 +3,7 @@
 import type { Redis } from "ioredis";
 import type { EmbeddingCache } from "./embedding-cache.js";
 import type { ResponseCache } from "./response-cache.js";
-import { type CacheStore, LruCacheStore, RedisCacheStore } from "./store.js";
+import { type CacheStore, LruCacheStore, NearCacheStore, RedisCacheStore } from "./store.js";
 
 export interface Caches {
   /** Null when response caching is off. */
@@ -17,7 +17,10 @@ export interface Caches {
   readonly versionOf: (model: string) => Promise<string>;
 }
 
-/** Redis when the deployment has one (shared by every replica), else an LRU of `maxBytes` in this process. */
+/**
+ * An LRU of `maxBytes` in this process, in front of Redis when the deployment has one (shared by every replica): a
+ * hit this process has seen costs no round trip.
+ */
 export function cacheStore({
   redis,
   maxBytes,
@@ -27,5 +30,6 @@ export function cacheStore({
   maxBytes: number;
   ttlSeconds: number;
 }): CacheStore {
-  return redis ? new RedisCacheStore(redis, { ttlSeconds }) : new LruCacheStore({ maxBytes, ttlSeconds });
+  const local = new LruCacheStore({ maxBytes, ttlSeconds });
+  return redis ? new NearCacheStore(local, new RedisCacheStore(redis, { ttlSeconds })) : local;
 }

@@ -53,3 +53,34 @@ export class RedisCacheStore implements CacheStore {
     await pipeline.exec().catch(() => {});
   }
 }
+
+/**
+ * An in-process LRU in front of another store (a near cache, like Redis's client-side caching): a key read or written
+ * here is answered from this process's memory afterwards, with no round trip. Entries never change under a key (the
+ * key carries the model version and the canonical request), so the one way to be stale is an entry the far store
+ * dropped early (evicted, flushed), which this process keeps answering until its own TTL.
+ */
+export class NearCacheStore implements CacheStore {
+  readonly #near: CacheStore;
+  readonly #far: CacheStore;
+
+  constructor(near: CacheStore, far: CacheStore) {
+    this.#near = near;
+    this.#far = far;
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    const near = await this.#near.getMany(keys);
+    const missing = keys.filter((_, i) => near[i] === null);
+    if (missing.length === 0) return near;
+    const far = await this.#far.getMany(missing);
+    await this.#near.setMany(missing.flatMap((key, i) => (far[i] === null ? [] : [[key, far[i]!] as const])));
+    let next = 0;
+    return near.map((value) => value ?? far[next++] ?? null);
+  }
+
+  async setMany(entries: readonly (readonly [string, string])[]): Promise<void> {
+    await this.#near.setMany(entries);
+    await this.#far.setMany(entries);
+  }
+}

@@ -11,7 +11,10 @@ import type { Sequence } from "./sequence.js";
 export interface BackgroundPolicy {
   /** Sequences of this priority or above are background (batch lines are 10, shadows 1000; requests default to 0). */
   readonly priority: number;
-  /** Tokens that background sequences share in one step while foreground work is about; 0 pauses them. */
+  /**
+   * Tokens (at least 1) that background sequences share in one step while foreground work is about: never none, so
+   * a batch always moves and a step is never planned empty while background work waits.
+   */
   readonly stepTokens: number;
   /** Milliseconds that foreground work counts as about after it was last seen. */
   readonly holdMs: number;
@@ -30,8 +33,8 @@ export class BackgroundGate {
 
   /** With no policy every sequence is foreground and nothing is capped. */
   constructor(policy: BackgroundPolicy | null) {
-    if (policy && !(Number.isInteger(policy.stepTokens) && policy.stepTokens >= 0))
-      throw new RangeError(`background stepTokens must be a non-negative integer, got ${policy.stepTokens}`);
+    if (policy && !(Number.isInteger(policy.stepTokens) && policy.stepTokens >= 1))
+      throw new RangeError(`background stepTokens must be a positive integer, got ${policy.stepTokens}`);
     this.#policy = policy;
   }
 

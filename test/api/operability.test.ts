@@ -47,6 +47,27 @@ async function streamUntilEnd(body: Record<string, unknown>): Promise<{ status: 
 }
 
 describe("operability", () => {
+  it("says its own time in Server-Timing on every answer: scrapes, errors and streams", async () => {
+    const timing = (response: Response) =>
+      /(?:^|, )app;dur=(\d+\.\d{3})(?:,|$)/.exec(response.headers.get("server-timing") ?? "");
+    const streamed = await fetch(`${server.url}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: server.model, prompt: "hi", max_tokens: 2, stream: true }),
+    });
+    await streamed.text();
+    for (const response of [
+      await fetch(`${server.url}/metrics`),
+      await fetch(`${server.url}/v1/models/nope`),
+      streamed,
+    ]) {
+      const match = timing(response);
+      expect(match, `${response.url}: ${response.headers.get("server-timing")}`).not.toBeNull();
+      expect(Number(match![1])).toBeGreaterThan(0);
+      expect(Number(match![1])).toBeLessThan(60_000);
+    }
+  });
+
   it("exports vLLM-named metrics whose counters equal the workload sent", async () => {
     const m = `{model_name="${server.model}"}`;
     const before = await scrape();

@@ -21,6 +21,7 @@ describe("percentile", () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
     expect(percentile([10, 0, 20], 50)).toBe(10);
     expect(percentile([1, 2, 3, 4, 5], 90)).toBeCloseTo(4.6, 10);
+    expect(() => percentile([1, 2, 3], 0.5)).toThrow(/looks like a quantile/);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
     expect(() => percentile([1], 101)).toThrow(RangeError);
