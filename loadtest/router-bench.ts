@@ -6,7 +6,7 @@
 //    replica and through the router, interleaved.
 // 3. Streaming throughput: output tokens/s of concurrent long streams, straight and through the router.
 // usage: npm run bench:router -- [--requests 160] [--rate 2] [--max-tokens 32] [--shared-words 600]
-//        [--threads 1] [--kv-tokens 16384] [--overhead-samples 300] [--dry-run]
+//        [--threads 1] [--kv-tokens 16384] [--overhead-samples 300] [--scenarios tenants,overhead] [--dry-run]
 // --dry-run: the tiny model and a handful of requests, to check the script end to end in a few seconds.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1" },
     "kv-tokens": { type: "string", default: "16384" },
     "overhead-samples": { type: "string", default: "300" },
+    scenarios: { type: "string", default: "tenants,overhead" },
     "dry-run": { type: "boolean", default: false },
   },
 });
@@ -107,6 +108,8 @@ interface TenantScenario {
   readonly name: string;
   readonly run: RunResult;
   readonly hitRatio: number;
+  /** The router's routing decisions by kind (prefix policy: affinity, affinity_overflow). */
+  readonly decisions: Record<string, number>;
 }
 
 async function tenantScenario(name: string, count: number, policy: string | null): Promise<TenantScenario> {
@@ -124,9 +127,13 @@ async function tenantScenario(name: string, count: number, policy: string | null
   });
   process.stderr.write("\n");
   const after = await prefixCounters(upstream);
+  const decisions: Record<string, number> = {};
+  for (const decision of policy === "prefix" ? ["affinity", "affinity_overflow"] : [])
+    decisions[decision] = await metricSum(front.url, "loom:router_routing_decisions_total", { decision });
   await stopAll();
   const queries = after.queries - before.queries;
-  return { name, run: { ...run, label: name }, hitRatio: queries > 0 ? (after.hits - before.hits) / queries : 0 };
+  const hitRatio = queries > 0 ? (after.hits - before.hits) / queries : 0;
+  return { name, run: { ...run, label: name }, hitRatio, decisions };
 }
 
 /** p50 of `samples` sequential calls of `call` against each base URL, interleaved so drift falls on both. */
@@ -173,51 +180,67 @@ async function overheadAndStreaming() {
   return { models, oneToken, streams };
 }
 
+const scenarios = new Set(values.scenarios!.split(","));
 try {
   console.error(
     `router bench: ${modelName}, ${requests} requests at ${rate}/s, ${values.threads} thread(s) per replica`,
   );
-  const tenants = [
-    await tenantScenario("1 replica", 1, null),
-    await tenantScenario("2 replicas round-robin", 2, "round-robin"),
-    await tenantScenario("2 replicas prefix", 2, "prefix"),
-  ];
-  const { models, oneToken, streams } = await overheadAndStreaming();
-  console.log(summaryTable([...tenants.map((t) => t.run), ...streams]));
-  console.log("\nmulti-tenant (8 system prompts)   hit ratio   TTFT p50 ms   out tok/s   failed");
-  for (const t of tenants)
-    console.log(
-      t.name.padEnd(34) +
-        t.hitRatio.toFixed(3).padStart(9) +
-        t.run.summary.ttftMs.p50.toFixed(1).padStart(14) +
-        t.run.summary.outputTokensPerSecond.toFixed(1).padStart(12) +
-        String(t.run.summary.failed).padStart(9),
-    );
+  const tenants = scenarios.has("tenants")
+    ? [
+        await tenantScenario("1 replica", 1, null),
+        await tenantScenario("2 replicas round-robin", 2, "round-robin"),
+        await tenantScenario("2 replicas prefix", 2, "prefix"),
+      ]
+    : [];
+  const overhead = scenarios.has("overhead") ? await overheadAndStreaming() : null;
+  console.log(summaryTable([...tenants.map((t) => t.run), ...(overhead?.streams ?? [])]));
+  const lines: string[] = [];
+  const checks: Record<string, unknown> = {};
   const [single, roundRobin, prefix] = tenants;
-  const [direct, routed] = streams;
-  const checks = {
-    prefixHitRatioVsSingle: single!.hitRatio > 0 ? prefix!.hitRatio / single!.hitRatio : null,
-    prefixVsRoundRobinTtftP50: prefix!.run.summary.ttftMs.p50 / roundRobin!.run.summary.ttftMs.p50,
-    prefixVsRoundRobinThroughput:
-      prefix!.run.summary.outputTokensPerSecond / roundRobin!.run.summary.outputTokensPerSecond,
-    routerOverheadP50Ms: { models: models[1]! - models[0]!, oneTokenCompletion: oneToken[1]! - oneToken[0]! },
-    routedStreamingThroughputRatio: routed!.summary.outputTokensPerSecond / direct!.summary.outputTokensPerSecond,
-  };
-  console.log(
-    [
+  if (single && roundRobin && prefix) {
+    lines.push("", "multi-tenant (8 system prompts)   hit ratio   TTFT p50 ms   out tok/s   failed");
+    for (const t of tenants)
+      lines.push(
+        t.name.padEnd(34) +
+          t.hitRatio.toFixed(3).padStart(9) +
+          t.run.summary.ttftMs.p50.toFixed(1).padStart(14) +
+          t.run.summary.outputTokensPerSecond.toFixed(1).padStart(12) +
+          String(t.run.summary.failed).padStart(9),
+      );
+    const hitRatio = single.hitRatio > 0 ? prefix.hitRatio / single.hitRatio : Number.NaN;
+    const ttft = prefix.run.summary.ttftMs.p50 / roundRobin.run.summary.ttftMs.p50;
+    const tokens = prefix.run.summary.outputTokensPerSecond / roundRobin.run.summary.outputTokensPerSecond;
+    Object.assign(checks, { prefixHitRatioVsSingle: hitRatio, prefixVsRoundRobinTtftP50: ttft });
+    Object.assign(checks, { prefixVsRoundRobinThroughput: tokens, prefixDecisions: prefix.decisions });
+    lines.push(
       "",
-      `prefix hit ratio / one replica's:     ${checks.prefixHitRatioVsSingle?.toFixed(3) ?? "n/a"}  (goal >= 0.9)`,
-      `prefix / round-robin TTFT p50:              ${checks.prefixVsRoundRobinTtftP50.toFixed(3)}  (goal < 1)`,
-      `prefix / round-robin output tok/s:          ${checks.prefixVsRoundRobinThroughput.toFixed(3)}  (goal > 1)`,
-      `router overhead p50, GET /v1/models:        ${checks.routerOverheadP50Ms.models.toFixed(3)} ms  (goal < 1)`,
-      `router overhead p50, 1-token completion:    ${checks.routerOverheadP50Ms.oneTokenCompletion.toFixed(3)} ms`,
-      `routed / direct streaming output tok/s:     ${checks.routedStreamingThroughputRatio.toFixed(3)}  (goal >= 0.95)`,
-    ].join("\n"),
-  );
+      `prefix hit ratio / one replica's:     ${hitRatio.toFixed(3)}  (goal >= 0.9)`,
+      `prefix / round-robin TTFT p50:              ${ttft.toFixed(3)}  (goal < 1)`,
+      `prefix / round-robin output tok/s:          ${tokens.toFixed(3)}  (goal > 1)`,
+      `prefix routing decisions:                   ${JSON.stringify(prefix.decisions)}`,
+    );
+  }
+  if (overhead) {
+    const { models, oneToken, streams } = overhead;
+    const [direct, routed] = streams;
+    const overheadMs = { models: models[1]! - models[0]!, oneTokenCompletion: oneToken[1]! - oneToken[0]! };
+    const streaming = routed!.summary.outputTokensPerSecond / direct!.summary.outputTokensPerSecond;
+    Object.assign(checks, { routerOverheadP50Ms: overheadMs, routedStreamingThroughputRatio: streaming });
+    lines.push(
+      `router overhead p50, GET /v1/models:        ${overheadMs.models.toFixed(3)} ms  (goal < 1)`,
+      `router overhead p50, 1-token completion:    ${overheadMs.oneTokenCompletion.toFixed(3)} ms`,
+      `routed / direct streaming output tok/s:     ${streaming.toFixed(3)}  (goal >= 0.95)`,
+    );
+  }
+  console.log(lines.join("\n"));
   const outDir = join(root, "loadtest", "results");
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, dry ? "router-bench-dry-run.json" : "router-bench.json");
-  const runs = { tenants, streams, overheadP50Ms: { models, oneToken } };
+  const runs = {
+    tenants,
+    streams: overhead?.streams ?? [],
+    overheadP50Ms: overhead && { models: overhead.models, oneToken: overhead.oneToken },
+  };
   writeFileSync(file, `${JSON.stringify({ model: modelName, requests, rate, checks, runs }, null, 2)}\n`);
   console.error(`wrote ${file}`);
 } finally {

@@ -82,7 +82,14 @@ afterAll(async () => {
 });
 
 it("answers the autoscalers' queries with the replica's waiting requests", async () => {
-  // One running slot and three long requests: two wait.
+  // The requests start once Prometheus has scraped the replica: a first scrape seconds after start (its scrape loop's
+  // offset) would otherwise find the first request, a few seconds of the tiny model, already done.
+  const scraped = Date.now() + 30_000;
+  while ((await query('up{job="loom"}')).data?.result[0]?.value[1] !== "1") {
+    if (Date.now() > scraped) throw new Error("prometheus did not scrape the replica within 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  // One running slot and three requests as long as the context allows: two wait.
   for (let i = 0; i < 3; i++) {
     const controller = new AbortController();
     streams.push(controller);
@@ -92,7 +99,7 @@ it("answers the autoscalers' queries with the replica's waiting requests", async
       body: JSON.stringify({
         model: server.model,
         prompt: "a long story",
-        max_tokens: 2000,
+        max_tokens: 4000,
         ignore_eos: true,
         stream: true,
       }),

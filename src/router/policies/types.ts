@@ -4,10 +4,10 @@ import type { ReplicaView } from "../replica.js";
 import type { RoutingKey } from "../request-key.js";
 
 /**
- * round_robin, least_load: the policy's only kind of decision. affinity / adapter_affinity: the replica the key
- * hashes to. affinity_overflow / adapter_overflow: a later one in the key's order, because the first carried too
- * much more load than the least loaded. no_key: a prefix-policy request without prompt or adapter, sent to the
- * least loaded.
+ * round_robin, least_load: the policy's only kind of decision. affinity / adapter_affinity: the least loaded replica
+ * that already served the key, or for a new key the least loaded one. affinity_overflow / adapter_overflow: the least
+ * loaded replica, because each one that served the key carried too much more load than it. no_key: a prefix-policy
+ * request without prompt or adapter, sent to the least loaded.
  */
 type RoutingDecision =
   | "round_robin"

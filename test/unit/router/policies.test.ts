@@ -48,6 +48,39 @@ describe("PrefixAffinityPolicy", () => {
     expect(spilled.order.map((r) => r.url).sort()).toEqual([...urls].sort());
   });
 
+  it("places a new key on the least loaded replica and keeps it there while that one is not overloaded", () => {
+    const fresh = new PrefixAffinityPolicy({ absThreshold: 4, relThreshold: 1.5 });
+    const pair = (a: number, b: number) => [view(urls[0]!, a), view(urls[1]!, b)];
+    expect(fresh.choose(prefixKey("tenant one"), pair(3, 0)).order[0]!.url).toBe(urls[1]);
+    expect(fresh.choose(prefixKey("tenant two"), pair(0, 3)).order[0]!.url).toBe(urls[0]);
+    const kept = fresh.choose(prefixKey("tenant one"), pair(0, 4));
+    expect([kept.order[0]!.url, kept.decision]).toEqual([urls[1], "affinity"]);
+  });
+
+  it("gives an overloaded key a second replica, then spreads it over both by load", () => {
+    const fresh = new PrefixAffinityPolicy({ absThreshold: 4, relThreshold: 1.5 });
+    const pair = (a: number, b: number) => [view(urls[0]!, a), view(urls[1]!, b)];
+    expect(fresh.choose(prefixKey("hot tenant"), pair(1, 0)).order[0]!.url).toBe(urls[1]);
+    const spilled = fresh.choose(prefixKey("hot tenant"), pair(1, 9));
+    expect([spilled.order[0]!.url, spilled.decision]).toEqual([urls[0], "affinity_overflow"]);
+    for (const [a, b, to] of [
+      [3, 2, urls[1]],
+      [2, 3, urls[0]],
+    ] as const) {
+      const choice = fresh.choose(prefixKey("hot tenant"), pair(a, b));
+      expect([choice.order[0]!.url, choice.decision]).toEqual([to, "affinity"]);
+    }
+  });
+
+  it("forgets an owner that has not been chosen for ownerTtlMs", async () => {
+    const fresh = new PrefixAffinityPolicy({ absThreshold: 4, relThreshold: 1.5, ownerTtlMs: 20 });
+    const pair = (a: number, b: number) => [view(urls[0]!, a), view(urls[1]!, b)];
+    expect(fresh.choose(prefixKey("tenant"), pair(1, 0)).order[0]!.url).toBe(urls[1]);
+    expect(fresh.choose(prefixKey("tenant"), pair(0, 1)).order[0]!.url).toBe(urls[1]);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(fresh.choose(prefixKey("tenant"), pair(0, 1)).order[0]!.url).toBe(urls[0]);
+  });
+
   it("routes by adapter over prompt, and by least load without either", () => {
     const replicas = urls.map((url, i) => view(url, 0, 3 - i));
     const byAdapter = (prefix: string) => policy.choose({ model: "legal", adapter: "legal", prefix }, replicas);
