@@ -152,10 +152,12 @@ export class StreamKvManager implements KvAllocator, GapFiller {
       const gap: FillerRow[] = [];
       for (let slot = slots[i - 1]! + 1; slot < slots[i]!; slot++)
         gap.push({ slot, position: this.#streams[slot]!.hashes.length * this.blockSize });
+      // A slot between two planned ones is idle, or holds a sequence this step leaves out (a background one held
+      // back, or one past the budget): a filler there would write over its cells, so that gap stays a gap.
       if (
         gap.length > MAX_FILLED_GAP ||
         fillers.length + gap.length > maxRows ||
-        gap.some((row) => row.position >= this.#cellsPerSlot)
+        gap.some((row) => row.position >= this.#cellsPerSlot || this.#streams[row.slot]!.table !== null)
       )
         continue;
       for (const row of gap) this.#afterStep.push({ kind: "remove", slot: row.slot, fromPos: row.position, toPos: -1 });

@@ -87,7 +87,8 @@ export interface KvAllocator {
  * Throwaway rows that join runs of slots into one micro-batch, for layouts where llama.cpp computes each run of
  * consecutive sequence ids as its own micro-batch (five idle slots among 28 decode rows more than doubled a step's
  * time on CPU). At most `maxRows` filler rows for idle slots between `slots` (sorted), where they cost less than the
- * micro-batch the gap would add; their cells are removed before the next step.
+ * micro-batch the gap would add; their cells are removed before the next step. A slot holding a sequence that the
+ * step leaves out is never filled.
  */
 export interface GapFiller {
   fillGaps(slots: readonly SlotId[], maxRows: number): FillerRow[];

@@ -9,6 +9,7 @@ import { KV_LAYOUTS } from "../../src/compose/kv-layout.js";
 import type { KvAllocator } from "../../src/kv/types.js";
 import { samplingParams, type SamplingParams } from "../../src/sampling-params.js";
 import { Scheduler } from "../../src/scheduler/scheduler.js";
+import type { BackgroundPolicy } from "../../src/scheduler/background.js";
 import type { Speculation } from "../../src/scheduler/speculation.js";
 
 export interface TestEngine {
@@ -21,7 +22,7 @@ export interface TestEngine {
 /**
  * A unified pool by default; `perSequence` gives each of `maxRunning` sequences a stream of kvTokens / maxRunning
  * cells. `speculation` plans verify chunks; `deterministic` composes as --deterministic does (a stream per sequence,
- * batch-invariant steps, no filler rows).
+ * batch-invariant steps, no filler rows). `background` holds background sequences to a share of each step.
  */
 export async function startEngine(
   model: LlamaModel,
@@ -35,6 +36,7 @@ export async function startEngine(
     speculation,
     drafter,
     deterministic = false,
+    background,
   }: {
     kvTokens?: number;
     blockSize?: number;
@@ -45,6 +47,7 @@ export async function startEngine(
     speculation?: Speculation;
     drafter?: DraftPreparer;
     deterministic?: boolean;
+    background?: BackgroundPolicy;
   } = {},
 ): Promise<TestEngine> {
   const params = { kvTokens, maxRunning, blockSize, enablePrefixCaching: true, prefixCacheTokens: retainedTokens };
@@ -65,6 +68,7 @@ export async function startEngine(
     maxRunning,
     maxModelLen: context.cellsPerSequence,
     endOfGenerationTokens: model.info.endOfGenerationTokens,
+    ...(background ? { background } : {}),
   });
   const engine = new Engine({ backend: context, scheduler, kv, ...(drafter ? { drafter } : {}) });
   return {

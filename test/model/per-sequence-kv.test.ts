@@ -3,9 +3,18 @@
 // returns every stream.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
+import type { StepEvent } from "../../src/engine/events.js";
 import { collect, greedyRequest, startEngine, varyingPrompts, type TestEngine } from "../helpers/engine.js";
 import { engineTrace, expectGreedyAgreement } from "../helpers/greedy.js";
 import { ENGINE_MODELS } from "../helpers/models.js";
+
+/** `events`, calling `first` when the first token comes. */
+async function* onFirstToken(events: AsyncIterable<StepEvent>, first: () => void): AsyncIterable<StepEvent> {
+  for await (const event of events) {
+    if (event.type === "token") first();
+    yield event;
+  }
+}
 
 describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath) => {
   let model: LlamaModel;
@@ -43,6 +52,40 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
     const stats = streams.engine.stats();
     expect(stats.numSteps - soloSteps).toBeLessThan(all.length * 8);
     expect(stats.kv.numUsedBlocks).toBe(0);
+    await streams.close();
+  });
+
+  it("leaves the streams of background sequences held out of a step untouched: every request keeps its solo run", async () => {
+    const all = prompts();
+    // Background sequences decoding when foreground ones arrive (and short background ones ended, leaving idle
+    // streams among them): from then on a step takes one background token and leaves the other running background
+    // streams out. Their cells must come through untouched (the scheduler-level property test covers the filler
+    // rows that once wrote into such a stream).
+    const streams = await startEngine(model, {
+      kvTokens: 8192,
+      maxRunning: 32,
+      maxBatchTokens: 128,
+      perSequence: true,
+      background: { priority: 10, stepTokens: 1, holdMs: 0 },
+    });
+    const half = Math.floor(all.length / 2);
+    const request = (i: number) =>
+      i < half
+        ? greedyRequest(all[i]!, { maxTokens: i % 2 ? 2 : 48, ignoreEos: true, logprobs: 2 }, { priority: 10 })
+        : greedyRequest(all[i]!, { maxTokens: 8 + (i % 5), ignoreEos: true, logprobs: 2 });
+    const expected = [];
+    for (let i = 0; i < all.length; i++) expected.push(await engineTrace(streams.engine.submit(request(i))));
+    const decoding: Promise<void>[] = [];
+    const outcomes: Promise<Awaited<ReturnType<typeof engineTrace>>>[] = [];
+    for (let i = 0; i < half; i++) {
+      let first!: () => void;
+      decoding.push(new Promise<void>((resolve) => (first = resolve)));
+      outcomes.push(engineTrace(onFirstToken(streams.engine.submit(request(i)), first)));
+    }
+    await Promise.all([...decoding, ...outcomes.filter((_, i) => i % 2 === 1)]);
+    for (let i = half; i < all.length; i++) outcomes.push(engineTrace(streams.engine.submit(request(i))));
+    expect(expectGreedyAgreement(expected, await Promise.all(outcomes))).toBeLessThanOrEqual(2);
+    expect(streams.engine.stats().kv.numUsedBlocks).toBe(0);
     await streams.close();
   });
 
