@@ -1,6 +1,7 @@
 // The `loom` command line, built from the option table in config.ts: commander parses flags and renders the help;
-// a flag wins over its LOOM_* variable, which wins over the schema's default. Parsing only: validation and
-// defaults are the schema's (loadConfig).
+// a flag wins over its LOOM_* variable, which wins over the schema's default. Each value given is checked against
+// its option's schema here, so an error names what the user set (the flag or the variable); defaults and checks
+// across options are the schema's (loadConfig).
 import { Command, CommanderError, Option } from "commander";
 import { type ConfigInput, ConfigError, type OptionSpec, SERVE_OPTIONS } from "./config.js";
 
@@ -68,31 +69,49 @@ function addOptions(command: Command, table: Readonly<Record<string, OptionSpec>
   return command;
 }
 
+/** Throws ConfigError naming `from` (a flag or a variable) when `value` is not one the option's schema takes. */
+function checked(key: string, spec: OptionSpec, value: unknown, from: string): unknown {
+  const parsed = spec.schema.safeParse(value);
+  if (!parsed.success)
+    throw new ConfigError(`${from} (${key}): ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  return value;
+}
+
 /** The table's values from parsed flags, then from the environment for options no flag gave. */
 function readOptions(command: Command, table: Readonly<Record<string, OptionSpec>>, env: Env): Record<string, unknown> {
-  const values = command.opts<Record<string, unknown>>();
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table)) {
-    const attribute = new Option(spec.cli.flag).attributeName();
-    // Commander gives a --no-x switch a default of true; only what the command line said counts as given.
-    const given = command.getOptionValueSource(attribute) === "cli" ? values[attribute] : undefined;
-    const isList = typeOf(spec) === "array";
-    if (spec.cli.arg === undefined) {
-      // A switch: its flag sets the value it names (--no-x: false), its variable any boolean text.
-      if (given !== undefined) out[key] = !spec.cli.flag.startsWith("--no-");
-      else if (env[spec.cli.env] !== undefined) out[key] = parseText(key, spec, env[spec.cli.env]!, spec.cli.env);
-    } else if (given !== undefined) {
-      out[key] = isList
-        ? (given as string[]).map((v) => parseText(key, spec, v, spec.cli.flag))
-        : parseText(key, spec, given as string, spec.cli.flag);
-    } else if (env[spec.cli.env] !== undefined && env[spec.cli.env] !== "") {
-      const text = env[spec.cli.env]!;
-      out[key] = isList
-        ? text.split(",").map((v) => parseText(key, spec, v.trim(), spec.cli.env))
-        : parseText(key, spec, text, spec.cli.env);
-    }
+    const { value, from } = readOption(command, key, spec, env);
+    if (value !== undefined) out[key] = checked(key, spec, value, from);
   }
   return out;
+}
+
+/** One option's value and where it came from (its flag or its variable); undefined when neither gave it. */
+function readOption(command: Command, key: string, spec: OptionSpec, env: Env): { value: unknown; from: string } {
+  const values = command.opts<Record<string, unknown>>();
+  const { flag, env: variable } = spec.cli;
+  const attribute = new Option(flag).attributeName();
+  // Commander gives a --no-x switch a default of true; only what the command line said counts as given.
+  const given = command.getOptionValueSource(attribute) === "cli" ? values[attribute] : undefined;
+  const isList = typeOf(spec) === "array";
+  if (spec.cli.arg === undefined) {
+    // A switch: its flag sets the value it names (--no-x: false), its variable any boolean text.
+    if (given !== undefined) return { value: !flag.startsWith("--no-"), from: flag };
+    if (env[variable] !== undefined) return { value: parseText(key, spec, env[variable]!, variable), from: variable };
+  } else if (given !== undefined) {
+    const value = isList
+      ? (given as string[]).map((v) => parseText(key, spec, v, flag))
+      : parseText(key, spec, given as string, flag);
+    return { value, from: flag };
+  } else if (env[variable] !== undefined && env[variable] !== "") {
+    const text = env[variable]!;
+    const value = isList
+      ? text.split(",").map((v) => parseText(key, spec, v.trim(), variable))
+      : parseText(key, spec, text, variable);
+    return { value, from: variable };
+  }
+  return { value: undefined, from: flag };
 }
 
 /** A command that throws instead of exiting, so callers (and tests) decide what a parse error does. */

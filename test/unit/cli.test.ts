@@ -95,4 +95,14 @@ describe("parseServeArgs", () => {
     expect(() => loadConfig(parseServeArgs(["serve", "m.gguf", "--port", "70000"]))).toThrow(/--port/);
     expect(() => loadConfig(parseServeArgs(["serve", "m.gguf", "--port", "1.5"]))).toThrow(ConfigError);
   });
+
+  it("names the variable, not the flag, when a LOOM_* variable's value is out of range", () => {
+    expect(() => parseServeArgs(["serve", "m.gguf"], { LOOM_BACKGROUND_STEP_TOKENS: "0" })).toThrow(
+      /^LOOM_BACKGROUND_STEP_TOKENS \(backgroundStepTokens\): Too small/,
+    );
+    expect(() => parseServeArgs(["serve", "m.gguf"], { LOOM_PORT: "70000" })).toThrow(/^LOOM_PORT \(port\)/);
+    expect(() => parseServeArgs(["serve", "m.gguf", "--background-hold-ms", "-5"])).toThrow(
+      /^--background-hold-ms \(backgroundHoldMs\): Too small/,
+    );
+  });
 });
