@@ -17,6 +17,7 @@ import { PRESETS } from "../models/presets.js";
 import { synthModel } from "../models/synth-model.js";
 import { defaultThreads } from "../src/backend/llama/threads.js";
 import { batchClient, batchOutputTokens, submitBatch, waitForBatch } from "./batch-client.js";
+import { serverTimeMs } from "./scrape.js";
 import { percentile } from "./stats.js";
 import { runWorkload, type RunResult } from "./runner.js";
 import { root, startLoom } from "./server-process.js";
@@ -142,7 +143,7 @@ try {
       const response = await post();
       const text = await response.text();
       latencies.push(performance.now() - started);
-      inServer.push(Number(/app;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "")?.[1] ?? Number.NaN));
+      inServer.push(serverTimeMs(response));
       if (text === first && response.headers.get("x-loom-cache") === "hit") identical++;
     }
     const p99 = percentile(inServer, 99);

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { DEFAULT_MODEL_PATH } from "../models/ensure-default.js";
 import { startLoom } from "./server-process.js";
+import { serverTimeMs } from "./scrape.js";
 import { percentile } from "./stats.js";
 
 const { values } = parseArgs({
@@ -70,14 +71,14 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const latencies: number[] = [];
-  const renders: number[] = [];
+  const inServer: number[] = [];
   let bytes = 0;
   for (let i = 0; i < scrapes; i++) {
     const started = performance.now();
     const response = await fetch(`${server.url}/metrics`);
     bytes = (await response.text()).length;
     latencies.push(performance.now() - started);
-    renders.push(Number(/app;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "")?.[1] ?? Number.NaN));
+    inServer.push(serverTimeMs(response));
     if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   // The floor of a loopback round trip on this machine under the same load: a route that renders nothing.
@@ -92,7 +93,7 @@ try {
     `p50 ${percentile(values, 50).toFixed(2)} ms, p99 ${percentile(values, 99).toFixed(2)} ms, ` +
     `max ${Math.max(...values).toFixed(2)} ms`;
   console.log(`/metrics with ${running_} running sequences, ${scrapes} scrapes, ${bytes} bytes: ${ms(latencies)}`);
-  console.log(`  in the server (Server-Timing app;dur): ${ms(renders)}`);
+  console.log(`  in the server (Server-Timing app;dur): ${ms(inServer)}`);
   console.log(`  GET /health/live round trip under the same load: ${ms(probes)}`);
   load.postMessage("stop");
   await stopped;

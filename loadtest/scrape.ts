@@ -1,5 +1,5 @@
-// Reading a server's Prometheus text (/metrics) in a benchmark: the sum of a metric's series, so a run's share of a
-// counter is the difference of two reads.
+// Reading what a server says of itself in a benchmark: the sum of a metric's series in its Prometheus text
+// (/metrics), so a run's share of a counter is the difference of two reads; and its own time for one answer.
 
 /**
  * The sum of every series of `name` whose labels include `labels` (exact values), labelled (`name{...} v`) or not
@@ -14,4 +14,9 @@ export async function metricSum(url: string, name: string, labels: Readonly<Reco
     .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
     .filter((line) => wanted.every((label) => line.includes(label)))
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
+/** The server's own time for a response (its `Server-Timing: app;dur=MS`), in ms; NaN when it sent none. */
+export function serverTimeMs(response: Response): number {
+  return Number(/(?:^|,\s*)app;dur=([\d.]+)/.exec(response.headers.get("server-timing") ?? "")?.[1] ?? Number.NaN);
 }

@@ -14,6 +14,6 @@ export function backgroundPolicy(
     priority: BATCH_PRIORITY,
     stepTokens: config.backgroundStepTokens,
     holdMs: config.backgroundHoldMs,
-    ...(sharedCompute ? { foregroundElsewhereMs: () => cpuCompute.lastAskedBelow(BATCH_PRIORITY) } : {}),
+    ...(sharedCompute ? { foregroundElsewhereMs: cpuCompute.askedBelow(BATCH_PRIORITY) } : {}),
   };
 }

@@ -38,18 +38,18 @@ export class BackgroundGate {
     this.#policy = policy;
   }
 
-  /** Starts planning a step at `nowMs`, over every sequence the scheduler holds (running and waiting). */
-  open(nowMs: number, sequences: Iterable<Sequence>): void {
+  /** Starts planning a step at `nowMs`, over every sequence the scheduler holds (its running and waiting ones). */
+  open(nowMs: number, ...held: Iterable<Sequence>[]): void {
     const policy = this.#policy;
     if (!policy) return;
-    for (const seq of sequences) {
-      if (seq.priority < policy.priority) {
-        this.#lastForegroundMs = nowMs;
-        break;
-      }
-    }
+    const here = held.some((sequences) => {
+      for (const seq of sequences) if (seq.priority < policy.priority) return true;
+      return false;
+    });
+    if (here) this.#lastForegroundMs = nowMs;
     const last = Math.max(this.#lastForegroundMs, policy.foregroundElsewhereMs?.() ?? Number.NEGATIVE_INFINITY);
-    this.#left = nowMs - last < policy.holdMs ? policy.stepTokens : Number.POSITIVE_INFINITY;
+    // Foreground work here now holds background back whatever the hold (0 included); the hold only stretches it.
+    this.#left = here || nowMs - last < policy.holdMs ? policy.stepTokens : Number.POSITIVE_INFINITY;
   }
 
   isBackground(seq: Sequence): boolean {

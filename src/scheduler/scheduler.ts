@@ -116,7 +116,7 @@ export class Scheduler {
       }
     }
     const step: StepDraft = { chunks: [], preempted: [], budget: this.#maxBatchTokens };
-    this.#background.open(nowMs, [...this.#running, ...this.#waiting]);
+    this.#background.open(nowMs, this.#running, this.#waiting);
     let adapterId = this.#chooseAdapter(nowMs);
     this.#planGroup(step, adapterId, nowMs);
     // A group chosen for waiting sequences that cannot be admitted yet (no blocks) must not stall the running ones.

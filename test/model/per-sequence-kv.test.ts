@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LlamaModel } from "../../src/backend/llama/llama-model.js";
 import type { StepEvent } from "../../src/engine/events.js";
+import type { Request } from "../../src/engine/request.js";
+import type { BackgroundPolicy } from "../../src/scheduler/background.js";
 import { collect, greedyRequest, startEngine, varyingPrompts, type TestEngine } from "../helpers/engine.js";
 import { engineTrace, expectGreedyAgreement } from "../helpers/greedy.js";
 import { ENGINE_MODELS } from "../helpers/models.js";
@@ -31,21 +33,30 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
   });
 
   const prompts = () => varyingPrompts(model);
+  /** 32 streams of 256 cells and a step budget of 128 tokens. */
+  const thirtyTwoStreams = (background?: BackgroundPolicy) =>
+    startEngine(model, {
+      kvTokens: 8192,
+      maxRunning: 32,
+      maxBatchTokens: 128,
+      perSequence: true,
+      ...(background ? { background } : {}),
+    });
+  /** Each of `count` requests run alone on `e`, one after the other: the reference of a concurrent run. */
+  const soloTraces = async (e: TestEngine, count: number, request: (i: number) => Request) => {
+    const traces = [];
+    for (let i = 0; i < count; i++) traces.push(await engineTrace(e.engine.submit(request(i))));
+    return traces;
+  };
   const shared = () => model.tokenize("The sun was warm and the sky was blue. ".repeat(30)).slice(0, 200);
 
   // Equal but for float-noise ties (see helpers/greedy.ts): stories260K has one at 1e-3 nats among these prompts.
   it("runs 32 concurrent requests, each identical to its solo run", async () => {
     const all = prompts();
-    const streams = await startEngine(model, {
-      kvTokens: 8192,
-      maxRunning: 32,
-      maxBatchTokens: 128,
-      perSequence: true,
-    });
+    const streams = await thirtyTwoStreams();
     expect(streams.context.cellsPerSequence).toBe(256);
     const request = (i: number) => greedyRequest(all[i]!, { maxTokens: 8 + (i % 9), ignoreEos: true, logprobs: 2 });
-    const expected = [];
-    for (let i = 0; i < all.length; i++) expected.push(await engineTrace(streams.engine.submit(request(i))));
+    const expected = await soloTraces(streams, all.length, request);
     const soloSteps = streams.engine.stats().numSteps;
     const outcomes = await Promise.all(all.map((_, i) => engineTrace(streams.engine.submit(request(i)))));
     expect(expectGreedyAgreement(expected, outcomes)).toBeLessThanOrEqual(2);
@@ -59,22 +70,15 @@ describe.each(ENGINE_MODELS)("per-sequence KV streams on %s", (_name, modelPath)
     const all = prompts();
     // Background sequences decoding when foreground ones arrive (and short background ones ended, leaving idle
     // streams among them): from then on a step takes one background token and leaves the other running background
-    // streams out. Their cells must come through untouched (the scheduler-level property test covers the filler
-    // rows that once wrote into such a stream).
-    const streams = await startEngine(model, {
-      kvTokens: 8192,
-      maxRunning: 32,
-      maxBatchTokens: 128,
-      perSequence: true,
-      background: { priority: 10, stepTokens: 1, holdMs: 0 },
-    });
+    // streams out, between foreground streams in the idle ones. Their cells must come through untouched (filler
+    // rows for the idle streams between planned ones once wrote into them).
+    const streams = await thirtyTwoStreams({ priority: 10, stepTokens: 1, holdMs: 0 });
     const half = Math.floor(all.length / 2);
     const request = (i: number) =>
       i < half
         ? greedyRequest(all[i]!, { maxTokens: i % 2 ? 2 : 48, ignoreEos: true, logprobs: 2 }, { priority: 10 })
         : greedyRequest(all[i]!, { maxTokens: 8 + (i % 5), ignoreEos: true, logprobs: 2 });
-    const expected = [];
-    for (let i = 0; i < all.length; i++) expected.push(await engineTrace(streams.engine.submit(request(i))));
+    const expected = await soloTraces(streams, all.length, request);
     const decoding: Promise<void>[] = [];
     const outcomes: Promise<Awaited<ReturnType<typeof engineTrace>>>[] = [];
     for (let i = 0; i < half; i++) {

@@ -38,8 +38,8 @@ export class ComputeArbiter {
   #maxInFlight = 0;
   #grants = 0;
   #contended = 0;
-  /** When each priority last asked for a turn (performance.now() ms). */
-  readonly #askedMs = new Map<number, number>();
+  /** Per priority watched (askedBelow): when a turn below it was last asked for (performance.now() ms). */
+  readonly #lastBelow = new Map<number, number>();
 
   /**
    * Asks for the turn at `priority` (lower first). Returns null when the turn is granted at once (nobody holds it:
@@ -47,7 +47,8 @@ export class ComputeArbiter {
    * caller must call release() exactly once when its compute has settled.
    */
   acquire(priority: number): Promise<void> | null {
-    this.#askedMs.set(priority, performance.now());
+    for (const watched of this.#lastBelow.keys())
+      if (priority < watched) this.#lastBelow.set(watched, performance.now());
     const first = this.#waiters[0];
     if (!this.#held && (!first || first.priority > priority)) {
       this.#take(priority);
@@ -93,14 +94,14 @@ export class ComputeArbiter {
   }
 
   /**
-   * When a turn below `priority` was last asked for or held, in performance.now() milliseconds (the engines' clock);
-   * -Infinity if never. Background work elsewhere reads it to stay out of foreground work's way (scheduler/background).
+   * Watches turns below `priority` from now on: the reader gives when one was last asked for or is held, in
+   * performance.now() milliseconds (the engines' clock), -Infinity before any. Background work elsewhere reads it
+   * to stay out of foreground work's way (scheduler/background.ts). One entry per priority watched, whatever
+   * priorities clients send.
    */
-  lastAskedBelow(priority: number): number {
-    if (this.#held && this.#heldPriority < priority) return performance.now();
-    let last = Number.NEGATIVE_INFINITY;
-    for (const [asked, ms] of this.#askedMs) if (asked < priority) last = Math.max(last, ms);
-    return last;
+  askedBelow(priority: number): () => number {
+    if (!this.#lastBelow.has(priority)) this.#lastBelow.set(priority, Number.NEGATIVE_INFINITY);
+    return () => (this.#held && this.#heldPriority < priority ? performance.now() : this.#lastBelow.get(priority)!);
   }
 
   stats(): ComputeArbiterStats {

@@ -73,3 +73,24 @@ it("an engine's next interactive step keeps the turn ahead of a waiting shadow s
   await Promise.all([engineOf("a"), engineOf("b")]);
   expect(order).toEqual(["a-0", "b-0", "a-1", "b-1"]);
 });
+
+it("says when a turn below a watched priority was last asked for, and that one is held now", async () => {
+  const arbiter = new ComputeArbiter();
+  const belowBatch = arbiter.askedBelow(10);
+  expect(belowBatch()).toBe(Number.NEGATIVE_INFINITY);
+  await arbiter.run(10, async () => {
+    expect(belowBatch()).toBe(Number.NEGATIVE_INFINITY);
+  });
+  await arbiter.run(1000, async () => {});
+  expect(belowBatch()).toBe(Number.NEGATIVE_INFINITY);
+  const before = performance.now();
+  let during = 0;
+  await arbiter.run(0, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    during = belowBatch();
+  });
+  expect(during).toBeGreaterThanOrEqual(before + 5);
+  const asked = belowBatch();
+  expect(asked).toBeGreaterThanOrEqual(before);
+  expect(asked).toBeLessThan(during);
+});

@@ -1,9 +1,9 @@
 // metricSum against a real HTTP server on a loopback port: Loom's labelled series, llama-server's unlabelled ones,
-// label filters, and a server without /metrics.
+// label filters, and a server without /metrics; serverTimeMs on Server-Timing headers.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { metricSum } from "../../../loadtest/scrape.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { metricSum, serverTimeMs } from "../../../loadtest/scrape.js";
 
 const TEXT = [
   "# HELP vllm:spec_decode_num_draft_tokens_total Draft tokens verified.",
@@ -41,4 +41,15 @@ it("reads an unlabelled series (llama-server's counters)", async () => {
 
 it("gives 0 for a server without /metrics", async () => {
   expect(await metricSum(`${url}/none`, "vllm:spec_decode_num_draft_tokens_total")).toBe(0);
+});
+
+describe("serverTimeMs", () => {
+  it("reads app;dur from Server-Timing, among other metrics, and NaN without it", () => {
+    const timed = (value: string | null) =>
+      new Response(null, value === null ? {} : { headers: { "server-timing": value } });
+    expect(serverTimeMs(timed("app;dur=1.250"))).toBe(1.25);
+    expect(serverTimeMs(timed("render;dur=0.5, app;dur=3.000"))).toBe(3);
+    expect(serverTimeMs(timed("myapp;dur=9"))).toBeNaN();
+    expect(serverTimeMs(timed(null))).toBeNaN();
+  });
 });

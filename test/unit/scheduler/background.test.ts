@@ -67,6 +67,13 @@ describe("background sequences", () => {
     expect(tokensOf(s.plan(1000), BACKGROUND)).toBeGreaterThan(4);
   });
 
+  it("are held back while foreground work is here even with no hold after it", () => {
+    const s = scheduler(policy({ holdMs: 0 }));
+    s.add(makeSeq(prompt(4, 900), { priority: 0 }));
+    for (let i = 0; i < 3; i++) s.add(makeSeq(prompt(30, 200 + 40 * i), { priority: BACKGROUND }));
+    expect(tokensOf(s.plan(0), BACKGROUND)).toBe(4);
+  });
+
   it("are held back by a foreground turn at the compute they share with another engine", () => {
     let elsewhereMs = Number.NEGATIVE_INFINITY;
     const s = scheduler(policy({ stepTokens: 1, foregroundElsewhereMs: () => elsewhereMs }));
