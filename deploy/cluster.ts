@@ -129,14 +129,26 @@ async function main(): Promise<void> {
   );
 }
 
-function stopAll(code: number): void {
-  stopping = true;
-  for (const { child } of children) child.kill("SIGTERM");
-  Promise.all(
-    children.map(({ child }) =>
+/** SIGTERM to each of `names`' processes; resolves when all have exited. */
+function stop(names: (name: string) => boolean): Promise<unknown> {
+  const stopped = children.filter(({ name }) => names(name));
+  for (const { child } of stopped) child.kill("SIGTERM");
+  return Promise.all(
+    stopped.map(({ child }) =>
       child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : null,
     ),
-  ).then(() => process.exit(code));
+  );
+}
+
+// As docker compose does with depends_on: the Loom processes first, then what they depend on, so no replica or
+// worker spends its shutdown reconnecting to a Redis that left before it.
+const INFRASTRUCTURE = new Set(["redis", "prometheus"]);
+
+function stopAll(code: number): void {
+  stopping = true;
+  stop((name) => !INFRASTRUCTURE.has(name))
+    .then(() => stop((name) => INFRASTRUCTURE.has(name)))
+    .then(() => process.exit(code));
 }
 
 process.once("SIGINT", () => stopAll(0));

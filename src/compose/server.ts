@@ -6,6 +6,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { answerClientErrors } from "../api/client-errors.js";
 import { setLlamaLogLevel } from "../backend/llama/addon.js";
 import type { Config, ConfigInput } from "../config.js";
+import { settlesWithin } from "../ops/deadline.js";
 import type { HealthState } from "../ops/health.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -88,14 +89,7 @@ export async function startServer(input: ConfigInput, options: StartOptions = {}
         const servings = registry.list();
         for (const serving of servings) serving.stopAccepting();
         const drained = Promise.all(servings.map((s) => s.engine.drain()));
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          drained,
-          new Promise((resolve) => {
-            timer = setTimeout(resolve, graceMs);
-          }),
-        ]);
-        clearTimeout(timer);
+        await settlesWithin(drained, graceMs);
         await workersStopped;
         await registry.close();
         await models.close();

@@ -1,8 +1,10 @@
 // BullQueue: the WorkQueue on Redis with BullMQ. A worker holds a lock on each job it runs and renews it; when a
 // worker dies (SIGKILL, lost machine) its locks expire and BullMQ's stalled-job check puts those jobs back for any
 // other worker. Keys live under `loom:queue:{name}:*`.
+import { once } from "node:events";
 import { type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { settlesWithin } from "../ops/deadline.js";
 import type { Logger } from "../ops/logger.js";
 import {
   type Backoff,
@@ -25,6 +27,8 @@ const ADD_CHUNK = 1000;
 const MAX_STALLED = 5;
 /** While Redis is away every queue errors on every reconnect attempt: one log line per queue per this long. */
 const ERROR_LOG_INTERVAL_MS = 30_000;
+/** After the grace period, how long lines in hand get to go back to the queue before the close stops waiting. */
+const HAND_BACK_MS = 5000;
 
 export interface BullQueueOptions {
   /** The producer connection (fails fast while Redis is away). */
@@ -128,23 +132,45 @@ export class BullQueue<T> implements WorkQueue<T> {
         message: error.message,
       });
     });
-    return {
-      close: async (graceMs) => {
-        let timer: NodeJS.Timeout | undefined;
-        const closed = worker.close();
-        const graceOver = new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), graceMs);
-        });
-        if (await Promise.race([closed.then(() => false), graceOver]))
-          for (const controller of controllers.values()) controller.abort("shutdown");
-        clearTimeout(timer);
-        await closed;
-      },
-    };
+    return { close: (graceMs) => this.#closeWorker(worker, controllers, graceMs) };
   }
 
   async close(): Promise<void> {
     await this.#queue.close();
+  }
+
+  /**
+   * BullMQ's graceful close waits for its blocking connection to end, which never happens while ioredis is
+   * reconnecting: with Redis away it would hold the process forever. Without Redis nothing in hand can be handed
+   * back anyway, so the close is forced (or, when Redis leaves mid-close, no longer awaited); BullMQ's stalled-job
+   * check returns those lines to the queue once their locks expire.
+   */
+  async #closeWorker(worker: Worker, controllers: Map<string, AbortController>, graceMs: number): Promise<void> {
+    const connection = this.#options.workerConnection;
+    const abortInHand = () => {
+      for (const controller of controllers.values()) controller.abort("shutdown");
+    };
+    const warn = (event: string) =>
+      this.#options.logger.log("warn", event, { queue: this.name, in_hand: controllers.size });
+    if (connection.status !== "ready") {
+      warn("queue_close_forced");
+      abortInHand();
+      await worker.close(true);
+      return;
+    }
+    let done = false;
+    const closed = worker.close().finally(() => {
+      done = true;
+    });
+    const redisLeft = new AbortController();
+    const left = once(connection, "close", { signal: redisLeft.signal });
+    left.catch(() => {});
+    await settlesWithin(Promise.race([closed, left]), graceMs);
+    redisLeft.abort();
+    if (done) return;
+    abortInHand();
+    if (connection.status === "ready" && (await settlesWithin(closed, HAND_BACK_MS))) return;
+    warn("queue_close_abandoned");
   }
 
   #logError(error: Error): void {

@@ -1,5 +1,6 @@
 // MemoryQueue: the WorkQueue of a server without Redis. First in, first out, with the same job-id deduplication,
 // retries with backoff, delays and shutdown returns as the BullMQ queue; jobs live in this process.
+import { settlesWithin } from "../ops/deadline.js";
 import type { Logger } from "../ops/logger.js";
 import {
   type Backoff,
@@ -145,14 +146,9 @@ export class MemoryQueue<T> implements WorkQueue<T> {
     const settled = new Promise<void>((resolve) => {
       this.#settled = resolve;
     });
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), graceMs);
-    });
-    if (await Promise.race([settled.then(() => false), graceOver])) {
+    if (!(await settlesWithin(settled, graceMs))) {
       for (const job of this.#active) job.controller?.abort("shutdown");
       await settled;
     }
-    clearTimeout(timer);
   }
 }

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { Agent } from "undici";
+import { settlesWithin } from "../ops/deadline.js";
 import { jsonLogger, type Logger } from "../ops/logger.js";
 import { RouterMetrics } from "../ops/router-metrics.js";
 import { BROADCAST_PATHS, broadcast } from "./broadcast.js";
@@ -162,12 +163,10 @@ export async function startRouter(options: RouterOptions, start: StartRouterOpti
         draining = true;
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
+        await settlesWithin(
           inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve)),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
-        ]);
-        clearTimeout(timer);
+          graceMs,
+        );
         server.closeAllConnections();
         await closed;
         replicas.close();

@@ -25,8 +25,8 @@ afterAll(async () => {
 });
 
 /** A `loom worker` process on the test server's model and Redis; resolves once it takes jobs. */
-async function startWorker(extra: readonly string[] = []): Promise<ChildProcess> {
-  const args = [join(repoRoot, "bin", "loom.mjs"), "worker", tinyModel(), "--redis", redis.url];
+async function startWorker(extra: readonly string[] = [], redisUrl = redis.url): Promise<ChildProcess> {
+  const args = [join(repoRoot, "bin", "loom.mjs"), "worker", tinyModel(), "--redis", redisUrl];
   args.push("--batch-concurrency", "2", "--job-lock-seconds", "2", "--threads", "1", "--kv-tokens", "4096");
   args.push("--max-running", "16", "--log-level", "warn", ...extra);
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
@@ -49,9 +49,9 @@ function exited(child: ChildProcess): Promise<number | string | null> {
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
 }
 
-async function submit(lines: readonly InputLine[]) {
-  const file = await uploadJsonl(server.client, toJsonl(lines));
-  return server.client.batches.create({
+async function submit(lines: readonly InputLine[], client = server.client) {
+  const file = await uploadJsonl(client, toJsonl(lines));
+  return client.batches.create({
     input_file_id: file.id,
     endpoint: "/v1/chat/completions",
     completion_window: "24h",
@@ -131,5 +131,26 @@ describe("loom worker", () => {
     expect((await outputOf(created.id)).map((line) => line.custom_id)).toEqual(lines.map((line) => line.custom_id));
     finisher.kill("SIGTERM");
     expect(await exited(finisher)).toBe(0);
+  });
+
+  // BullMQ's graceful close waits on Redis; with Redis gone a worker or server held on to SIGTERM forever (found by
+  // `npm run cluster`, which stopped Redis beside them). Both must stop well inside their grace period: the worker
+  // loses Redis in the middle of its graceful close (lines in hand), the server before its close begins.
+  it("stops a worker and a server on SIGTERM when their Redis goes away, without waiting out the grace period", async () => {
+    const lost = await startRedis();
+    try {
+      const other = await startTestServer({ redisUrl: lost.url, batchConcurrency: 0, shutdownGraceSeconds: 60 });
+      const worker = await startWorker(["--shutdown-grace", "60"], lost.url);
+      const created = await submit(chatLines(other.model, 30, 48), other.client);
+      await waitForBatch(other.client, created.id, (b) => (b.request_counts?.completed ?? 0) >= 2, 120_000);
+      const started = Date.now();
+      worker.kill("SIGTERM");
+      await lost.stop();
+      expect(await exited(worker)).toBe(0);
+      await other.close();
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await lost.close();
+    }
   });
 });

@@ -20,7 +20,8 @@ it("starts replicas, router and Prometheus, serves through the router, and stops
       "--prometheus-port",
       String(prometheusPort),
     ],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+    // Its own process group, so that a failed test can kill every process it started.
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
   const collect = (data: Buffer) => {
@@ -55,7 +56,11 @@ it("starts replicas, router and Prometheus, serves through the router, and stops
     expect(scraped).toEqual(expect.arrayContaining([...replicas, `http://127.0.0.1:${port}`]));
 
     cluster.kill("SIGTERM");
-    const [code] = await once(cluster, "exit");
+    const exit = once(cluster, "exit");
+    // Every process of the cluster drains at once (nothing is in flight): far inside the test's timeout.
+    const stopped = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve(null), 30_000))]);
+    expect(stopped, `the cluster did not stop within 30 s of SIGTERM:\n${output}`).not.toBeNull();
+    const [code] = await exit;
     expect(code, output).toBe(0);
     for (const url of [...replicas, `http://127.0.0.1:${port}`])
       expect(
@@ -65,10 +70,6 @@ it("starts replicas, router and Prometheus, serves through the router, and stops
         ),
       ).toBe("refused");
   } finally {
-    // SIGTERM, so that the cluster stops its own children even when the test failed.
-    if (cluster.exitCode === null) {
-      cluster.kill("SIGTERM");
-      await once(cluster, "exit");
-    }
+    if (cluster.exitCode === null && cluster.signalCode === null) process.kill(-cluster.pid!, "SIGKILL");
   }
 });
