@@ -4,9 +4,11 @@
 //    processes (empty caches); the prefix-cache hit ratio is read from the replicas' vllm:prefix_cache_* counters.
 // 2. Router overhead: p50 of sequential requests (GET /v1/models, and a one-token completion), straight to a
 //    replica and through the router, interleaved.
-// 3. Streaming throughput: output tokens/s of concurrent long streams, straight and through the router.
+// 3. Streaming throughput: output tokens/s of concurrent long streams, straight and through the router, in rounds
+//    that alternate the two; with the CPU time the router and the replica spent on each.
 // usage: npm run bench:router -- [--requests 160] [--rate 2] [--max-tokens 32] [--shared-words 600]
-//        [--threads 1] [--kv-tokens 16384] [--overhead-samples 300] [--scenarios tenants,overhead] [--dry-run]
+//        [--threads 1] [--kv-tokens 16384] [--overhead-samples 300] [--stream-rounds 6]
+//        [--scenarios tenants,overhead] [--dry-run]
 // --dry-run: the tiny model and a handful of requests, to check the script end to end in a few seconds.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,8 +19,8 @@ import { synthModel } from "../models/synth-model.js";
 import { summaryTable } from "./report-table.js";
 import { runWorkload, type RunResult } from "./runner.js";
 import { metricSum } from "./scrape.js";
-import { root, type ServerProcess, startLoom, startServerProcess } from "./server-process.js";
-import { percentile } from "./stats.js";
+import { cpuSeconds, root, type ServerProcess, startLoom, startServerProcess } from "./server-process.js";
+import { percentile, summarize } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1" },
     "kv-tokens": { type: "string", default: "16384" },
     "overhead-samples": { type: "string", default: "300" },
+    "stream-rounds": { type: "string", default: "6" },
     scenarios: { type: "string", default: "tenants,overhead" },
     "dry-run": { type: "boolean", default: false },
   },
@@ -39,6 +42,7 @@ const rate = dry ? 20 : Number(values.rate);
 const maxTokens = dry ? 4 : Number(values["max-tokens"]);
 const sharedWords = dry ? 120 : Number(values["shared-words"]);
 const overheadSamples = dry ? 10 : Number(values["overhead-samples"]);
+const streamRounds = dry ? 2 : Number(values["stream-rounds"]);
 const modelName = dry ? "tiny" : "smollm2-135m";
 const modelPath = dry ? DEFAULT_MODEL_PATH : join(root, "models", "smollm2-135m.gguf");
 const slo = { ttftMs: 2000, tpotMs: 200 };
@@ -161,23 +165,42 @@ async function overheadAndStreaming() {
       body: JSON.stringify({ model: modelName, prompt: "hello", max_tokens: 1 }),
     }).then((r) => r.text()),
   );
-  const streams: RunResult[] = [];
-  for (const [label, url] of [
-    ["direct", replica!.url],
-    ["router", front.url],
-  ] as const) {
-    const run = await runWorkload({
-      target: { url, model: modelName, endpoint: "completions", ignoreEos: true },
-      workload: "uniform",
-      workloadOptions: { seed: 21, maxTokens: dry ? 8 : 256, promptWords: 16 },
-      concurrency: 4,
-      requests: dry ? 4 : 32,
-      slo,
-    });
-    streams.push({ ...run, label: `stream ${label}` });
+  // Rounds alternate which arm goes first (ABBA), so drift over the minutes of the run falls on both arms alike.
+  const arms = [
+    { label: "direct", url: replica!.url, runs: [] as RunResult[], cpu: { router: 0, replica: 0 } },
+    { label: "router", url: front.url, runs: [] as RunResult[], cpu: { router: 0, replica: 0 } },
+  ];
+  for (let round = 0; round < streamRounds; round++) {
+    for (const arm of round % 2 === 0 ? arms : [...arms].reverse()) {
+      const cpuBefore = { router: cpuSeconds(front), replica: cpuSeconds(replica!) };
+      const run = await runWorkload({
+        target: { url: arm.url, model: modelName, endpoint: "completions", ignoreEos: true },
+        workload: "uniform",
+        workloadOptions: { seed: 21 + round, maxTokens: dry ? 8 : 256, promptWords: 16 },
+        concurrency: 4,
+        requests: dry ? 4 : 8,
+        slo,
+      });
+      arm.runs.push(run);
+      arm.cpu.router += cpuSeconds(front) - cpuBefore.router;
+      arm.cpu.replica += cpuSeconds(replica!) - cpuBefore.replica;
+      process.stderr.write(`\r[streaming] round ${round + 1}/${streamRounds} ${arm.label}   `);
+    }
   }
+  process.stderr.write("\n");
+  const streams: RunResult[] = arms.map(({ label, runs }) => {
+    const records = runs.flatMap((run) => run.records);
+    const seconds = runs.reduce((sum, run) => sum + run.summary.durationSeconds, 0);
+    return { ...runs[0]!, label: `stream ${label}`, records, summary: summarize(records, seconds, slo) };
+  });
+  const cpu = arms.map(({ label, cpu }, i) => ({
+    arm: label,
+    routerCpuSeconds: cpu.router,
+    replicaCpuSeconds: cpu.replica,
+    outputTokens: streams[i]!.records.reduce((sum, r) => sum + r.outputTokens, 0),
+  }));
   await stopAll();
-  return { models, oneToken, streams };
+  return { models, oneToken, streams, cpu };
 }
 
 const scenarios = new Set(values.scenarios!.split(","));
@@ -221,7 +244,7 @@ try {
     );
   }
   if (overhead) {
-    const { models, oneToken, streams } = overhead;
+    const { models, oneToken, streams, cpu } = overhead;
     const [direct, routed] = streams;
     const overheadMs = { models: models[1]! - models[0]!, oneTokenCompletion: oneToken[1]! - oneToken[0]! };
     const streaming = routed!.summary.outputTokensPerSecond / direct!.summary.outputTokensPerSecond;
@@ -230,7 +253,12 @@ try {
       `router overhead p50, GET /v1/models:        ${overheadMs.models.toFixed(3)} ms  (goal < 1)`,
       `router overhead p50, 1-token completion:    ${overheadMs.oneTokenCompletion.toFixed(3)} ms`,
       `routed / direct streaming output tok/s:     ${streaming.toFixed(3)}  (goal >= 0.95)`,
+      ...cpu.map(
+        (c) =>
+          `CPU ms per output token, ${c.arm.padEnd(7)} arm:    router ${((1000 * c.routerCpuSeconds) / c.outputTokens).toFixed(3)}, replica ${((1000 * c.replicaCpuSeconds) / c.outputTokens).toFixed(3)}`,
+      ),
     );
+    Object.assign(checks, { streamingCpu: cpu });
   }
   console.log(lines.join("\n"));
   const outDir = join(root, "loadtest", "results");

@@ -1,6 +1,7 @@
 // A server under test in its own process (Loom or a peer such as llama-server), started and polled until healthy,
 // so benchmark clients never share an event loop with the server they measure.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const root = join(import.meta.dirname, "..");
@@ -11,6 +12,17 @@ export interface ServerProcess {
   readonly process: ChildProcess;
   /** The last 16 KB the server wrote to stderr (Loom's JSON log lines, llama-server's log). */
   stderrTail(): string;
+}
+
+let clockTicks: number | null = null;
+
+/** CPU seconds (user + system) the server process has used so far, from /proc (Linux only). */
+export function cpuSeconds(server: ServerProcess): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+  const stat = readFileSync(`/proc/${server.process.pid}/stat`, "utf8");
+  // Fields after the parenthesised command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
