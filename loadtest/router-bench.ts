@@ -153,10 +153,25 @@ async function interleavedP50(urls: readonly string[], call: (url: string) => Pr
   return times.map((t) => percentile(t, 50));
 }
 
+/** loadtest/tcp-relay.ts in front of `upstream`: the reference hop that parses nothing. */
+async function tcpRelay(upstream: ServerProcess): Promise<ServerProcess> {
+  const port = nextPort++;
+  const args = ["--import", "tsx", join(root, "loadtest", "tcp-relay.ts"), "--port", String(port)];
+  const started = await startServerProcess(
+    "relay",
+    process.execPath,
+    [...args, "--to", new URL(upstream.url).host],
+    port,
+  );
+  running.push(started);
+  return started;
+}
+
 async function overheadAndStreaming() {
   const [replica] = await replicas(1);
   const front = await router("round-robin", [replica!]);
-  const urls = [replica!.url, front.url];
+  const relay = await tcpRelay(replica!);
+  const urls = [replica!.url, front.url, relay.url];
   const models = await interleavedP50(urls, (url) => fetch(`${url}/v1/models`).then((r) => r.text()));
   const oneToken = await interleavedP50(urls, (url) =>
     fetch(`${url}/v1/completions`, {
@@ -167,12 +182,14 @@ async function overheadAndStreaming() {
   );
   // Rounds alternate which arm goes first (ABBA), so drift over the minutes of the run falls on both arms alike.
   const arms = [
-    { label: "direct", url: replica!.url, runs: [] as RunResult[], cpu: { router: 0, replica: 0 } },
-    { label: "router", url: front.url, runs: [] as RunResult[], cpu: { router: 0, replica: 0 } },
+    { label: "direct", url: replica!.url, runs: [] as RunResult[], cpu: { proxy: 0, replica: 0 } },
+    { label: "router", url: front.url, runs: [] as RunResult[], cpu: { proxy: 0, replica: 0 } },
+    { label: "relay", url: relay.url, runs: [] as RunResult[], cpu: { proxy: 0, replica: 0 } },
   ];
   for (let round = 0; round < streamRounds; round++) {
     for (const arm of round % 2 === 0 ? arms : [...arms].reverse()) {
-      const cpuBefore = { router: cpuSeconds(front), replica: cpuSeconds(replica!) };
+      const proxies = () => cpuSeconds(front) + cpuSeconds(relay);
+      const cpuBefore = { proxy: proxies(), replica: cpuSeconds(replica!) };
       const run = await runWorkload({
         target: { url: arm.url, model: modelName, endpoint: "completions", ignoreEos: true },
         workload: "uniform",
@@ -182,7 +199,7 @@ async function overheadAndStreaming() {
         slo,
       });
       arm.runs.push(run);
-      arm.cpu.router += cpuSeconds(front) - cpuBefore.router;
+      arm.cpu.proxy += proxies() - cpuBefore.proxy;
       arm.cpu.replica += cpuSeconds(replica!) - cpuBefore.replica;
       process.stderr.write(`\r[streaming] round ${round + 1}/${streamRounds} ${arm.label}   `);
     }
@@ -195,7 +212,7 @@ async function overheadAndStreaming() {
   });
   const cpu = arms.map(({ label, cpu }, i) => ({
     arm: label,
-    routerCpuSeconds: cpu.router,
+    proxyCpuSeconds: cpu.proxy,
     replicaCpuSeconds: cpu.replica,
     outputTokens: streams[i]!.records.reduce((sum, r) => sum + r.outputTokens, 0),
   }));
@@ -245,17 +262,23 @@ try {
   }
   if (overhead) {
     const { models, oneToken, streams, cpu } = overhead;
-    const [direct, routed] = streams;
-    const overheadMs = { models: models[1]! - models[0]!, oneTokenCompletion: oneToken[1]! - oneToken[0]! };
-    const streaming = routed!.summary.outputTokensPerSecond / direct!.summary.outputTokensPerSecond;
+    const [direct, routed, relayed] = streams;
+    const added = (times: number[], i: number) => times[i]! - times[0]!;
+    const overheadMs = { models: added(models, 1), oneTokenCompletion: added(oneToken, 1) };
+    const relayOverheadMs = { models: added(models, 2), oneTokenCompletion: added(oneToken, 2) };
+    const ratio = (run: RunResult) => run.summary.outputTokensPerSecond / direct!.summary.outputTokensPerSecond;
+    const streaming = ratio(routed!);
     Object.assign(checks, { routerOverheadP50Ms: overheadMs, routedStreamingThroughputRatio: streaming });
+    Object.assign(checks, { relayOverheadP50Ms: relayOverheadMs, relayedStreamingThroughputRatio: ratio(relayed!) });
+    const ms = (x: number) => `${x.toFixed(3)} ms`;
     lines.push(
-      `router overhead p50, GET /v1/models:        ${overheadMs.models.toFixed(3)} ms  (goal < 1)`,
-      `router overhead p50, 1-token completion:    ${overheadMs.oneTokenCompletion.toFixed(3)} ms`,
-      `routed / direct streaming output tok/s:     ${streaming.toFixed(3)}  (goal >= 0.95)`,
+      "                                            router      TCP relay (reference)",
+      `overhead p50, GET /v1/models:        ${ms(overheadMs.models).padStart(12)} ${ms(relayOverheadMs.models).padStart(12)}  (goal < 1 ms)`,
+      `overhead p50, 1-token completion:    ${ms(overheadMs.oneTokenCompletion).padStart(12)} ${ms(relayOverheadMs.oneTokenCompletion).padStart(12)}`,
+      `streaming output tok/s / direct:     ${streaming.toFixed(3).padStart(12)} ${ratio(relayed!).toFixed(3).padStart(12)}  (goal >= 0.95)`,
       ...cpu.map(
         (c) =>
-          `CPU ms per output token, ${c.arm.padEnd(7)} arm:    router ${((1000 * c.routerCpuSeconds) / c.outputTokens).toFixed(3)}, replica ${((1000 * c.replicaCpuSeconds) / c.outputTokens).toFixed(3)}`,
+          `CPU ms per output token, ${c.arm.padEnd(6)} arm: proxy ${((1000 * c.proxyCpuSeconds) / c.outputTokens).toFixed(3)}, replica ${((1000 * c.replicaCpuSeconds) / c.outputTokens).toFixed(3)}`,
       ),
     );
     Object.assign(checks, { streamingCpu: cpu });
