@@ -8,9 +8,12 @@
 //    that alternate the two; with the CPU time the router and the replica spent on each.
 // usage: npm run bench:router -- [--requests 160] [--rate 2] [--max-tokens 32] [--shared-words 600]
 //        [--threads 1] [--kv-tokens 16384] [--overhead-samples 300] [--stream-rounds 6]
-//        [--scenarios tenants,overhead] [--dry-run]
+//        [--scenarios tenants,overhead] [--pin] [--dry-run]
+// --pin: in the overhead and streaming runs, the replica gets cores 1.. to itself and the router, the relay and this
+//        client share core 0, as where the router runs on machines of its own; without it they all share every core.
 // --dry-run: the tiny model and a handful of requests, to check the script end to end in a few seconds.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_MODEL_PATH } from "../models/ensure-default.js";
@@ -19,7 +22,7 @@ import { synthModel } from "../models/synth-model.js";
 import { summaryTable } from "./report-table.js";
 import { runWorkload, type RunResult } from "./runner.js";
 import { metricSum } from "./scrape.js";
-import { cpuSeconds, root, type ServerProcess, startLoom, startServerProcess } from "./server-process.js";
+import { cpuSeconds, pinProcess, root, type ServerProcess, startLoom, startServerProcess } from "./server-process.js";
 import { percentile, summarize } from "./stats.js";
 
 const { values } = parseArgs({
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     "kv-tokens": { type: "string", default: "16384" },
     "overhead-samples": { type: "string", default: "300" },
     "stream-rounds": { type: "string", default: "6" },
+    pin: { type: "boolean", default: false },
     scenarios: { type: "string", default: "tenants,overhead" },
     "dry-run": { type: "boolean", default: false },
   },
@@ -171,6 +175,12 @@ async function overheadAndStreaming() {
   const [replica] = await replicas(1);
   const front = await router("round-robin", [replica!]);
   const relay = await tcpRelay(replica!);
+  if (values.pin) {
+    const cores = availableParallelism();
+    if (cores < 2) throw new Error("--pin needs at least two cores");
+    pinProcess(replica!.process.pid!, `1-${cores - 1}`);
+    for (const pid of [front.process.pid!, relay.process.pid!, process.pid]) pinProcess(pid, "0");
+  }
   const urls = [replica!.url, front.url, relay.url];
   const models = await interleavedP50(urls, (url) => fetch(`${url}/v1/models`).then((r) => r.text()));
   const oneToken = await interleavedP50(urls, (url) =>
@@ -223,7 +233,7 @@ async function overheadAndStreaming() {
 const scenarios = new Set(values.scenarios!.split(","));
 try {
   console.error(
-    `router bench: ${modelName}, ${requests} requests at ${rate}/s, ${values.threads} thread(s) per replica`,
+    `router bench: ${modelName}, ${requests} requests at ${rate}/s, ${values.threads} thread(s) per replica${values.pin ? ", pinned" : ""}`,
   );
   const tenants = scenarios.has("tenants")
     ? [
@@ -235,7 +245,7 @@ try {
   const overhead = scenarios.has("overhead") ? await overheadAndStreaming() : null;
   console.log(summaryTable([...tenants.map((t) => t.run), ...(overhead?.streams ?? [])]));
   const lines: string[] = [];
-  const checks: Record<string, unknown> = {};
+  const checks: Record<string, unknown> = { pinned: values.pin };
   const [single, roundRobin, prefix] = tenants;
   if (single && roundRobin && prefix) {
     lines.push("", "multi-tenant (8 system prompts)   hit ratio   TTFT p50 ms   out tok/s   failed");

@@ -25,6 +25,11 @@ export function cpuSeconds(server: ServerProcess): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
+/** Binds every thread of the process (and those it starts later) to `cores`, a taskset list such as "1-3". */
+export function pinProcess(pid: number, cores: string): void {
+  execFileSync("taskset", ["-a", "-p", "-c", cores, String(pid)], { stdio: "ignore" });
+}
+
 async function waitHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

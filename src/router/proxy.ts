@@ -1,6 +1,7 @@
 // Forwarding one request: the policy orders the replicas, undici sends the buffered body to the first, and the
 // response streams back through pipeline() (back-pressure both ways; a client that leaves destroys the upstream
-// request, which the replica sees as a disconnect and cancels). Until the first byte goes to the client, a failed
+// request, which the replica sees as a disconnect and cancels), or, when small and of known length, is read whole
+// and sent in one write. Until the first byte goes to the client, a failed
 // attempt (refused, reset, garbage, 503 draining, 429 full) moves on to the next replica; after it, nothing is
 // retried, since the client already holds part of an answer.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
@@ -34,6 +35,9 @@ const HOP_BY_HOP = new Set([
   "content-length",
   "expect",
 ]);
+
+/** Answers of at most this many bytes, with a content-length, are read whole and sent in one write. */
+const WHOLE_BODY_BYTES = 64 * 1024;
 
 /** Paths whose JSON body the prefix policy reads for a routing key. */
 const KEYED_PATHS = new Set(["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]);
@@ -109,6 +113,7 @@ export class ReplicaProxy {
       const end = replica.begin();
       const sentMs = performance.now();
       let upstream: Dispatcher.ResponseData;
+      let whole: Buffer | null = null;
       try {
         upstream = await o.dispatcher.request({
           origin: replica.url,
@@ -120,17 +125,20 @@ export class ReplicaProxy {
           headersTimeout: o.upstreamTimeoutMs,
           bodyTimeout: o.upstreamTimeoutMs,
         });
+        // A small answer of known length (every non-streamed JSON answer) is read whole here, while nothing has
+        // gone to the client: a replica that breaks it off is retried like one that refused, and the answer
+        // leaves in one write with its headers (a hop's cost is mostly per write and wakeup).
+        const refused = (upstream.statusCode === 503 || upstream.statusCode === 429) && !last;
+        if (!refused && Number(upstream.headers["content-length"]) <= WHOLE_BODY_BYTES)
+          whole = Buffer.from(await upstream.body.arrayBuffer());
       } catch (error) {
         end();
         if (client.signal.aborted) return;
-        const kind = classifyUpstreamError(error);
-        o.metrics.failure(replica.url, kind);
-        o.logger.log("warn", "upstream_failed", { replica: replica.url, kind, message: (error as Error).message });
+        const kind = this.#failed(replica, error, "upstream_failed");
         if (kind === "timeout") {
-          sendError(res, 504, `${replica.url} sent no response headers in time`, { code: "upstream_timeout" });
+          sendError(res, 504, `${replica.url} did not answer in time`, { code: "upstream_timeout" });
           return;
         }
-        replica.eject(`${kind}: ${(error as Error).message}`, Date.now(), o.ejectionMs);
         continue;
       }
       const status = upstream.statusCode;
@@ -144,7 +152,10 @@ export class ReplicaProxy {
       }
       replica.succeeded();
       o.metrics.response(replica.url, status, (performance.now() - sentMs) / 1000);
-      await this.#stream(res, upstream, replica, client.signal).finally(end);
+      const answerHeaders = responseHeaders(upstream.headers, replica.url);
+      if (whole) res.writeHead(status, answerHeaders).end(whole);
+      else await this.#stream(res, status, answerHeaders, upstream.body, replica, client.signal);
+      end();
       o.metrics.finished(replica.url, (performance.now() - arrivedMs) / 1000);
       return;
     }
@@ -165,24 +176,34 @@ export class ReplicaProxy {
     });
   }
 
-  async #stream(res: ServerResponse, upstream: Dispatcher.ResponseData, replica: Replica, client: AbortSignal) {
-    res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, replica.url));
+  /** Counts, logs and ejects `replica` for `error`; returns the error's kind. */
+  #failed(replica: Replica, error: unknown, event: string): string {
+    const kind = classifyUpstreamError(error);
+    const message = (error as Error).message;
+    this.#o.metrics.failure(replica.url, kind);
+    this.#o.logger.log("warn", event, { replica: replica.url, kind, message });
+    if (kind !== "timeout") replica.eject(`${kind}: ${message}`, Date.now(), this.#o.ejectionMs);
+    return kind;
+  }
+
+  async #stream(
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | string[]>,
+    body: Dispatcher.ResponseData["body"],
+    replica: Replica,
+    client: AbortSignal,
+  ) {
+    res.writeHead(status, headers);
+    // Streams (SSE) show their headers at once, before the first token.
     res.flushHeaders();
     try {
-      await pipeline(upstream.body, res);
+      await pipeline(body, res);
     } catch (error) {
       // The client left (its abort already cancelled upstream), or the replica broke off mid-response: the client
       // holds part of an answer, so nothing can be retried; the connection is closed to tell it so.
       res.destroy();
-      if (client.aborted) return;
-      const kind = classifyUpstreamError(error);
-      this.#o.metrics.failure(replica.url, kind);
-      this.#o.logger.log("warn", "upstream_broke_off", {
-        replica: replica.url,
-        kind,
-        message: (error as Error).message,
-      });
-      replica.eject(`${kind} mid-response: ${(error as Error).message}`, Date.now(), this.#o.ejectionMs);
+      if (!client.aborted) this.#failed(replica, error, "upstream_broke_off");
     }
   }
 }

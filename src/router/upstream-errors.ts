@@ -15,7 +15,8 @@ const TIMEOUT = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 /**
  * connect: nothing listens there (safe to retry, the replica never saw the request). protocol: the bytes that came
  * back are not an HTTP response (llhttp's HPE_* codes). timeout: no headers in time (not retried: the replica may
- * still be computing it). reset: the connection closed before the headers (the replica died or restarted).
+ * still be computing it). reset: the connection closed before the headers, or before the end of an answer the proxy
+ * reads whole (the replica died or restarted).
  */
 export function classifyUpstreamError(error: unknown): Exclude<UpstreamFailure, "unavailable" | "overloaded"> {
   const { code, name } = error as { code?: string; name?: string };

@@ -94,22 +94,31 @@ describe("failing replicas", () => {
   it("ejects replicas that answer garbage and retries the request on the next one", async () => {
     const notHttp = await garbageReplica("\u0000\u0001 this is not HTTP at all\r\n\r\n");
     const malformed = await garbageReplica("HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n{}");
+    // Headers and a cut JSON answer: nothing has reached the client yet, so it is retried like the others.
+    const cut = await garbageReplica('HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n{"choices":[');
     const real = await started(spawnReplica());
     const router = await started(
-      spawnRouter([notHttp, malformed, real.url], ["--policy", "round-robin", "--ejection-time", "60"]),
+      spawnRouter(
+        [notHttp, malformed, cut, real.url],
+        ["--policy", "round-robin", "--ejection-time", "60", "--max-attempts", "4"],
+      ),
     );
     for (let n = 0; n < 4; n++) {
       const outcome = await completion(router.url, n % 2 === 0);
       expect(outcome).toMatchObject({ status: 200, replica: real.url, complete: true });
     }
     const states = Object.fromEntries((await replicaStates(router.url)).map((r) => [r.url, r.state]));
-    expect(states).toEqual({ [notHttp]: "ejected", [malformed]: "ejected", [real.url]: "healthy" });
+    expect(states).toEqual({ [notHttp]: "ejected", [malformed]: "ejected", [cut]: "ejected", [real.url]: "healthy" });
     const metrics = await (await fetch(`${router.url}/metrics`)).text();
-    for (const garbage of [notHttp, malformed])
-      expect(sampleValue(metrics, "loom:router_upstream_failures_total", `replica="${garbage}",kind="protocol"`)).toBe(
+    for (const [garbage, kind] of [
+      [notHttp, "protocol"],
+      [malformed, "protocol"],
+      [cut, "reset"],
+    ])
+      expect(sampleValue(metrics, "loom:router_upstream_failures_total", `replica="${garbage}",kind="${kind}"`)).toBe(
         1,
       );
-    expect(sampleValue(metrics, "loom:router_retries_total")).toBe(2);
+    expect(sampleValue(metrics, "loom:router_retries_total")).toBe(3);
   });
 
   it("loses no request that had not started streaming when a replica is killed under load", async () => {
