@@ -1,11 +1,12 @@
 // Forwarding one request: the policy orders the replicas, undici sends the buffered body to the first, and the
 // response streams back through pipeline() (back-pressure both ways; a client that leaves destroys the upstream
 // request, which the replica sees as a disconnect and cancels), or, when small and of known length, is read whole
-// and sent in one write. Until the first byte goes to the client, a failed
-// attempt (refused, reset, garbage, 503 draining, 429 full) moves on to the next replica; after it, nothing is
-// retried, since the client already holds part of an answer.
+// and sent in one write. Until the first byte goes to the client, a failed attempt (refused, reset, garbage, 503
+// draining, 429 full) moves on to the next replica; after it, nothing is retried, since the client already holds
+// part of an answer.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../ops/logger.js";
@@ -80,6 +81,20 @@ function responseHeaders(upstream: IncomingHttpHeaders, replica: string): Record
   return headers;
 }
 
+/** Resolves once `body` holds its first bytes (or ended empty), without taking them; rejects if it fails first. */
+function firstBytes(body: Readable): Promise<void> {
+  if (body.readableLength > 0 || body.readableEnded) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      body.off("readable", ready).off("end", ready).off("error", settle);
+      if (error) reject(error);
+      else resolve();
+    };
+    const ready = () => settle();
+    body.once("readable", ready).once("end", ready).once("error", settle);
+  });
+}
+
 export class ReplicaProxy {
   readonly #o: ProxyOptions;
 
@@ -125,16 +140,19 @@ export class ReplicaProxy {
           headersTimeout: o.upstreamTimeoutMs,
           bodyTimeout: o.upstreamTimeoutMs,
         });
-        // A small answer of known length (every non-streamed JSON answer) is read whole here, while nothing has
-        // gone to the client: a replica that breaks it off is retried like one that refused, and the answer
-        // leaves in one write with its headers (a hop's cost is mostly per write and wakeup).
+        // Nothing goes to the client before the answer's first bytes are here, so a replica that dies before them
+        // is retried like one that refused (a stream's headers come at once; a completion stream's first bytes only
+        // after the whole prefill). A small answer of known length (every non-streamed JSON answer) is read whole, and leaves in
+        // one write with its headers (a hop's cost is mostly per write and wakeup).
         const refused = (upstream.statusCode === 503 || upstream.statusCode === 429) && !last;
         if (!refused && Number(upstream.headers["content-length"]) <= WHOLE_BODY_BYTES)
           whole = Buffer.from(await upstream.body.arrayBuffer());
+        else if (!refused) await firstBytes(upstream.body);
       } catch (error) {
         end();
         if (client.signal.aborted) return;
-        const kind = this.#failed(replica, error, "upstream_failed");
+        // A replica that is slow to answer is not broken (it may still be computing): it stays in.
+        const kind = this.#failed(replica, error, "upstream_failed", { ejectOnTimeout: false });
         if (kind === "timeout") {
           sendError(res, 504, `${replica.url} did not answer in time`, { code: "upstream_timeout" });
           return;
@@ -176,13 +194,13 @@ export class ReplicaProxy {
     });
   }
 
-  /** Counts, logs and ejects `replica` for `error`; returns the error's kind. */
-  #failed(replica: Replica, error: unknown, event: string): string {
+  /** Counts, logs and ejects `replica` for `error` (a timeout only when `ejectOnTimeout`); returns the error's kind. */
+  #failed(replica: Replica, error: unknown, event: string, { ejectOnTimeout }: { ejectOnTimeout: boolean }): string {
     const kind = classifyUpstreamError(error);
     const message = (error as Error).message;
     this.#o.metrics.failure(replica.url, kind);
     this.#o.logger.log("warn", event, { replica: replica.url, kind, message });
-    if (kind !== "timeout") replica.eject(`${kind}: ${message}`, Date.now(), this.#o.ejectionMs);
+    if (kind !== "timeout" || ejectOnTimeout) replica.eject(`${kind}: ${message}`, Date.now(), this.#o.ejectionMs);
     return kind;
   }
 
@@ -195,15 +213,13 @@ export class ReplicaProxy {
     client: AbortSignal,
   ) {
     res.writeHead(status, headers);
-    // Streams (SSE) show their headers at once, before the first token.
-    res.flushHeaders();
     try {
       await pipeline(body, res);
     } catch (error) {
       // The client left (its abort already cancelled upstream), or the replica broke off mid-response: the client
       // holds part of an answer, so nothing can be retried; the connection is closed to tell it so.
       res.destroy();
-      if (!client.aborted) this.#failed(replica, error, "upstream_broke_off");
+      if (!client.aborted) this.#failed(replica, error, "upstream_broke_off", { ejectOnTimeout: true });
     }
   }
 }

@@ -96,11 +96,15 @@ describe("failing replicas", () => {
     const malformed = await garbageReplica("HTTP/1.1 200 OK\r\nContent-Length: many\r\n\r\n{}");
     // Headers and a cut JSON answer: nothing has reached the client yet, so it is retried like the others.
     const cut = await garbageReplica('HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n{"choices":[');
+    // A stream's headers and no first token (a replica that dies in the prefill): nothing reached the client either.
+    const silent = await garbageReplica(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
     const real = await started(spawnReplica());
     const router = await started(
       spawnRouter(
-        [notHttp, malformed, cut, real.url],
-        ["--policy", "round-robin", "--ejection-time", "60", "--max-attempts", "4"],
+        [notHttp, malformed, cut, silent, real.url],
+        ["--policy", "round-robin", "--ejection-time", "60", "--max-attempts", "5"],
       ),
     );
     for (let n = 0; n < 4; n++) {
@@ -108,17 +112,24 @@ describe("failing replicas", () => {
       expect(outcome).toMatchObject({ status: 200, replica: real.url, complete: true });
     }
     const states = Object.fromEntries((await replicaStates(router.url)).map((r) => [r.url, r.state]));
-    expect(states).toEqual({ [notHttp]: "ejected", [malformed]: "ejected", [cut]: "ejected", [real.url]: "healthy" });
+    expect(states).toEqual({
+      [notHttp]: "ejected",
+      [malformed]: "ejected",
+      [cut]: "ejected",
+      [silent]: "ejected",
+      [real.url]: "healthy",
+    });
     const metrics = await (await fetch(`${router.url}/metrics`)).text();
     for (const [garbage, kind] of [
       [notHttp, "protocol"],
       [malformed, "protocol"],
       [cut, "reset"],
+      [silent, "reset"],
     ])
       expect(sampleValue(metrics, "loom:router_upstream_failures_total", `replica="${garbage}",kind="${kind}"`)).toBe(
         1,
       );
-    expect(sampleValue(metrics, "loom:router_retries_total")).toBe(3);
+    expect(sampleValue(metrics, "loom:router_retries_total")).toBe(4);
   });
 
   it("loses no request that had not started streaming when a replica is killed under load", async () => {
