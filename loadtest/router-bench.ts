@@ -2,8 +2,8 @@
 // 1. Multi-tenant workload (8 tenants with long system prompts, Poisson arrivals): one replica alone, two replicas
 //    behind the router with round-robin, two behind it with prefix affinity. Each scenario gets fresh replica
 //    processes (empty caches); the prefix-cache hit ratio is read from the replicas' vllm:prefix_cache_* counters.
-// 2. Router overhead: p50 of sequential requests (GET /v1/models, and a one-token completion), straight to a
-//    replica and through the router, interleaved.
+// 2. Router overhead: p50 of sequential requests (GET /v1/models, a one-token completion, and a POST the replica
+//    answers 404 without compute), straight to a replica and through the router, interleaved.
 // 3. Streaming throughput: output tokens/s of concurrent long streams, straight and through the router, in rounds
 //    that alternate the two; with the CPU time the router and the replica spent on each.
 // usage: npm run bench:router -- [--requests 160] [--rate 2] [--max-tokens 32] [--shared-words 600]
@@ -183,13 +183,20 @@ async function overheadAndStreaming() {
   }
   const urls = [replica!.url, front.url, relay.url];
   const models = await interleavedP50(urls, (url) => fetch(`${url}/v1/models`).then((r) => r.text()));
-  const oneToken = await interleavedP50(urls, (url) =>
+  const complete = (model: string) => (url: string) =>
     fetch(`${url}/v1/completions`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: modelName, prompt: "hello", max_tokens: 1 }),
-    }).then((r) => r.text()),
-  );
+      body: JSON.stringify({ model, prompt: "hello", max_tokens: 1 }),
+    }).then((r) => r.text());
+  const oneToken = await interleavedP50(urls, complete(modelName));
+  // The same POST for a model the replica does not serve: its 404 takes no compute, so this is the hop's own path.
+  const hopCpu = { router: cpuSeconds(front), relay: cpuSeconds(relay) };
+  const notFound = await interleavedP50(urls, complete("no-such-model"));
+  const perRequestCpuMs = {
+    router: ((cpuSeconds(front) - hopCpu.router) * 1000) / overheadSamples,
+    relay: ((cpuSeconds(relay) - hopCpu.relay) * 1000) / overheadSamples,
+  };
   // Rounds alternate which arm goes first (ABBA), so drift over the minutes of the run falls on both arms alike.
   const arms = [
     { label: "direct", url: replica!.url, runs: [] as RunResult[], cpu: { proxy: 0, replica: 0 } },
@@ -227,7 +234,7 @@ async function overheadAndStreaming() {
     outputTokens: streams[i]!.records.reduce((sum, r) => sum + r.outputTokens, 0),
   }));
   await stopAll();
-  return { models, oneToken, streams, cpu };
+  return { models, oneToken, notFound, perRequestCpuMs, streams, cpu };
 }
 
 const scenarios = new Set(values.scenarios!.split(","));
@@ -271,20 +278,31 @@ try {
     );
   }
   if (overhead) {
-    const { models, oneToken, streams, cpu } = overhead;
+    const { models, oneToken, notFound, perRequestCpuMs, streams, cpu } = overhead;
     const [direct, routed, relayed] = streams;
     const added = (times: number[], i: number) => times[i]! - times[0]!;
-    const overheadMs = { models: added(models, 1), oneTokenCompletion: added(oneToken, 1) };
-    const relayOverheadMs = { models: added(models, 2), oneTokenCompletion: added(oneToken, 2) };
+    const overheadMs = {
+      models: added(models, 1),
+      oneTokenCompletion: added(oneToken, 1),
+      notFoundPost: added(notFound, 1),
+    };
+    const relayOverheadMs = {
+      models: added(models, 2),
+      oneTokenCompletion: added(oneToken, 2),
+      notFoundPost: added(notFound, 2),
+    };
     const ratio = (run: RunResult) => run.summary.outputTokensPerSecond / direct!.summary.outputTokensPerSecond;
     const streaming = ratio(routed!);
     Object.assign(checks, { routerOverheadP50Ms: overheadMs, routedStreamingThroughputRatio: streaming });
     Object.assign(checks, { relayOverheadP50Ms: relayOverheadMs, relayedStreamingThroughputRatio: ratio(relayed!) });
+    Object.assign(checks, { hopCpuMsPerRequest: perRequestCpuMs });
     const ms = (x: number) => `${x.toFixed(3)} ms`;
     lines.push(
       "                                            router      TCP relay (reference)",
       `overhead p50, GET /v1/models:        ${ms(overheadMs.models).padStart(12)} ${ms(relayOverheadMs.models).padStart(12)}  (goal < 1 ms)`,
       `overhead p50, 1-token completion:    ${ms(overheadMs.oneTokenCompletion).padStart(12)} ${ms(relayOverheadMs.oneTokenCompletion).padStart(12)}`,
+      `overhead p50, POST answered 404:     ${ms(overheadMs.notFoundPost).padStart(12)} ${ms(relayOverheadMs.notFoundPost).padStart(12)}  (no compute)`,
+      `CPU per request of that POST:        ${ms(perRequestCpuMs.router).padStart(12)} ${ms(perRequestCpuMs.relay).padStart(12)}`,
       `streaming output tok/s / direct:     ${streaming.toFixed(3).padStart(12)} ${ratio(relayed!).toFixed(3).padStart(12)}  (goal >= 0.95)`,
       ...cpu.map(
         (c) =>

@@ -142,8 +142,8 @@ export class ReplicaProxy {
         });
         // Nothing goes to the client before the answer's first bytes are here, so a replica that dies before them
         // is retried like one that refused (a stream's headers come at once; a completion stream's first bytes only
-        // after the whole prefill). A small answer of known length (every non-streamed JSON answer) is read whole, and leaves in
-        // one write with its headers (a hop's cost is mostly per write and wakeup).
+        // after the whole prefill). A small answer of known length (every non-streamed JSON answer) is read whole,
+        // and leaves in one write with its headers (a hop's cost is mostly per write and wakeup).
         const refused = (upstream.statusCode === 503 || upstream.statusCode === 429) && !last;
         if (!refused && Number(upstream.headers["content-length"]) <= WHOLE_BODY_BYTES)
           whole = Buffer.from(await upstream.body.arrayBuffer());
