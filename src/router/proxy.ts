@@ -128,6 +128,8 @@ export class ReplicaProxy {
       const end = replica.begin();
       const sentMs = performance.now();
       let upstream: Dispatcher.ResponseData;
+      let headersSeconds = 0;
+      let refused = false;
       let whole: Buffer | null = null;
       try {
         upstream = await o.dispatcher.request({
@@ -140,11 +142,13 @@ export class ReplicaProxy {
           headersTimeout: o.upstreamTimeoutMs,
           bodyTimeout: o.upstreamTimeoutMs,
         });
+        headersSeconds = (performance.now() - sentMs) / 1000;
         // Nothing goes to the client before the answer's first bytes are here, so a replica that dies before them
         // is retried like one that refused (a stream's headers come at once; a completion stream's first bytes only
         // after the whole prefill). A small answer of known length (every non-streamed JSON answer) is read whole,
         // and leaves in one write with its headers (a hop's cost is mostly per write and wakeup).
-        const refused = (upstream.statusCode === 503 || upstream.statusCode === 429) && !last;
+        // 503: draining or loading; 429: its queue is full. Either way the replica did no work.
+        refused = (upstream.statusCode === 503 || upstream.statusCode === 429) && !last;
         if (!refused && Number(upstream.headers["content-length"]) <= WHOLE_BODY_BYTES)
           whole = Buffer.from(await upstream.body.arrayBuffer());
         else if (!refused) await firstBytes(upstream.body);
@@ -160,8 +164,7 @@ export class ReplicaProxy {
         continue;
       }
       const status = upstream.statusCode;
-      if ((status === 503 || status === 429) && !last) {
-        // The replica refused without doing any work: draining or loading (503), or its queue is full (429).
+      if (refused) {
         o.metrics.failure(replica.url, status === 503 ? "unavailable" : "overloaded");
         if (status === 503) replica.notReady(`answered 503 to ${req.method} ${path}`);
         await upstream.body.dump().catch(() => {});
@@ -169,7 +172,7 @@ export class ReplicaProxy {
         continue;
       }
       replica.succeeded();
-      o.metrics.response(replica.url, status, (performance.now() - sentMs) / 1000);
+      o.metrics.response(replica.url, status, headersSeconds);
       const answerHeaders = responseHeaders(upstream.headers, replica.url);
       if (whole) res.writeHead(status, answerHeaders).end(whole);
       else await this.#stream(res, status, answerHeaders, upstream.body, replica, client.signal);
