@@ -3,7 +3,7 @@
 // and Prometheus with the shipped scrape config pointed at them (when installed). Ctrl-C stops everything.
 //   npm run cluster -- --replicas 3 --model path/to.gguf --policy prefix --port 8000
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,9 @@ const { values } = parseArgs({
   },
 });
 const children: { name: string; child: ChildProcess }[] = [];
+// Stopped last, as docker compose does with depends_on: the Loom processes first, then what they depend on, so no
+// replica or worker spends its shutdown reconnecting to a Redis that left before it.
+const INFRASTRUCTURE = new Set(["redis", "prometheus"]);
 let stopping = false;
 const state = mkdtempSync(join(tmpdir(), "loom-cluster-"));
 
@@ -45,7 +48,14 @@ async function freePort(): Promise<number> {
 
 /** Starts `command args`; resolves once `ready` matches its output (or at once without one). */
 function start(name: string, command: string, args: string[], ready?: RegExp, env: Record<string, string> = {}) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // Redis and Prometheus get process groups of their own: Ctrl-C reaches the whole foreground group at once, and
+  // they must outlive the Loom processes' drain (stopAll stops them after).
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: INFRASTRUCTURE.has(name),
+  });
   children.push({ name, child });
   let output = "";
   return new Promise<string>((resolve, reject) => {
@@ -140,15 +150,14 @@ function stop(names: (name: string) => boolean): Promise<unknown> {
   );
 }
 
-// As docker compose does with depends_on: the Loom processes first, then what they depend on, so no replica or
-// worker spends its shutdown reconnecting to a Redis that left before it.
-const INFRASTRUCTURE = new Set(["redis", "prometheus"]);
-
 function stopAll(code: number): void {
   stopping = true;
   stop((name) => !INFRASTRUCTURE.has(name))
     .then(() => stop((name) => INFRASTRUCTURE.has(name)))
-    .then(() => process.exit(code));
+    .then(() => {
+      rmSync(state, { recursive: true, force: true });
+      process.exit(code);
+    });
 }
 
 process.once("SIGINT", () => stopAll(0));

@@ -144,8 +144,8 @@ export class ReplicaProxy {
         });
         headersSeconds = (performance.now() - sentMs) / 1000;
         // Nothing goes to the client before the answer's first bytes are here, so a replica that dies before them
-        // is retried like one that refused (a stream's headers come at once; a completion stream's first bytes only
-        // after the whole prefill). A small answer of known length (every non-streamed JSON answer) is read whole,
+        // is retried like one that refused (a stream's headers come at once, its first bytes only after the
+        // prefill). A small answer of known length (every non-streamed JSON answer) is read whole,
         // and leaves in one write with its headers (a hop's cost is mostly per write and wakeup).
         // 503: draining or loading; 429: its queue is full. Either way the replica did no work.
         refused = (upstream.statusCode === 503 || upstream.statusCode === 429) && !last;

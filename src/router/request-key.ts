@@ -25,7 +25,12 @@ type ChatContent = ChatCompletionRequest["messages"][number]["content"];
 function contentText(content: ChatContent): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
-  return content.map((part) => ("text" in part && typeof part.text === "string" ? part.text : "")).join("");
+  return content
+    .map((part: unknown) => {
+      const text = typeof part === "object" && part !== null ? (part as { text?: unknown }).text : undefined;
+      return typeof text === "string" ? text : "";
+    })
+    .join("");
 }
 
 /** The conversation as text in message order, and how many leading characters are system/developer messages. */
@@ -34,7 +39,7 @@ function chatText(messages: readonly unknown[]): { text: string; systemChars: nu
   let systemChars = 0;
   let inSystem = true;
   for (const raw of messages) {
-    const message = raw as { role?: unknown; content?: ChatContent };
+    const message = (typeof raw === "object" && raw !== null ? raw : {}) as { role?: unknown; content?: ChatContent };
     const role = typeof message.role === "string" ? message.role : "";
     text += `${role}\n${contentText(message.content)}\n`;
     inSystem &&= role === "system" || role === "developer";
@@ -48,9 +53,11 @@ function promptText(prompt: CompletionRequest["prompt"] | undefined, prefixChars
   if (!Array.isArray(prompt) || prompt.length === 0) return null;
   const first = prompt[0];
   if (typeof first === "string") return first;
-  // Token ids: about four characters of text each.
-  const ids = typeof first === "number" ? prompt : first;
-  return Array.isArray(ids) ? ids.slice(0, Math.ceil(prefixChars / 4)).join(" ") : null;
+  // Token ids: about four characters of text each. Only numbers count: join() would recurse into nested arrays.
+  const ids: unknown = typeof first === "number" ? prompt : first;
+  if (!Array.isArray(ids)) return null;
+  const head = ids.slice(0, Math.ceil(prefixChars / 4));
+  return head.every((id) => typeof id === "number") ? head.join(" ") : null;
 }
 
 function adapterOf(model: string, baseModels: ReadonlySet<string>): string | null {
@@ -66,6 +73,15 @@ function adapterOf(model: string, baseModels: ReadonlySet<string>): string | nul
  * characters of the system prompt when it is long enough to be a shared prefix, else of the whole conversation.
  */
 export function routingKey(body: Buffer, baseModels: ReadonlySet<string>, prefixChars: number): RoutingKey {
+  try {
+    return readKey(body, baseModels, prefixChars);
+  } catch {
+    // Whatever shape the body has, the replica is the one to refuse it (its 400 in its route's error shape).
+    return NO_KEY;
+  }
+}
+
+function readKey(body: Buffer, baseModels: ReadonlySet<string>, prefixChars: number): RoutingKey {
   let json: unknown;
   try {
     json = JSON.parse(body.toString("utf8"));

@@ -16,7 +16,7 @@ type StreamEvent = { readonly type: string } & (
 /** How one route shapes its chunks: the chunk's `object` and the choices its events become. */
 export interface ChunkFormat<E extends { readonly type: string }> {
   readonly object: string;
-  /** Choices sent before any event (chat's opening role delta). */
+  /** Choices sent before the first event (chat's opening role delta). */
   readonly opening: readonly object[];
   /** The choices an event that is neither a finish nor the usage becomes (often one, none when it adds nothing). */
   choices(event: Exclude<E, FinishedEvent | { type: "usage" }>): object[];
@@ -39,8 +39,14 @@ export function streamGeneration<E extends StreamEvent>(
     ...(includeUsage ? { usage: null } : {}),
   });
   return streamChunks(c, async (write) => {
-    for (const choice of format.opening) await write(chunk([choice]));
+    // The opening goes with the first event, after the prefill (as vLLM sends it): until then the stream has sent
+    // no bytes, so a router in front may still retry it on another replica if this one dies in the prefill.
+    let opened = false;
     for await (const event of events) {
+      if (!opened) {
+        opened = true;
+        for (const choice of format.opening) await write(chunk([choice]));
+      }
       if (event.type === "finished") {
         const failure = failureOf(event as FinishedEvent);
         if (failure) throw failure;

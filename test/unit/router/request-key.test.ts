@@ -63,6 +63,26 @@ describe("parseLoad", () => {
   });
 });
 
+describe("routingKey on bodies the replica will refuse", () => {
+  // Found by sending them through the router: each threw in routingKey, and the router answered 500 instead of
+  // forwarding them to the replica's 400.
+  it("reads what it can and never throws", () => {
+    const deep = `{"model":"base","prompt":${"[".repeat(100_000)}1${"]".repeat(100_000)}}`;
+    const bodies = [
+      body({ model: "base", messages: [null] }),
+      body({ model: "base", messages: [{ role: "user", content: [1] }] }),
+      body({ model: "base", messages: [{ role: "user", content: [null, { text: 5 }] }] }),
+      body({ model: "base", prompt: [[null, [1]]] }),
+      body({ model: "base", input: [{}] }),
+      Buffer.from(deep),
+    ];
+    for (const raw of bodies) expect(() => routingKey(raw, base, 512)).not.toThrow();
+    expect(routingKey(bodies[0]!, base, 512)).toEqual({ model: "base", adapter: null, prefix: "\n\n" });
+    expect(routingKey(bodies[3]!, base, 512)).toEqual({ model: "base", adapter: null, prefix: null });
+    expect(routingKey(Buffer.from(deep), base, 512).prefix).toBeNull();
+  });
+});
+
 describe("parseRouterArgs", () => {
   it("reads replicas from flags or LOOM_REPLICAS, fills defaults, and refuses what it cannot use", () => {
     const options = parseRouterArgs(["router", "--replica", "http://a:8080/", "--policy", "round-robin"], {
