@@ -126,6 +126,29 @@ describe("errors in OpenAI's shape", () => {
     expect(ids.status).toBe(400);
   });
 
+  // A 24 MB prompt used to hold the event loop for seconds in the tokenizer before it was refused; text longer than
+  // the context times the vocabulary's longest token is refused without tokenizing (the message counts bytes).
+  it("refuses a prompt that cannot fit the context before tokenizing it, for completions and chat", async () => {
+    const text = "x".repeat(700_000);
+    const prompt = await raw("/v1/completions", { json: { model: server.model, prompt: text, max_tokens: 1 } });
+    const chat = await raw("/v1/chat/completions", {
+      json: { model: server.model, messages: [{ role: "user", content: text }], max_tokens: 1 },
+    });
+    for (const [answer, param] of [
+      [prompt, "prompt"],
+      [chat, "messages"],
+    ] as const) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatchObject({ code: "context_length_exceeded", param });
+      expect(answer.body.error.message).toMatch(/is 700000 bytes long, which is at least \d+ tokens/);
+    }
+    // Under the bound, the tokenizer decides as before.
+    const counted = await raw("/v1/completions", {
+      json: { model: server.model, prompt: "word ".repeat(5000), max_tokens: 1 },
+    });
+    expect(counted.body.error.message).toMatch(/you requested \d+ tokens/);
+  });
+
   it("answers malformed JSON with 400, a body past the limit with 413, an unknown route with 404", async () => {
     const malformed = await raw("/v1/chat/completions", { body: '{"model": "tiny", "messages": [' });
     expect(malformed.status).toBe(400);

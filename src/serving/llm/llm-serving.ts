@@ -12,6 +12,7 @@ import { chatEvents } from "./chat-stream.js";
 import { Embedder } from "./embedder.js";
 import { type GenerateInput, Generation, type GenerationEvent, REST_OF_CONTEXT } from "./generation.js";
 import { mergeGenerations } from "./merge.js";
+import { PromptBound } from "./prompt-bound.js";
 import { clientErrorsOf, observeGeneration } from "./observe.js";
 
 export interface LlmServingOptions {
@@ -55,6 +56,7 @@ export class LlmServing {
   readonly adapters: AdapterRegistry;
   readonly #context: LlamaContext;
   readonly #chatFormat: ChatFormat;
+  readonly #promptBound: PromptBound;
   readonly #maxWaiting: number;
   readonly #defaultTimeoutMs: number;
   readonly #metrics: Metrics | undefined;
@@ -99,6 +101,7 @@ export class LlmServing {
     // Embedding is prompt processing: it takes the batch thread count.
     this.embedder = new Embedder({ model, maxInputTokens: Math.min(maxModelLen, 8192), threads: context.threadsBatch });
     this.#chatFormat = chatFormat;
+    this.#promptBound = new PromptBound(model, maxModelLen);
   }
 
   /** llama.cpp's compute threads for single-token steps and for larger ones, as it reports them. */
@@ -116,10 +119,18 @@ export class LlmServing {
 
   /** A chat as this model's prompt tokens, with the grammar its output format needs and its output parser. */
   renderChat(input: ChatInput): RenderedChat {
+    const texts = input.messages.flatMap((m) => [
+      m.content ?? "",
+      m.reasoningContent ?? "",
+      ...(m.toolCalls ?? []).map((call) => call.arguments),
+    ]);
+    this.#promptBound.check(texts, "messages");
     return this.#chatFormat.render(input);
   }
 
-  textPrompt(text: string): Int32Array {
+  /** Text through the tokenizer; one that cannot fit the context is refused first (InvalidRequestError on `param`). */
+  textPrompt(text: string, param = "prompt"): Int32Array {
+    this.#promptBound.check([text], param);
     return this.model.tokenize(text, { addSpecial: true, parseSpecial: false });
   }
 
