@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { expect, it } from "vitest";
+import { settlesWithin } from "../../src/ops/deadline.js";
 import { repoRoot } from "../helpers/models.js";
 import { freePort } from "../helpers/processes.js";
 
@@ -20,7 +21,7 @@ it("starts replicas, router and Prometheus, serves through the router, and stops
       "--prometheus-port",
       String(prometheusPort),
     ],
-    // Its own process group, so that a failed test can kill every process it started.
+    // Its own process group, so that a failed test can kill the Loom processes it started if SIGTERM does not.
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
@@ -70,6 +71,11 @@ it("starts replicas, router and Prometheus, serves through the router, and stops
         ),
       ).toBe("refused");
   } finally {
-    if (cluster.exitCode === null && cluster.signalCode === null) process.kill(-cluster.pid!, "SIGKILL");
+    // After a failure: SIGTERM first, since the cluster's Redis and Prometheus have process groups of their own and
+    // only the cluster stops them; its group is killed only if that does not end it in time.
+    if (cluster.exitCode === null && cluster.signalCode === null) {
+      cluster.kill("SIGTERM");
+      if (!(await settlesWithin(once(cluster, "exit"), 20_000))) process.kill(-cluster.pid!, "SIGKILL");
+    }
   }
 });
